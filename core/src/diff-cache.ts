@@ -1,0 +1,308 @@
+import * as Y from 'yjs'
+import { DataMsg, DEFAULT_MAX_MESSAGE_BYTES, utf8Length, type Command } from './data-msg.js'
+import { Emitter } from './emitter.js'
+import {
+  CacheKeyError,
+  CacheKeyWarning,
+  ChecksumMismatchError,
+  DiffStreamError,
+  InvalidMessageError,
+  KeyNotFoundError,
+  MissingKeyError,
+  NoChangeError,
+  PatchMismatchError,
+  ReadOnlyError,
+  UnsupportedValueError,
+  WriteOnlyError,
+} from './errors.js'
+import { fingerprintStateVector, hashJson } from './hash.js'
+import { HeldMessages, type HeldMessage } from './held.js'
+import { assertJson, cloneJson, isPlainObject, type JsonObject } from './json.js'
+import { isKey, keyId, type Key, type KeyLike } from './keys.js'
+import { Mirror, type RecordChange } from './mirror.js'
+import { Shadow } from './shadow.js'
+import { decodeStateVector, encodeStateVector } from './state-vector.js'
+import { StatsCounter, type CacheStats } from './stats.js'
+import type { ApplyResult, DiffCacheEvents, DiffCacheOptions, Role } from './types.js'
+import { dependenciesMet, type UpdateInspection } from './update-inspect.js'
+
+const LOCAL = Symbol('diffstream-local')
+const REMOTE = Symbol('diffstream-remote')
+/** What Yjs emits for a transaction that changed nothing: no structs, no deletes. */
+const EMPTY_UPDATE = Uint8Array.of(0, 0)
+
+/**
+ * A cache of keyed records kept in sync by messages that carry only what changed: the DiffStream
+ * producer/consumer facade over a Yjs mirror.
+ *
+ * @example
+ * ```ts
+ * const producer = DiffCache.producer(), consumer = DiffCache.consumer()
+ * const msg = producer.update({ key: 1, name: 'a' })
+ * const [cmd, key, data] = consumer.update(msg.encode())   // 'new', 1, { key: 1, name: 'a' }
+ * ```
+ */
+export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheEvents<T>> {
+  /** A cache that writes records and emits messages. */
+  static producer<T extends object = JsonObject>(options: DiffCacheOptions = {}): DiffCache<T> {
+    return new DiffCache<T>('producer', options)
+  }
+
+  /** A cache that applies messages; it cannot write. */
+  static consumer<T extends object = JsonObject>(options: DiffCacheOptions = {}): DiffCache<T> {
+    return new DiffCache<T>('consumer', options)
+  }
+
+  /** A cache that both writes and applies messages; concurrent writers merge. */
+  static peer<T extends object = JsonObject>(options: DiffCacheOptions = {}): DiffCache<T> {
+    return new DiffCache<T>('peer', options)
+  }
+
+  readonly role: Role
+  readonly keyName: string
+  readonly copy: boolean
+  readonly strict: boolean
+  private readonly mirror = new Mirror()
+  private readonly counters = new StatsCounter()
+  private readonly held: HeldMessages
+  private readonly maxMessageBytes: number
+  private shadow: Shadow | null = null
+  /** With `copy: false`, the caller's own objects, until a remote change replaces them. */
+  private readonly own = new Map<string, T>()
+
+  constructor(role: Role, options: DiffCacheOptions = {}) {
+    super()
+    this.role = role
+    this.keyName = options.keyName ?? 'key'
+    this.copy = options.copy ?? true
+    this.strict = options.strict ?? false
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+    this.held = new HeldMessages(options.maxHeldBytes ?? 16 * 1024 * 1024)
+    this.mirror.onChange((changes, origin) => this.onMirrorChange(changes, origin))
+  }
+
+  /**
+   * Producer/peer: stores `data` and returns the message that brings others up to date
+   * (`new` the first time its key is seen, then `upd`).
+   * Consumer/peer: applies a message (or its bytes) and returns `[cmd, key, data]`.
+   */
+  update(data: T): DataMsg
+  update(msg: DataMsg | Uint8Array): ApplyResult<T>
+  update(input: T | DataMsg | Uint8Array): DataMsg | ApplyResult<T> {
+    if (input instanceof DataMsg || input instanceof Uint8Array) return this.receive(input)
+    return this.write(input)
+  }
+
+  /** Deletes the record `key` and returns the `del` message. */
+  delete(key: KeyLike): DataMsg {
+    this.assertWriter('delete')
+    const id = keyId(key)
+    const storedKey = this.keyOf(id)
+    const update = this.mirror.remove(id, LOCAL)
+    if (!update) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
+    this.afterLocalWrite(update)
+    const msg = new DataMsg({ cmd: 'del', key: storedKey, update, state: this.fingerprint() })
+    this.counters.sentMessage('del', msg.byteLength, 0)
+    return msg
+  }
+
+  /**
+   * A `ret` message with what a consumer whose state vector is `stateVector` lacks, or everything
+   * this cache holds when no vector is given. It makes a consumer that raised
+   * `PatchMismatchError` or `CacheKeyError` whole.
+   */
+  retran(key: KeyLike, stateVector?: Uint8Array): DataMsg {
+    const id = keyId(key)
+    if (!this.mirror.has(id)) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
+    const sv = stateVector === undefined ? undefined : encodeStateVector(decodeStateVector(stateVector))
+    const update = this.mirror.diff(sv)
+    const msg = new DataMsg({
+      cmd: 'ret',
+      key: this.keyOf(id),
+      update,
+      checksum: hashJson(this.mirror.read(id)),
+      state: this.fingerprint(),
+    })
+    this.counters.sentMessage('ret', msg.byteLength, this.jsonLength(id))
+    return msg
+  }
+
+  /** This cache's Yjs state vector: what it has seen, for `retran`. */
+  stateVector(): Uint8Array {
+    return this.mirror.encodeStateVector()
+  }
+
+  /** The record with this key (a copy unless `copy: false`), or undefined. */
+  get(key: KeyLike): T | undefined {
+    const id = keyId(key)
+    const own = this.own.get(id)
+    if (own !== undefined) return own
+    const v = this.mirror.read(id)
+    if (v === undefined) return undefined
+    return (this.copy ? cloneJson(v) : v) as T
+  }
+
+  has(key: KeyLike): boolean {
+    return this.mirror.has(keyId(key))
+  }
+
+  /** Number of records. */
+  get size(): number {
+    return this.mirror.size
+  }
+
+  /** The keys of all records, as their records hold them (numbers stay numbers). */
+  keys(): Key[] {
+    return Array.from(this.mirror.ids(), (id) => this.keyOf(id))
+  }
+
+  /** Messages and bytes sent and received, next to what full JSON would have cost. */
+  get stats(): CacheStats {
+    return this.counters.snapshot()
+  }
+
+  override toString(): string {
+    return `DiffCache ${this.role}`
+  }
+
+  /** Releases the mirror. The cache must not be used afterwards. */
+  destroy(): void {
+    this.shadow?.destroy()
+    this.mirror.destroy()
+  }
+
+  private write(data: T): DataMsg {
+    this.assertWriter('update')
+    if (!isPlainObject(data)) throw new UnsupportedValueError('a record must be a plain object')
+    const key = (data as JsonObject)[this.keyName]
+    if (key === undefined || key === null) throw new MissingKeyError(`the record has no "${this.keyName}" field`)
+    if (!isKey(key)) throw new UnsupportedValueError(`the "${this.keyName}" field must be a string or a finite number`)
+    assertJson(data)
+    const id = keyId(key)
+    const existed = this.mirror.has(id)
+    let update = this.mirror.write(id, data as JsonObject, LOCAL)
+    if (update) this.afterLocalWrite(update)
+    else if (this.strict) throw new NoChangeError(`the update of ${JSON.stringify(key)} changes nothing`)
+    else update = EMPTY_UPDATE
+    if (!this.copy) this.own.set(id, data)
+    const cmd: Command = existed ? 'upd' : 'new'
+    const msg = new DataMsg({ cmd, key, update, checksum: hashJson(data as JsonObject), state: this.fingerprint() })
+    this.counters.sentMessage(cmd, msg.byteLength, utf8Length(JSON.stringify(data)))
+    return msg
+  }
+
+  private receive(input: DataMsg | Uint8Array): ApplyResult<T> {
+    if (this.role === 'producer') throw new WriteOnlyError('a producer does not apply messages; use DiffCache.peer()')
+    let msg: DataMsg
+    let inspection: UpdateInspection
+    if (input instanceof DataMsg) {
+      inspection = DataMsg.inspect(input)
+      msg = input
+    } else {
+      ;({ msg, inspection } = DataMsg.decodeInspected(input, { maxBytes: this.maxMessageBytes }))
+    }
+    const id = keyId(msg.key)
+    const had = this.mirror.has(id)
+    if (!this.ready(inspection)) {
+      const dropped = this.held.add({ msg, inspection })
+      this.counters.held++
+      this.counters.dropped += dropped
+      const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
+      if (msg.cmd === 'upd' && !had) throw new CacheKeyError(`${what}: this cache never had that record; held until it arrives`)
+      if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`${what}: this cache does not hold that record`)
+      throw new PatchMismatchError(`${what}: builds on changes this cache missed; held until they arrive`)
+    }
+    this.applyChecked(msg, inspection, id)
+    this.drainHeld()
+    if (msg.cmd === 'del') {
+      if (!had) throw new CacheKeyWarning(`del ${JSON.stringify(msg.key)}: this cache does not hold that record`)
+      return ['del', msg.key, null]
+    }
+    return [msg.cmd, msg.key, this.get(id) ?? null]
+  }
+
+  private ready(inspection: UpdateInspection): boolean {
+    return dependenciesMet(inspection, (client) => this.mirror.clock(client))
+  }
+
+  /** Applies a message whose dependencies are met, or throws and changes nothing. */
+  private applyChecked(msg: DataMsg, inspection: UpdateInspection, id: string): void {
+    const shadow = (this.shadow ??= new Shadow(this.mirror))
+    try {
+      shadow.apply(msg.update)
+    } catch (err) {
+      throw new InvalidMessageError(`${msg.cmd} ${JSON.stringify(msg.key)}: the update does not apply`, { cause: err })
+    }
+    // The checksum describes the sender's state; it can only be compared when this cache will hold
+    // exactly what the sender held (same state vector). Otherwise concurrent writes make them differ
+    // legitimately and the CRDT merge is what counts.
+    if (msg.cmd !== 'del' && msg.state === this.fingerprintAfter(inspection)) {
+      const hash = shadow.recordHash(id)
+      if (hash !== msg.checksum) {
+        shadow.reset()
+        throw new ChecksumMismatchError(
+          `${msg.cmd} ${JSON.stringify(msg.key)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
+        )
+      }
+    }
+    this.mirror.apply(msg.update, REMOTE)
+    this.counters.receivedMessage(msg.byteLength, msg.cmd === 'del' ? 0 : this.jsonLength(id))
+  }
+
+  private drainHeld(): void {
+    for (;;) {
+      const next: HeldMessage | undefined = this.held.takeReady((h) => this.ready(h.inspection))
+      if (!next) return
+      try {
+        this.applyChecked(next.msg, next.inspection, keyId(next.msg.key))
+      } catch (err) {
+        if (!(err instanceof DiffStreamError)) throw err
+        this.counters.dropped++
+      }
+    }
+  }
+
+  private assertWriter(what: string): void {
+    if (this.role === 'consumer') throw new ReadOnlyError(`a consumer cannot ${what}; use DiffCache.peer() to write`)
+  }
+
+  private afterLocalWrite(update: Uint8Array): void {
+    this.shadow?.apply(update)
+  }
+
+  private fingerprint(): number {
+    return fingerprintStateVector(this.mirror.stateVectorEntries())
+  }
+
+  /** Fingerprint of the state vector this cache will have once `inspection` is applied. */
+  private fingerprintAfter(inspection: UpdateInspection): number {
+    const sv = new Map(this.mirror.stateVectorEntries())
+    for (const [client, range] of inspection.ranges) sv.set(client, Math.max(sv.get(client) ?? 0, range.end))
+    return fingerprintStateVector(sv)
+  }
+
+  /** The key as the record holds it (a number stays a number), else the id. */
+  private keyOf(id: string): Key {
+    const record = this.mirror.raw(id)
+    if (record instanceof Y.Map) {
+      const key: unknown = record.get(this.keyName)
+      if (isKey(key) && keyId(key) === id) return key
+    }
+    return id
+  }
+
+  private jsonLength(id: string): number {
+    const v = this.mirror.read(id)
+    return v === undefined ? 0 : utf8Length(JSON.stringify(v))
+  }
+
+  private onMirrorChange(changes: Map<string, RecordChange>, origin: unknown): void {
+    const remote = origin !== LOCAL
+    if (remote) for (const id of changes.keys()) this.own.delete(id)
+    if (this.listenerCount('change') === 0) return
+    for (const [id, cmd] of changes) {
+      const data = cmd === 'del' ? null : (this.get(id) ?? null)
+      this.emit('change', { cmd, key: this.keyOf(id), data, origin: remote ? 'remote' : 'local' })
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Every error DiffStream throws on purpose extends {@link DiffStreamError}, so callers can tell
+ * DiffStream's refusals from bugs with one `instanceof`. After any of them the cache is exactly as
+ * it was before the call.
+ * @packageDocumentation
+ */
+
+/** Base class of all DiffStream errors. */
+export class DiffStreamError extends Error {
+  override name = 'DiffStreamError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** The data given to `update` has no key field (see the `keyName` option). */
+export class MissingKeyError extends DiffStreamError {
+  override name = 'MissingKeyError'
+}
+
+/** A producer was asked to delete or retransmit a key it does not hold. */
+export class KeyNotFoundError extends DiffStreamError {
+  override name = 'KeyNotFoundError'
+}
+
+/**
+ * A consumer got an `upd` for a key it never had. The message is held and applied once the record
+ * arrives; one `retran(key, consumer.stateVector())` from the producer makes the consumer whole.
+ */
+export class CacheKeyError extends DiffStreamError {
+  override name = 'CacheKeyError'
+}
+
+/**
+ * A consumer got an update that builds on changes it never received (it missed an earlier
+ * message). The message is held until the gap is filled; one `retran` fills it at once.
+ */
+export class PatchMismatchError extends DiffStreamError {
+  override name = 'PatchMismatchError'
+}
+
+/** The record after applying a message would not hash to the message's checksum; nothing was applied. */
+export class ChecksumMismatchError extends DiffStreamError {
+  override name = 'ChecksumMismatchError'
+}
+
+/** A `del` arrived for a key the consumer does not hold (already deleted, or never seen). */
+export class CacheKeyWarning extends DiffStreamError {
+  override name = 'CacheKeyWarning'
+}
+
+/** Bytes or a message that are not a valid DiffStream message: unknown command, malformed or truncated. */
+export class InvalidMessageError extends DiffStreamError {
+  override name = 'InvalidMessageError'
+}
+
+/** `strict: true` and the update changes nothing. */
+export class NoChangeError extends DiffStreamError {
+  override name = 'NoChangeError'
+}
+
+/** A value that is not JSON: undefined in an array, a function, symbol, bigint, NaN, a cycle, a class instance… */
+export class UnsupportedValueError extends DiffStreamError {
+  override name = 'UnsupportedValueError'
+}
+
+/** A write where the role forbids it, such as `update(data)` on a consumer. */
+export class ReadOnlyError extends DiffStreamError {
+  override name = 'ReadOnlyError'
+}
+
+/** A message was given to a cache that only produces (a `producer`); use a `peer` to both write and receive. */
+export class WriteOnlyError extends DiffStreamError {
+  override name = 'WriteOnlyError'
+}

@@ -1,0 +1,167 @@
+import * as Y from 'yjs'
+import type { JsonObject, JsonValue } from './json.js'
+import { materialize } from './materialize.js'
+import { reconcileMap, toMirror } from './reconcile.js'
+
+/** Name of the root map that holds the dict; any Yjs app sees the records there. */
+export const ROOT_NAME = 'diffstream'
+
+/** How a record changed in one transaction. */
+export type RecordChange = 'new' | 'upd' | 'del'
+
+/** Called after each transaction with the records it changed. */
+export type MirrorListener = (changes: Map<string, RecordChange>, origin: unknown, local: boolean) => void
+
+/**
+ * The Yjs document that mirrors the dict: root map `diffstream`, one Y.Map per record, nested
+ * Y.Map/Y.Array for objects and arrays. It writes plain values as minimal changes, reads records
+ * back as plain values (cached until the record changes) and reports which records each
+ * transaction touched. Nothing outside holds on to its Y.Doc, so it can be replaced.
+ */
+export class Mirror {
+  readonly doc: Y.Doc
+  readonly root: Y.Map<unknown>
+  private readonly plain = new Map<string, JsonValue>()
+  private readonly present = new Set<string>()
+  private readonly listeners = new Set<MirrorListener>()
+  private captured: Uint8Array | null = null
+
+  constructor(doc: Y.Doc = new Y.Doc()) {
+    this.doc = doc
+    this.root = doc.getMap(ROOT_NAME)
+    for (const id of this.root.keys()) this.present.add(id)
+    doc.on('update', (update: Uint8Array) => {
+      this.captured = update
+    })
+    doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
+  }
+
+  get size(): number {
+    return this.root.size
+  }
+
+  has(id: string): boolean {
+    return this.root.has(id)
+  }
+
+  ids(): IterableIterator<string> {
+    return this.root.keys()
+  }
+
+  /** The mirror value of a record (a Y.Map for objects), or undefined. */
+  raw(id: string): unknown {
+    return this.root.get(id)
+  }
+
+  /** The record as a plain value. The same object is returned until the record changes: do not mutate it. */
+  read(id: string): JsonValue | undefined {
+    let v = this.plain.get(id)
+    if (v === undefined) {
+      if (!this.root.has(id)) return undefined
+      v = materialize(this.root.get(id))
+      this.plain.set(id, v)
+    }
+    return v
+  }
+
+  /** Local clock of `client`: how many of its structs this document has. */
+  clock(client: number): number {
+    return Y.getState(this.doc.store, client)
+  }
+
+  /** The state vector as client → clock entries. */
+  stateVectorEntries(): Array<[number, number]> {
+    const out: Array<[number, number]> = []
+    for (const client of this.doc.store.clients.keys()) out.push([client, this.clock(client)])
+    return out
+  }
+
+  encodeStateVector(): Uint8Array {
+    return Y.encodeStateVector(this.doc)
+  }
+
+  /** Everything a document with state vector `sv` lacks (everything when no vector). */
+  diff(sv?: Uint8Array): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc, sv)
+  }
+
+  /**
+   * Makes the record `id` equal `value` in one transaction. Returns the update bytes, or null when
+   * nothing changed. The caller has validated `value`.
+   */
+  write(id: string, value: JsonObject, origin: unknown): Uint8Array | null {
+    return this.capture(origin, () => {
+      const current = this.root.get(id)
+      if (current instanceof Y.Map) reconcileMap(current, value)
+      else this.root.set(id, toMirror(value))
+    })
+  }
+
+  /** Deletes the record `id`. Returns the update bytes, or null when there was no such record. */
+  remove(id: string, origin: unknown): Uint8Array | null {
+    if (!this.root.has(id)) return null
+    return this.capture(origin, () => this.root.delete(id))
+  }
+
+  /** Applies a (checked) Yjs update. */
+  apply(update: Uint8Array, origin: unknown): void {
+    Y.applyUpdate(this.doc, update, origin)
+  }
+
+  /** Listens to record changes; returns the function that stops listening. */
+  onChange(listener: MirrorListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  destroy(): void {
+    this.listeners.clear()
+    this.doc.destroy()
+  }
+
+  private capture(origin: unknown, fn: () => void): Uint8Array | null {
+    this.captured = null
+    this.doc.transact(fn, origin)
+    const out = this.captured
+    this.captured = null
+    return out
+  }
+
+  private afterTransaction(tr: Y.Transaction): void {
+    if (tr.changed.size === 0) return
+    const ids = new Set<string>()
+    for (const [type, fields] of tr.changed) {
+      if ((type as unknown) === this.root) {
+        for (const f of fields) if (f !== null) ids.add(f)
+        continue
+      }
+      const id = this.recordOf(type as Y.AbstractType<unknown>)
+      if (id !== null) ids.add(id)
+    }
+    if (ids.size === 0) return
+    const changes = new Map<string, RecordChange>()
+    for (const id of ids) {
+      this.plain.delete(id)
+      const now = this.root.has(id)
+      const before = this.present.has(id)
+      if (now) this.present.add(id)
+      else this.present.delete(id)
+      if (now || before) changes.set(id, !now ? 'del' : before ? 'upd' : 'new')
+    }
+    if (changes.size === 0) return
+    for (const listener of this.listeners) listener(changes, tr.origin, tr.local)
+  }
+
+  /** The id of the record a nested type belongs to, or null when it is not under the root map. */
+  private recordOf(type: Y.AbstractType<unknown>): string | null {
+    let t: Y.AbstractType<unknown> = type
+    for (;;) {
+      const item = t._item
+      if (item === null) return null
+      const parent = item.parent
+      if (parent === this.root) return item.parentSub
+      if (!(parent instanceof Y.AbstractType)) return null
+      t = parent
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import type { Command } from './data-msg.js'
+import type { Key } from './keys.js'
+
+/** What a cache may do: write (`producer`), receive (`consumer`), or both (`peer`). */
+export type Role = 'producer' | 'consumer' | 'peer'
+
+/** Options of {@link DiffCache}. All are optional. */
+export interface DiffCacheOptions {
+  /** The field that holds each record's key (default `'key'`). */
+  keyName?: string
+  /**
+   * `true` (default): the cache keeps and returns copies, so callers can mutate what they pass and
+   * get. `false`: it keeps and returns the caller's own objects (faster; do not mutate them behind
+   * the cache's back, and do not mutate what a consumer returns).
+   */
+  copy?: boolean
+  /** `true`: an update that changes nothing throws `NoChangeError` (default `false`). */
+  strict?: boolean
+  /** Largest message accepted from outside, in bytes (default 64 MiB). */
+  maxMessageBytes?: number
+  /** Bytes of early messages kept until what they build on arrives (default 16 MiB). */
+  maxHeldBytes?: number
+}
+
+/** What `consumer.update(msg)` returns: the command, the record's key and the record (null after `del`). */
+export type ApplyResult<T> = [cmd: Command, key: Key, data: T | null]
+
+/** A record changed, by this cache (`local`) or by a message from elsewhere (`remote`). */
+export interface ChangeEvent<T> {
+  cmd: Exclude<Command, 'ret'>
+  key: Key
+  /** The record now (a copy unless `copy: false`), or null when it was deleted. */
+  data: T | null
+  origin: 'local' | 'remote'
+}
+
+/** Events of a {@link DiffCache}. */
+export type DiffCacheEvents<T> = {
+  change: (event: ChangeEvent<T>) => void
+}
