@@ -102,8 +102,4 @@ export class ByteReader {
     return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0
   }
 
-  uint16(): number {
-    const b = this.take(2)
-    return b[0]! | (b[1]! << 8)
-  }
 }

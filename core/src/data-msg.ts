@@ -14,7 +14,7 @@ export interface DataMsgInit {
   update: Uint8Array
   /** uint32 hash of the record after the update (0 for `del`). */
   checksum?: number
-  /** 16-bit fingerprint of the sender's state vector after the update; see docs/wire.md. */
+  /** 32-bit fingerprint of the sender's state vector after the update; see docs/wire.md. */
   state?: number
   /** The mirror generation the update belongs to. */
   epoch?: number
@@ -74,7 +74,8 @@ export class DataMsg {
     const tail: number[] = []
     if (this.epoch > 0) writeVarUint(tail, this.epoch)
     const c = this.checksum >>> 0
-    tail.push(c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24, this.state & 0xff, (this.state >>> 8) & 0xff)
+    const st = this.state >>> 0
+    tail.push(c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24, st & 0xff, (st >>> 8) & 0xff, (st >>> 16) & 0xff, st >>> 24)
     const out = new Uint8Array(head.length + keyLen + tail.length + this.update.length)
     out.set(head, 0)
     if (keyType === KEY_FLOAT) new DataView(out.buffer).setFloat64(floatAt, this.key as number, true)
@@ -112,7 +113,7 @@ export class DataMsg {
     const epoch = first & HAS_EPOCH ? r.varUint() : 0
     if (first & HAS_EPOCH && epoch === 0) r.fail('epoch flag with epoch 0')
     const checksum = r.uint32()
-    const state = r.uint16()
+    const state = r.uint32()
     // Copy, so the message does not pin or alias the caller's (possibly pooled) buffer.
     const update = bytes.slice(r.pos)
     const inspection = inspectUpdate(update)
@@ -128,7 +129,7 @@ export class DataMsg {
   /** The encoded size in bytes. */
   get byteLength(): number {
     const keyType = keyTypeOf(this.key)
-    let n = 1 + 6 + this.update.length
+    let n = 1 + 8 + this.update.length
     if (keyType === KEY_STRING) {
       const len = utf8Length(this.key as string)
       n += varUintLength(len) + len
@@ -149,7 +150,7 @@ function checkFields(msg: DataMsg): void {
   if (!(msg.update instanceof Uint8Array)) throw new InvalidMessageError('update must be a Uint8Array')
   if (!Number.isInteger(msg.checksum) || msg.checksum < 0 || msg.checksum > 0xffffffff)
     throw new InvalidMessageError('checksum must be a uint32')
-  if (!Number.isInteger(msg.state) || msg.state < 0 || msg.state > 0xffff) throw new InvalidMessageError('state must be a uint16')
+  if (!Number.isInteger(msg.state) || msg.state < 0 || msg.state > 0xffffffff) throw new InvalidMessageError('state must be a uint32')
   if (!Number.isSafeInteger(msg.epoch) || msg.epoch < 0) throw new InvalidMessageError('epoch must be a non-negative integer')
 }
 

@@ -15,7 +15,7 @@ import {
   UnsupportedValueError,
   WriteOnlyError,
 } from './errors.js'
-import { fingerprintStateVector, hashJson } from './hash.js'
+import { hashJson } from './hash.js'
 import { HeldMessages, type HeldMessage } from './held.js'
 import { assertJson, cloneJson, isPlainObject, type JsonObject } from './json.js'
 import { isKey, keyId, type Key, type KeyLike } from './keys.js'
@@ -212,7 +212,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`${what}: this cache does not hold that record`)
       throw new PatchMismatchError(`${what}: builds on changes this cache missed; held until they arrive`)
     }
-    this.applyChecked(msg, inspection, id)
+    this.applyChecked(msg, id)
     this.drainHeld()
     if (msg.cmd === 'del') {
       if (!had) throw new CacheKeyWarning(`del ${JSON.stringify(msg.key)}: this cache does not hold that record`)
@@ -226,7 +226,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   }
 
   /** Applies a message whose dependencies are met, or throws and changes nothing. */
-  private applyChecked(msg: DataMsg, inspection: UpdateInspection, id: string): void {
+  private applyChecked(msg: DataMsg, id: string): void {
     const shadow = (this.shadow ??= new Shadow(this.mirror))
     try {
       shadow.apply(msg.update)
@@ -234,9 +234,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       throw new InvalidMessageError(`${msg.cmd} ${JSON.stringify(msg.key)}: the update does not apply`, { cause: err })
     }
     // The checksum describes the sender's state; it can only be compared when this cache will hold
-    // exactly what the sender held (same state vector). Otherwise concurrent writes make them differ
+    // exactly what the sender held (same inserts and deletes). Otherwise concurrent writes make them differ
     // legitimately and the CRDT merge is what counts.
-    if (msg.cmd !== 'del' && msg.state === this.fingerprintAfter(inspection)) {
+    if (msg.cmd !== 'del' && msg.state === shadow.fingerprint()) {
       const hash = shadow.recordHash(id)
       if (hash !== msg.checksum) {
         shadow.reset()
@@ -254,7 +254,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       const next: HeldMessage | undefined = this.held.takeReady((h) => this.ready(h.inspection))
       if (!next) return
       try {
-        this.applyChecked(next.msg, next.inspection, keyId(next.msg.key))
+        this.applyChecked(next.msg, keyId(next.msg.key))
       } catch (err) {
         if (!(err instanceof DiffStreamError)) throw err
         this.counters.dropped++
@@ -271,14 +271,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   }
 
   private fingerprint(): number {
-    return fingerprintStateVector(this.mirror.stateVectorEntries())
-  }
-
-  /** Fingerprint of the state vector this cache will have once `inspection` is applied. */
-  private fingerprintAfter(inspection: UpdateInspection): number {
-    const sv = new Map(this.mirror.stateVectorEntries())
-    for (const [client, range] of inspection.ranges) sv.set(client, Math.max(sv.get(client) ?? 0, range.end))
-    return fingerprintStateVector(sv)
+    return this.mirror.fingerprint()
   }
 
   /** The key as the record holds it (a number stays a number), else the id. */

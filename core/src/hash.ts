@@ -44,17 +44,3 @@ function mix(h: number, v: JsonValue | undefined): number {
 export function hashJson(value: JsonValue | undefined): number {
   return mix(OFFSET, value) >>> 0
 }
-
-/** A 16-bit fingerprint of a state vector (client → clock), independent of iteration order. */
-export function fingerprintStateVector(sv: Iterable<[number, number]>): number {
-  // Sum of per-client hashes, so the order of clients does not matter.
-  let sum = 0
-  for (const [client, clock] of sv) {
-    let h = Math.imul(OFFSET ^ (client & 0xffff), PRIME)
-    h = Math.imul(h ^ (client >>> 16), PRIME)
-    h = Math.imul(h ^ (clock & 0xffff), PRIME)
-    h = Math.imul(h ^ Math.floor(clock / 65536), PRIME)
-    sum = (sum + (h >>> 0)) >>> 0
-  }
-  return (sum ^ (sum >>> 16)) & 0xffff
-}

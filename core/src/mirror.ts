@@ -2,6 +2,7 @@ import * as Y from 'yjs'
 import type { JsonObject, JsonValue } from './json.js'
 import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
+import { StateFingerprint } from './state-fingerprint.js'
 
 /** Name of the root map that holds the dict; any Yjs app sees the records there. */
 export const ROOT_NAME = 'diffstream'
@@ -25,10 +26,12 @@ export class Mirror {
   private readonly present = new Set<string>()
   private readonly listeners = new Set<MirrorListener>()
   private captured: Uint8Array | null = null
+  private readonly state: StateFingerprint
 
   constructor(doc: Y.Doc = new Y.Doc()) {
     this.doc = doc
     this.root = doc.getMap(ROOT_NAME)
+    this.state = new StateFingerprint(doc)
     for (const id of this.root.keys()) this.present.add(id)
     doc.on('update', (update: Uint8Array) => {
       this.captured = update
@@ -69,11 +72,14 @@ export class Mirror {
     return Y.getState(this.doc.store, client)
   }
 
-  /** The state vector as client → clock entries. */
-  stateVectorEntries(): Array<[number, number]> {
-    const out: Array<[number, number]> = []
-    for (const client of this.doc.store.clients.keys()) out.push([client, this.clock(client)])
-    return out
+  /** A 32-bit fingerprint of the whole state (inserts and deletes): equal states, equal prints. */
+  fingerprint(): number {
+    return this.state.value()
+  }
+
+  /** The running hash of deletions, for a copy of this document to start from. */
+  get deletedHash(): number {
+    return this.state.deletedHash
   }
 
   encodeStateVector(): Uint8Array {

@@ -2,6 +2,7 @@ import * as Y from 'yjs'
 import { hashJson } from './hash.js'
 import { materialize } from './materialize.js'
 import { ROOT_NAME, type Mirror } from './mirror.js'
+import { StateFingerprint } from './state-fingerprint.js'
 
 /**
  * A second document that follows the mirror, so that a remote update can be tried before it
@@ -10,10 +11,16 @@ import { ROOT_NAME, type Mirror } from './mirror.js'
  * as it was whenever a message is refused.
  */
 export class Shadow {
-  private doc: Y.Doc
+  private doc!: Y.Doc
+  private state!: StateFingerprint
 
   constructor(private readonly mirror: Mirror) {
-    this.doc = this.clone()
+    this.copyMirror()
+  }
+
+  /** Fingerprint of the shadow's state, as `Mirror.fingerprint`. */
+  fingerprint(): number {
+    return this.state.value()
   }
 
   /** Applies `update` to the shadow; on any exception the shadow is rebuilt and the error rethrown. */
@@ -35,16 +42,16 @@ export class Shadow {
   /** Throws away what was tried and copies the mirror again. */
   reset(): void {
     this.doc.destroy()
-    this.doc = this.clone()
+    this.copyMirror()
   }
 
   destroy(): void {
     this.doc.destroy()
   }
 
-  private clone(): Y.Doc {
-    const doc = new Y.Doc()
-    Y.applyUpdate(doc, this.mirror.diff())
-    return doc
+  private copyMirror(): void {
+    this.doc = new Y.Doc()
+    Y.applyUpdate(this.doc, this.mirror.diff())
+    this.state = new StateFingerprint(this.doc, this.mirror.deletedHash)
   }
 }

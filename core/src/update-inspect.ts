@@ -61,9 +61,8 @@ export function inspectUpdate(update: Uint8Array): UpdateInspection {
           if (parentIsRoot === 1) r.skipVarString()
           else if (parentIsRoot === 0) refs.push(r.varUint(), r.varUint())
           else r.fail('bad parent info')
+          // Yjs sets the parentSub flag on every map entry but writes the name only here.
           if (info & 0x20) r.varString()
-        } else if (info & 0x20) {
-          r.fail('parentSub flag on an item with origins')
         }
         clock += contentLength(r, ref)
       }
