@@ -212,12 +212,12 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`${what}: this cache does not hold that record`)
       throw new PatchMismatchError(`${what}: builds on changes this cache missed; held until they arrive`)
     }
+    // A del for a record this cache does not hold has nothing left to do (it was deleted already);
+    // applying it anyway would let a wrong key delete something else.
+    if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`del ${JSON.stringify(msg.key)}: this cache does not hold that record`)
     this.applyChecked(msg, id)
     this.drainHeld()
-    if (msg.cmd === 'del') {
-      if (!had) throw new CacheKeyWarning(`del ${JSON.stringify(msg.key)}: this cache does not hold that record`)
-      return ['del', msg.key, null]
-    }
+    if (msg.cmd === 'del') return ['del', msg.key, null]
     return [msg.cmd, msg.key, this.get(id) ?? null]
   }
 
