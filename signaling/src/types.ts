@@ -1,0 +1,102 @@
+/**
+ * Public option, handle and log types of `@diffstream/signaling`.
+ * Kept apart from the implementation so that importing them pulls in no runtime code.
+ */
+
+/**
+ * Per-server limits. Every limit protects the server (and the other clients on it) from one
+ * connection; a connection that breaks one is closed, see `docs/signaling.md` for the close codes.
+ */
+export interface SignalingLimits {
+  /** Largest accepted frame, in bytes. A bigger frame closes the connection with 1009. Default 65536. */
+  maxPayload: number
+  /** Distinct topics one connection may be subscribed to at once. Default 100. */
+  maxTopicsPerConnection: number
+  /** Longest accepted topic name, in UTF-16 code units. Default 256. */
+  maxTopicLength: number
+  /**
+   * Subscribers one topic may have. Subscribing to a full topic is refused (and logged) but the
+   * connection stays open, because a full room is not the newcomer's fault. Default 256.
+   */
+  maxSubscribersPerTopic: number
+  /** Sustained frames per second per connection (token bucket refill rate). Default 100. */
+  messagesPerSecond: number
+  /** Frames a connection may send in a burst (token bucket capacity). Default 400. */
+  messageBurst: number
+  /** Open WebSocket connections in total; further upgrades get HTTP 503. Default 1000. */
+  maxConnections: number
+  /**
+   * Bytes that may wait in one connection's send buffer. A subscriber that stops reading is
+   * closed with 1013 once this is exceeded, so it cannot make the server hoard memory. Default 4 MiB.
+   */
+  maxBufferedAmount: number
+}
+
+/** Severity of a log entry; `silent` as a level turns logging off. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** A scalar that may appear as a field of a {@link LogEntry}. */
+export type LogValue = string | number | boolean | null
+
+/** One structured log record. Serialized as one JSON object per line by the default logger. */
+export interface LogEntry {
+  /** ISO 8601 timestamp. */
+  time: string
+  level: LogLevel
+  /** What happened: `listening`, `connect`, `disconnect`, `subscribe`, `unsubscribe`, `reject`, `close`, … */
+  event: string
+  /** Further fields. Never contains message payloads. */
+  [field: string]: LogValue | undefined
+}
+
+/** Receives every log entry at or above the configured level. */
+export type LogSink = (entry: LogEntry) => void
+
+/** Options of {@link startSignalingServer}. Every field is optional. */
+export interface SignalingServerOptions {
+  /** TCP port; 0 picks a free one (read it back from the handle). Default 4444. */
+  port?: number
+  /** Interface to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` to accept remote clients. */
+  host?: string
+  /**
+   * Shared secret. When set, WebSocket upgrades must carry it as `?token=…` in the URL, otherwise
+   * they are answered with HTTP 401. Unset or empty means no authentication.
+   */
+  token?: string
+  /** Overrides of the default {@link SignalingLimits}. */
+  limits?: Partial<SignalingLimits>
+  /**
+   * Milliseconds between heartbeat pings. A connection that has not answered the previous ping
+   * when the next one is due is terminated. Default 30000.
+   */
+  heartbeatIntervalMs?: number
+  /** Lowest level that is logged, or `silent`. Default `info`. */
+  logLevel?: LogLevel | 'silent'
+  /** Where log entries go. Default: one JSON line per entry on stderr. */
+  logger?: LogSink
+}
+
+/** Counts reported by `GET /health` and {@link SignalingServer.stats}. */
+export interface SignalingStats {
+  /** Open WebSocket connections. */
+  connections: number
+  /** Topics with at least one subscriber. */
+  topics: number
+}
+
+/** A running signaling server, as returned by {@link startSignalingServer}. */
+export interface SignalingServer {
+  /** WebSocket URL clients connect to, e.g. `ws://127.0.0.1:4444`. */
+  readonly url: string
+  /** The port actually bound (useful when 0 was asked for). */
+  readonly port: number
+  /** The host the server was asked to listen on. */
+  readonly host: string
+  /** Current connection and topic counts. */
+  stats(): SignalingStats
+  /**
+   * Stops accepting connections, closes every open one with 1001 and resolves once the listening
+   * socket is closed. Safe to call more than once.
+   */
+  close(): Promise<void>
+}
