@@ -8,16 +8,15 @@ import {
   DiffStreamError,
   InvalidMessageError,
   KeyNotFoundError,
-  MissingKeyError,
   NoChangeError,
   PatchMismatchError,
   ReadOnlyError,
-  UnsupportedValueError,
   WriteOnlyError,
 } from './errors.js'
 import { hashJson } from './hash.js'
-import { HeldMessages, type HeldMessage } from './held.js'
-import { assertJson, cloneJson, isPlainObject, type JsonObject } from './json.js'
+import { HeldMessages } from './held.js'
+import { cloneJson, type JsonObject } from './json.js'
+import { checkRecord } from './record.js'
 import { isKey, keyId, type Key, type KeyLike } from './keys.js'
 import { Mirror, type RecordChange } from './mirror.js'
 import { Shadow } from './shadow.js'
@@ -64,7 +63,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   readonly strict: boolean
   private readonly mirror = new Mirror()
   private readonly counters = new StatsCounter()
-  private readonly held: HeldMessages
+  private readonly held: HeldMessages<{ update: Uint8Array; inspection: UpdateInspection; msg: DataMsg }>
   private readonly maxMessageBytes: number
   private shadow: Shadow | null = null
   /** With `copy: false`, the caller's own objects, until a remote change replaces them. */
@@ -173,20 +172,15 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
 
   private write(data: T): DataMsg {
     this.assertWriter('update')
-    if (!isPlainObject(data)) throw new UnsupportedValueError('a record must be a plain object')
-    const key = (data as JsonObject)[this.keyName]
-    if (key === undefined || key === null) throw new MissingKeyError(`the record has no "${this.keyName}" field`)
-    if (!isKey(key)) throw new UnsupportedValueError(`the "${this.keyName}" field must be a string or a finite number`)
-    assertJson(data)
-    const id = keyId(key)
+    const { key, id, value } = checkRecord(data, this.keyName)
     const existed = this.mirror.has(id)
-    let update = this.mirror.write(id, data as JsonObject, LOCAL)
+    let update = this.mirror.write(id, value, LOCAL)
     if (update) this.afterLocalWrite(update)
     else if (this.strict) throw new NoChangeError(`the update of ${JSON.stringify(key)} changes nothing`)
     else update = EMPTY_UPDATE
     if (!this.copy) this.own.set(id, data)
     const cmd: Command = existed ? 'upd' : 'new'
-    const msg = new DataMsg({ cmd, key, update, checksum: hashJson(data as JsonObject), state: this.fingerprint() })
+    const msg = new DataMsg({ cmd, key, update, checksum: hashJson(value), state: this.fingerprint() })
     this.counters.sentMessage(cmd, msg.byteLength, utf8Length(JSON.stringify(data)))
     return msg
   }
@@ -204,7 +198,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     const id = keyId(msg.key)
     const had = this.mirror.has(id)
     if (!this.ready(inspection)) {
-      const dropped = this.held.add({ msg, inspection })
+      const dropped = this.held.add({ update: msg.update, inspection, msg })
       this.counters.held++
       this.counters.dropped += dropped
       const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
@@ -251,7 +245,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
 
   private drainHeld(): void {
     for (;;) {
-      const next: HeldMessage | undefined = this.held.takeReady((h) => this.ready(h.inspection))
+      const next = this.held.takeReady((h) => this.ready(h.inspection))
       if (!next) return
       try {
         this.applyChecked(next.msg, keyId(next.msg.key))

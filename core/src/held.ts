@@ -1,9 +1,8 @@
-import type { DataMsg } from './data-msg.js'
 import type { UpdateInspection } from './update-inspect.js'
 
 /** A message that arrived before what it builds on. */
 export interface HeldMessage {
-  readonly msg: DataMsg
+  readonly update: Uint8Array
   readonly inspection: UpdateInspection
 }
 
@@ -12,8 +11,8 @@ export interface HeldMessage {
  * arrives, so late and reordered delivery still converges. Bounded by bytes; the oldest go first,
  * and a `retran` recovers anything dropped.
  */
-export class HeldMessages {
-  private items: HeldMessage[] = []
+export class HeldMessages<H extends HeldMessage = HeldMessage> {
+  private items: H[] = []
   private bytes = 0
 
   constructor(private readonly maxBytes: number) {}
@@ -23,25 +22,25 @@ export class HeldMessages {
   }
 
   /** Holds a message; returns how many older ones were dropped to make room. */
-  add(held: HeldMessage): number {
-    const size = held.msg.update.length
+  add(held: H): number {
+    const size = held.update.length
     if (size > this.maxBytes) return 1
     this.items.push(held)
     this.bytes += size
     let dropped = 0
     while (this.bytes > this.maxBytes) {
-      this.bytes -= this.items.shift()!.msg.update.length
+      this.bytes -= this.items.shift()!.update.length
       dropped++
     }
     return dropped
   }
 
   /** Removes and returns the first held message for which `ready` is true, if any. */
-  takeReady(ready: (held: HeldMessage) => boolean): HeldMessage | undefined {
+  takeReady(ready: (held: H) => boolean): H | undefined {
     const i = this.items.findIndex(ready)
     if (i < 0) return undefined
     const [held] = this.items.splice(i, 1)
-    this.bytes -= held!.msg.update.length
+    this.bytes -= held!.update.length
     return held
   }
 }

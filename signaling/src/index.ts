@@ -1,1 +1,18 @@
-export {}
+/**
+ * `@diffstream/signaling`: a y-webrtc compatible signaling server that validates every frame and
+ * enforces per-connection limits. Wire format and close codes: `docs/signaling.md`.
+ * @packageDocumentation
+ */
+export { startSignalingServer } from './server.js'
+export { DEFAULT_LIMITS } from './limits.js'
+export { CloseCode, type CloseCodeValue } from './close-codes.js'
+export type {
+  LogEntry,
+  LogLevel,
+  LogSink,
+  LogValue,
+  SignalingLimits,
+  SignalingServer,
+  SignalingServerOptions,
+  SignalingStats,
+} from './types.js'

@@ -3,9 +3,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DiffCache } from '@diffstream/core'
 
-function setup(items: unknown[]) {
-  const producer = DiffCache.producer()
-  const consumer = DiffCache.consumer()
+function setup<I>(items: I[]) {
+  const producer = DiffCache.producer<{ key: string; items: I[] }>()
+  const consumer = DiffCache.consumer<{ key: string; items: I[] }>()
   const data = { key: 'list', items }
   consumer.update(producer.update(data))
   return { producer, consumer, data }

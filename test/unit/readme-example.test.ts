@@ -4,9 +4,10 @@ import assert from 'node:assert/strict'
 import { DataMsg, DiffCache } from '@diffstream/core'
 
 test('the original README example: consumer equals producer, second message at most 40 bytes', () => {
-  const producer = DiffCache.producer()
-  const consumer = DiffCache.consumer()
-  const data: Record<string, unknown> = {
+  type Data = { key: number; a: string; b: number; c: Record<string, boolean | string>; d: number[] }
+  const producer = DiffCache.producer<Data>()
+  const consumer = DiffCache.consumer<Data>()
+  const data: Data = {
     key: 314159,
     a: 'Some really, really important text',
     b: 42,
@@ -21,7 +22,7 @@ test('the original README example: consumer equals producer, second message at m
   assert.equal(key1, 314159)
   assert.deepEqual(data1, data)
 
-  ;(data.c as Record<string, unknown>).c3 = 'Maybe'
+  data.c.c3 = 'Maybe'
   const msg2 = producer.update(data)
   assert.equal(msg2.cmd, 'upd')
   const bytes = msg2.encode()

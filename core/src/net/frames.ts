@@ -1,0 +1,93 @@
+import { ByteReader } from '../byte-reader.js'
+
+/*
+ * Data-channel frames, as y-webrtc sends them: a varuint message type, then for sync messages the
+ * y-protocols sync sub-type and a length-prefixed payload. DiffStream's own frames use type numbers
+ * y-webrtc ignores. Every decoder here is bounds-checked: frames come from other machines.
+ */
+
+export const MESSAGE_SYNC = 0
+export const MESSAGE_AWARENESS = 1
+export const MESSAGE_QUERY_AWARENESS = 3
+/** y-webrtc's BroadcastChannel peer id message; never sent over data channels, ignored. */
+export const MESSAGE_BC_PEER_ID = 4
+
+const SYNC_STEP1 = 0
+const SYNC_STEP2 = 1
+const SYNC_UPDATE = 2
+
+/** A decoded data-channel frame. */
+export type Frame =
+  | { kind: 'sync-step1'; stateVector: Uint8Array }
+  | { kind: 'sync-step2'; update: Uint8Array }
+  | { kind: 'update'; update: Uint8Array }
+  | { kind: 'awareness'; update: Uint8Array }
+  | { kind: 'query-awareness' }
+  | { kind: 'other'; type: number }
+
+/** Decodes a frame; throws `InvalidMessageError` when it is malformed. */
+export function decodeFrame(bytes: Uint8Array): Frame {
+  const r = new ByteReader(bytes)
+  const type = r.varUint()
+  let frame: Frame
+  if (type === MESSAGE_SYNC) {
+    const sub = r.varUint()
+    const payload = r.varBytes()
+    if (sub === SYNC_STEP1) frame = { kind: 'sync-step1', stateVector: payload }
+    else if (sub === SYNC_STEP2) frame = { kind: 'sync-step2', update: payload }
+    else if (sub === SYNC_UPDATE) frame = { kind: 'update', update: payload }
+    else return r.fail(`unknown sync message ${sub}`)
+  } else if (type === MESSAGE_AWARENESS) {
+    frame = { kind: 'awareness', update: r.varBytes() }
+  } else if (type === MESSAGE_QUERY_AWARENESS) {
+    frame = { kind: 'query-awareness' }
+  } else {
+    return { kind: 'other', type }
+  }
+  if (r.remaining !== 0) r.fail('trailing bytes in frame')
+  return frame
+}
+
+function frame(prefix: number[], payload?: Uint8Array): Uint8Array {
+  const head = [...prefix]
+  if (payload) {
+    let n = payload.length
+    while (n > 0x7f) {
+      head.push(0x80 | (n % 128))
+      n = Math.floor(n / 128)
+    }
+    head.push(n)
+  }
+  const out = new Uint8Array(head.length + (payload?.length ?? 0))
+  out.set(head)
+  if (payload) out.set(payload, head.length)
+  return out
+}
+
+export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array => frame([MESSAGE_SYNC, SYNC_STEP1], stateVector)
+export const encodeSyncStep2 = (update: Uint8Array): Uint8Array => frame([MESSAGE_SYNC, SYNC_STEP2], update)
+export const encodeUpdate = (update: Uint8Array): Uint8Array => frame([MESSAGE_SYNC, SYNC_UPDATE], update)
+export const encodeAwareness = (update: Uint8Array): Uint8Array => frame([MESSAGE_AWARENESS], update)
+export const encodeQueryAwareness = (): Uint8Array => frame([MESSAGE_QUERY_AWARENESS])
+
+/**
+ * Checks a y-protocols awareness update (count, then client id, clock and JSON state per client)
+ * before y-protocols' own decoder sees it. Returns the client ids it speaks for.
+ */
+export function checkAwarenessUpdate(bytes: Uint8Array): number[] {
+  const r = new ByteReader(bytes)
+  const n = r.count(3)
+  const clients: number[] = []
+  for (let i = 0; i < n; i++) {
+    clients.push(r.varUint())
+    r.varUint()
+    const json = r.varString()
+    try {
+      JSON.parse(json)
+    } catch {
+      r.fail('awareness state is not JSON')
+    }
+  }
+  if (r.remaining !== 0) r.fail('trailing bytes in awareness update')
+  return clients
+}

@@ -1,0 +1,476 @@
+import * as Y from 'yjs'
+import * as awarenessProtocol from 'y-protocols/awareness'
+import type SimplePeer from 'simple-peer'
+import { utf8Length } from '../data-msg.js'
+import { Emitter } from '../emitter.js'
+import { DiffStreamError, InvalidMessageError, ReadOnlyError } from '../errors.js'
+import { HeldMessages } from '../held.js'
+import { cloneJson, type JsonObject } from '../json.js'
+import { isKey, keyId, type Key, type KeyLike } from '../keys.js'
+import { Mirror } from '../mirror.js'
+import { checkRecord } from '../record.js'
+import { Shadow } from '../shadow.js'
+import { decodeStateVector, encodeStateVector } from '../state-vector.js'
+import type { Role } from '../types.js'
+import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
+import { decryptJson, deriveKey, encryptJson, fromBase64, toBase64 } from './crypto.js'
+import { peerFactory, randomPeerId, webSocketImpl } from './environment.js'
+import {
+  checkAwarenessUpdate,
+  decodeFrame,
+  encodeAwareness,
+  encodeQueryAwareness,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+} from './frames.js'
+import { PeerLink, type PeerFactory } from './peer-link.js'
+import { SignalingClient } from './signaling-client.js'
+import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
+
+const LOCAL = Symbol('room-local')
+const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
+
+/** The room's dict: the same reading and writing methods as a `DiffCache`, without messages. */
+export interface RoomCache<T> {
+  /** Writes a record (only what changed travels). Throws `ReadOnlyError` for a consumer. */
+  update(data: T): void
+  /** Deletes a record; returns whether there was one. */
+  delete(key: KeyLike): boolean
+  get(key: KeyLike): T | undefined
+  has(key: KeyLike): boolean
+  readonly size: number
+  keys(): Key[]
+}
+
+/**
+ * Joins a named room: every peer in it holds the same dict, synced directly over WebRTC data
+ * channels after finding each other through a y-webrtc compatible signaling server.
+ *
+ * @example
+ * ```ts
+ * const room = joinRoom('auctions', { signaling: ['ws://127.0.0.1:4444'], password: 'secret' })
+ * room.on('change', ({ key, data, origin }) => console.log(origin, key, data))
+ * room.cache.update({ key: 'lot-1', price: 10 })
+ * await room.whenSynced()
+ * await room.close()
+ * ```
+ */
+export function joinRoom<T extends object = JsonObject>(name: string, options: RoomOptions = {}): Room<T> {
+  return new Room<T>(name, options)
+}
+
+/** A joined room. Create it with {@link joinRoom}. */
+export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> {
+  readonly role: Role
+  readonly peerId = randomPeerId()
+  readonly cache: RoomCache<T>
+  /** y-protocols awareness: each peer's `{ name, role }` by Yjs client id. */
+  readonly awareness: awarenessProtocol.Awareness
+  private readonly mirror = new Mirror()
+  private readonly shadow: Shadow
+  private readonly held = new HeldMessages(16 * 1024 * 1024)
+  /** Which link told us about each awareness client, to forget them when that link closes. */
+  private readonly awarenessOwner = new Map<number, PeerLink>()
+  private readonly links = new Map<string, PeerLink>()
+  private readonly signaling: SignalingClient[] = []
+  private readonly key: Promise<CryptoKey | null>
+  private readonly keyName: string
+  private readonly maxConns: number
+  private readonly maxMessageBytes: number
+  private factory: Promise<PeerFactory>
+  private outgoing: Array<{ update: Uint8Array; except: PeerLink | null }> = []
+  private flushScheduled = false
+  private closed = false
+  private syncedWaiters: Array<() => void> = []
+  private lastStatus = ''
+  private readonly counters: RoomStats = {
+    messagesSent: 0,
+    bytesSent: 0,
+    messagesReceived: 0,
+    bytesReceived: 0,
+    writes: 0,
+    jsonBytes: 0,
+    updateBytes: 0,
+    droppedPeers: 0,
+  }
+
+  constructor(
+    readonly name: string,
+    private readonly options: RoomOptions,
+  ) {
+    super()
+    this.role = options.role ?? 'peer'
+    this.keyName = options.keyName ?? 'key'
+    this.maxConns = options.maxConns ?? 20
+    this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
+    this.shadow = new Shadow(this.mirror)
+    this.cache = this.makeCache()
+    this.awareness = new awarenessProtocol.Awareness(this.mirror.doc)
+    const presence: PeerPresence = { name: options.name ?? `peer-${this.peerId.slice(0, 4)}`, role: this.role }
+    this.awareness.setLocalState(presence)
+    this.awareness.on('update', this.onAwarenessUpdate)
+    this.mirror.doc.on('update', this.onDocUpdate)
+    this.mirror.onChange((changes, origin) => {
+      if (this.listenerCount('change') === 0) return
+      for (const [id, cmd] of changes) {
+        const data = cmd === 'del' ? null : ((this.cache.get(id) ?? null) as T | null)
+        this.emit('change', { cmd, key: this.keyOf(id), data, origin: origin === LOCAL ? 'local' : 'remote' })
+      }
+    })
+    this.key = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
+    this.factory = peerFactory(options.wrtc)
+    // Never an unhandled rejection: failures surface as warnings.
+    this.factory.catch((err: unknown) => this.warn(`WebRTC is not available: ${String(err)}`))
+    void this.connectSignaling()
+  }
+
+  /** Ids of the peers this room has a WebRTC connection to. */
+  get peers(): string[] {
+    return Array.from(this.links.values())
+      .filter((l) => l.connected)
+      .map((l) => l.remoteId)
+  }
+
+  /** Connected to at least one peer and synced with every connected one. */
+  get synced(): boolean {
+    const connected = Array.from(this.links.values()).filter((l) => l.connected)
+    return connected.length > 0 && connected.every((l) => l.synced)
+  }
+
+  /** Resolves once {@link Room.synced} is true. */
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve()
+    return new Promise((resolve) => this.syncedWaiters.push(resolve))
+  }
+
+  get status(): RoomStatus {
+    return { signaling: this.signaling.filter((s) => s.connected).length, peers: this.peers.length, synced: this.synced }
+  }
+
+  get stats(): RoomStats {
+    return { ...this.counters }
+  }
+
+  /** Leaves the room: tells the others, closes every connection. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.flush()
+    awarenessProtocol.removeAwarenessStates(this.awareness, [this.mirror.doc.clientID], 'close')
+    for (const s of this.signaling) {
+      s.send({ type: 'unsubscribe', topics: [this.name] })
+      s.close()
+    }
+    for (const link of this.links.values()) link.destroy()
+    this.links.clear()
+    this.awareness.destroy()
+    this.shadow.destroy()
+    this.mirror.destroy()
+  }
+
+  // --- the dict ---------------------------------------------------------------------------
+
+  private makeCache(): RoomCache<T> {
+    const room = this
+    return {
+      update(data: T): void {
+        room.assertWriter()
+        const { id, value } = checkRecord(data, room.keyName)
+        const update = room.mirror.write(id, value, LOCAL)
+        room.counters.writes++
+        room.counters.jsonBytes += utf8Length(JSON.stringify(value))
+        if (update) room.counters.updateBytes += update.length
+      },
+      delete(key: KeyLike): boolean {
+        room.assertWriter()
+        return room.mirror.remove(keyId(key), LOCAL) !== null
+      },
+      get(key: KeyLike): T | undefined {
+        const v = room.mirror.read(keyId(key))
+        return v === undefined ? undefined : (cloneJson(v) as T)
+      },
+      has: (key: KeyLike) => room.mirror.has(keyId(key)),
+      get size() {
+        return room.mirror.size
+      },
+      keys: () => Array.from(room.mirror.ids(), (id) => room.keyOf(id)),
+    }
+  }
+
+  private assertWriter(): void {
+    if (this.role === 'consumer') throw new ReadOnlyError('a consumer cannot write; join with role "peer" or "producer"')
+    if (this.closed) throw new DiffStreamError('the room is closed')
+  }
+
+  private keyOf(id: string): Key {
+    const record = this.mirror.raw(id)
+    if (record instanceof Y.Map) {
+      const key: unknown = record.get(this.keyName)
+      if (isKey(key) && keyId(key) === id) return key
+    }
+    return id
+  }
+
+  // --- outgoing updates: batched per tick, relayed to everyone but their source ----------
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === LOCAL) {
+      this.shadow.apply(update)
+      this.queue(update, null)
+    }
+  }
+
+  private queue(update: Uint8Array, except: PeerLink | null): void {
+    this.outgoing.push({ update, except })
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(() => this.flush())
+  }
+
+  private flush(): void {
+    this.flushScheduled = false
+    const items = this.outgoing
+    this.outgoing = []
+    if (items.length === 0) return
+    for (const link of this.links.values()) {
+      if (!link.connected) continue
+      const updates = items.filter((i) => i.except !== link).map((i) => i.update)
+      if (updates.length === 0) continue
+      this.sendTo(link, encodeUpdate(updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)))
+    }
+  }
+
+  private sendTo(link: PeerLink, frame: Uint8Array): void {
+    this.counters.messagesSent++
+    this.counters.bytesSent += frame.length
+    link.send(frame)
+  }
+
+  // --- incoming frames ----------------------------------------------------------------------
+
+  private onMessage(link: PeerLink, bytes: Uint8Array): void {
+    this.counters.messagesReceived++
+    this.counters.bytesReceived += bytes.length
+    const frame = decodeFrame(bytes)
+    switch (frame.kind) {
+      case 'sync-step1': {
+        const sv = encodeStateVector(decodeStateVector(frame.stateVector))
+        this.sendTo(link, encodeSyncStep2(this.mirror.diff(sv)))
+        break
+      }
+      case 'sync-step2':
+        this.applyRemote(link, frame.update)
+        if (!link.synced) {
+          link.synced = true
+          this.statusChanged()
+        }
+        break
+      case 'update':
+        this.applyRemote(link, frame.update)
+        break
+      case 'awareness':
+        for (const client of checkAwarenessUpdate(frame.update)) {
+          if (client !== this.mirror.doc.clientID) this.awarenessOwner.set(client, link)
+        }
+        awarenessProtocol.applyAwarenessUpdate(this.awareness, frame.update, link)
+        break
+      case 'query-awareness':
+        this.sendTo(link, this.awarenessFrame())
+        break
+      case 'other':
+        // Types from newer versions (or y-webrtc's BroadcastChannel ids) are not ours to judge.
+        break
+    }
+  }
+
+  private applyRemote(link: PeerLink, update: Uint8Array): void {
+    const inspection = inspectUpdate(update)
+    if (!dependenciesMet(inspection, (c) => this.mirror.clock(c))) {
+      // Arrived ahead of what it builds on (relayed out of order): hold it and ask this peer for
+      // what we lack, instead of letting Yjs integrate half of it.
+      this.held.add({ update, inspection })
+      this.sendTo(link, encodeSyncStep1(this.mirror.encodeStateVector()))
+      return
+    }
+    const before = this.mirror.fingerprint()
+    try {
+      this.shadow.apply(update)
+    } catch (err) {
+      throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
+    }
+    this.mirror.apply(update, link)
+    if (this.mirror.fingerprint() !== before) this.queue(update, link)
+    for (;;) {
+      const next = this.held.takeReady((h) => dependenciesMet(h.inspection, (c) => this.mirror.clock(c)))
+      if (!next) break
+      try {
+        this.applyRemote(link, next.update)
+      } catch {
+        // a held update that no longer applies is dropped; a state-vector sync recovers
+      }
+    }
+  }
+
+  private readonly onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const changed = added.concat(updated, removed)
+    const frame = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed))
+    for (const link of this.links.values()) if (link.connected && link !== origin) this.sendTo(link, frame)
+  }
+
+  private awarenessFrame(): Uint8Array {
+    return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, Array.from(this.awareness.getStates().keys())))
+  }
+
+  // --- peers ----------------------------------------------------------------------------------
+
+  private async createLink(conn: SignalingClient, remoteId: string, initiator: boolean): Promise<PeerLink | null> {
+    const existing = this.links.get(remoteId)
+    if (existing) return existing
+    if (this.links.size >= this.maxConns) return null
+    const factory = await this.factory
+    const again = this.links.get(remoteId)
+    if (again) return again
+    if (this.closed) return null
+    const config = { iceServers: this.options.iceServers ?? [] }
+    const link: PeerLink = new PeerLink(
+      remoteId,
+      initiator,
+      factory,
+      { config, trickle: true },
+      {
+        signal: (signal) => {
+          const candidate = (signal as { candidate?: { candidate?: string } }).candidate?.candidate
+          if (candidate && this.options.candidateFilter && !this.options.candidateFilter(candidate)) return
+          void this.publish(conn, { type: 'signal', from: this.peerId, to: remoteId, signal })
+        },
+        connect: () => {
+          this.sendTo(link, encodeSyncStep1(this.mirror.encodeStateVector()))
+          this.sendTo(link, this.awarenessFrame())
+          this.peersChanged()
+        },
+        message: (bytes) => {
+          try {
+            this.onMessage(link, bytes)
+          } catch (err) {
+            this.dropPeer(link, err)
+          }
+        },
+        close: () => {
+          if (this.links.get(remoteId) === link) this.links.delete(remoteId)
+          const gone = Array.from(this.awarenessOwner).filter(([, owner]) => owner === link).map(([client]) => client)
+          for (const client of gone) this.awarenessOwner.delete(client)
+          awarenessProtocol.removeAwarenessStates(this.awareness, gone, 'peer closed')
+          this.peersChanged()
+          if (!this.closed) this.announceAll()
+        },
+        misbehaved: (reason) => this.dropPeer(link, new InvalidMessageError(reason)),
+      },
+      this.maxMessageBytes,
+    )
+    this.links.set(remoteId, link)
+    return link
+  }
+
+  private dropPeer(link: PeerLink, err: unknown): void {
+    this.counters.droppedPeers++
+    this.warn(`dropped peer ${link.remoteId}: ${err instanceof Error ? err.message : String(err)}`)
+    link.destroy()
+  }
+
+  private peersChanged(): void {
+    this.emit('peers', this.peers)
+    this.statusChanged()
+  }
+
+  private statusChanged(): void {
+    const status = this.status
+    const text = JSON.stringify(status)
+    if (text !== this.lastStatus) {
+      this.lastStatus = text
+      this.emit('status', status)
+    }
+    if (status.synced) {
+      const waiters = this.syncedWaiters
+      this.syncedWaiters = []
+      for (const w of waiters) w()
+    }
+  }
+
+  private warn(message: string): void {
+    this.emit('warning', message)
+  }
+
+  // --- signaling -------------------------------------------------------------------------------
+
+  private async connectSignaling(): Promise<void> {
+    let WebSocketImpl
+    try {
+      WebSocketImpl = await webSocketImpl()
+    } catch (err) {
+      this.warn(`no WebSocket implementation: ${String(err)}`)
+      return
+    }
+    if (this.closed) return
+    for (const url of this.options.signaling ?? DEFAULT_SIGNALING) {
+      const conn = new SignalingClient(url, WebSocketImpl)
+      this.signaling.push(conn)
+      conn.on('status', (connected) => {
+        if (connected) {
+          conn.send({ type: 'subscribe', topics: [this.name] })
+          void this.publish(conn, { type: 'announce', from: this.peerId })
+        }
+        this.statusChanged()
+      })
+      conn.on('message', (msg) => void this.onSignal(conn, msg))
+    }
+  }
+
+  private announceAll(): void {
+    for (const conn of this.signaling) {
+      if (conn.connected && this.links.size < this.maxConns) void this.publish(conn, { type: 'announce', from: this.peerId })
+    }
+  }
+
+  private async publish(conn: SignalingClient, data: Record<string, unknown>): Promise<void> {
+    try {
+      const key = await this.key
+      if (key) conn.send({ type: 'publish', topic: this.name, data: toBase64(await encryptJson(data, key)) })
+      else conn.send({ type: 'publish', topic: this.name, data })
+    } catch (err) {
+      this.warn(`could not publish a signal: ${String(err)}`)
+    }
+  }
+
+  private async onSignal(conn: SignalingClient, msg: Record<string, unknown>): Promise<void> {
+    if (msg.type !== 'publish' || msg.topic !== this.name || this.closed) return
+    let data: unknown = msg.data
+    try {
+      const key = await this.key
+      if (key) {
+        if (typeof data !== 'string') return
+        data = await decryptJson(fromBase64(data), key)
+      }
+    } catch {
+      this.warn('a signaling message did not decrypt: is the password the same on every peer?')
+      return
+    }
+    if (data === null || typeof data !== 'object') return
+    const { type, from, to, signal } = data as { type?: unknown; from?: unknown; to?: unknown; signal?: unknown }
+    if (typeof from !== 'string' || from === this.peerId) return
+    if (to !== undefined && to !== this.peerId) return
+    try {
+      if (type === 'announce') {
+        if (!this.links.has(from)) await this.createLink(conn, from, true)
+      } else if (type === 'signal' && to === this.peerId && signal !== null && typeof signal === 'object') {
+        const link = await this.createLink(conn, from, false)
+        link?.signal(signal as SimplePeer.SignalData)
+      }
+    } catch (err) {
+      this.warn(`signal from ${from} failed: ${String(err)}`)
+    }
+  }
+}

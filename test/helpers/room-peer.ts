@@ -1,0 +1,51 @@
+// A DiffStream room peer in its own process, driven by JSON lines on stdin and reporting JSON
+// lines on stdout, so that integration tests use real processes and real WebRTC.
+//   args: --room NAME --signaling URL [--password P] [--role peer|producer|consumer] [--name N]
+//   stdin:  {"op":"update","data":{...}} | {"op":"delete","key":K} | {"op":"updateMany","records":[...]}
+//           {"op":"dump"} | {"op":"close"}
+//   stdout: {"event":"peers","peers":[...]} | {"event":"synced"} | {"event":"dump","records":{...}}
+//           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
+import { createInterface } from 'node:readline'
+import { joinRoom } from '@diffstream/core'
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1] : fallback
+}
+
+const out = (msg: Record<string, unknown>) => process.stdout.write(JSON.stringify(msg) + '\n')
+const loopback = (c: string) => / (127\.0\.0\.1|::1) /.test(c)
+
+const room = joinRoom<Record<string, unknown>>(arg('room')!, {
+  signaling: [arg('signaling')!],
+  password: arg('password'),
+  role: (arg('role', 'peer') as 'peer' | 'producer' | 'consumer'),
+  name: arg('name'),
+  candidateFilter: loopback,
+})
+room.on('peers', (peers) => out({ event: 'peers', peers }))
+room.on('warning', (message) => out({ event: 'warning', message }))
+room.on('status', (status) => {
+  if (status.synced) out({ event: 'synced' })
+})
+
+function dump(): Record<string, unknown> {
+  const records: Record<string, unknown> = {}
+  for (const k of room.cache.keys()) records[String(k)] = room.cache.get(k)
+  return records
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  try {
+    const cmd = JSON.parse(line) as { op: string; data?: Record<string, unknown>; key?: string | number; records?: Array<Record<string, unknown>> }
+    if (cmd.op === 'update') room.cache.update(cmd.data!)
+    else if (cmd.op === 'updateMany') for (const r of cmd.records!) room.cache.update(r)
+    else if (cmd.op === 'delete') room.cache.delete(cmd.key!)
+    else if (cmd.op === 'dump') out({ event: 'dump', records: dump(), peers: room.peers, stats: room.stats })
+    else if (cmd.op === 'close') void room.close().then(() => process.exit(0))
+  } catch (err) {
+    out({ event: 'error', message: String(err) })
+  }
+})
+process.on('SIGTERM', () => void room.close().then(() => process.exit(0)))
+out({ event: 'started', peerId: room.peerId })
