@@ -1,0 +1,35 @@
+import type { JsonObject, Key } from '@diffstream/core'
+
+/** A record as the workloads produce it: a plain JSON object with a `key` field. */
+export type BenchRecord = JsonObject & { key: Key }
+
+/**
+ * One way of keeping a consumer's copy of a keyed dict equal to a producer's, measured by the
+ * core suite. The suite calls `setup()` before each repetition, then alternates `produce` (on the
+ * producer side: record → bytes on the wire) and `consume` (on the consumer side: bytes → its copy
+ * updated). The whole cost of a method is `produce + consume`, encoding and decoding included.
+ */
+export interface Contender {
+  /** Short name used in tables and JSON. */
+  readonly name: string
+  /** One line on how the method works and what the measurement includes. */
+  readonly description: string
+  /** Throws away all state and starts a fresh producer and consumer. */
+  setup(): void
+  /** Producer: takes the next version of a record, returns the message bytes to send. */
+  produce(record: BenchRecord): Uint8Array
+  /** Consumer: applies one message, leaving its copy of the record up to date. */
+  consume(bytes: Uint8Array): void
+  /** The consumer's current copy of a record as plain JSON (for the correctness check, not timed). */
+  read(key: Key): unknown
+  /** Releases resources (optional). */
+  dispose?(): void
+}
+
+/** The id a key is stored under (`314159` and `'314159'` are the same record), as DiffStream does. */
+export function keyId(key: Key): string {
+  return typeof key === 'string' ? key : String(key)
+}
+
+export const utf8Encoder = new TextEncoder()
+export const utf8Decoder = new TextDecoder()
