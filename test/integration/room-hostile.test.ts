@@ -1,0 +1,107 @@
+// Malformed data-channel frames from a real WebRTC peer: that peer is dropped, the document is
+// unchanged, and the room keeps syncing with well-behaved peers.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import WebSocket from 'ws'
+import SimplePeer from 'simple-peer'
+import wrtc from '@roamhq/wrtc'
+import { joinRoom, type Room } from '@diffstream/core'
+import { startSignalingProcess, type SignalingProcess } from '../helpers/signaling-process.js'
+
+const loopback = (c: string) => / (127\.0\.0\.1|::1) /.test(c)
+let server: SignalingProcess
+const rooms: Room[] = []
+
+before(async () => {
+  server = await startSignalingProcess()
+})
+after(async () => {
+  await Promise.all(rooms.map((r) => r.close()))
+  await server.stop()
+})
+
+/** A peer that speaks just enough signaling to open a data channel, then sends what it is told. */
+function rawPeer(url: string, topic: string): Promise<{ peer: SimplePeer.Instance; close: () => void }> {
+  const id = `raw-${Math.random().toString(16).slice(2)}`
+  const ws = new WebSocket(url)
+  let peer: SimplePeer.Instance | null = null
+  const publish = (data: Record<string, unknown>) => ws.send(JSON.stringify({ type: 'publish', topic, data }))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('raw peer did not connect')), 20_000)
+    const make = (remote: string, initiator: boolean) => {
+      if (peer) return peer
+      peer = new SimplePeer({ initiator, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } })
+      peer.on('signal', (signal: SimplePeer.SignalData) => {
+        const c = (signal as { candidate?: { candidate?: string } }).candidate?.candidate
+        if (c && !loopback(c)) return
+        publish({ type: 'signal', from: id, to: remote, signal })
+      })
+      peer.on('connect', () => {
+        clearTimeout(timer)
+        resolve({ peer: peer!, close: () => (peer!.destroy(), ws.close()) })
+      })
+      peer.on('error', () => undefined)
+      return peer
+    }
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'subscribe', topics: [topic] }))
+      publish({ type: 'announce', from: id })
+    })
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(String(raw)) as { type: string; data?: { type: string; from: string; to?: string; signal?: SimplePeer.SignalData } }
+      const d = msg.data
+      if (msg.type !== 'publish' || !d || d.from === id) return
+      if (d.type === 'announce') make(d.from, true)
+      if (d.type === 'signal' && d.to === id) make(d.from, false).signal(d.signal!)
+    })
+  })
+}
+
+const snapshot = (room: Room) => JSON.stringify(room.cache.keys().sort().map((k) => [k, room.cache.get(k)]))
+
+test('malformed data-channel frames drop the sender and leave the document unchanged', { timeout: 120_000 }, async () => {
+  const room = joinRoom('hostile-room', { signaling: [server.url], candidateFilter: loopback, name: 'victim' })
+  rooms.push(room)
+  const warnings: string[] = []
+  room.on('warning', (w) => warnings.push(w))
+  room.cache.update({ key: 'a', v: 1, list: [1, 2, 3] })
+  const before = snapshot(room)
+
+  const frames: Array<[string, Uint8Array]> = [
+    ['sync update longer than the frame', Uint8Array.of(0, 2, 0xff, 0xff, 0xff, 0x0f, 1, 2)],
+    ['garbage inside a sync update', Uint8Array.of(0, 2, 6, 1, 1, 0xff, 0xff, 0xff, 0xff)],
+    ['an update that claims 2^40 structs', Uint8Array.of(0, 2, 8, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 1, 0)],
+    ['unknown sync sub-type', Uint8Array.of(0, 9, 0)],
+    ['awareness that is not JSON', Uint8Array.of(1, 6, 1, 5, 1, 2, 0x7b, 0x7b)],
+    ['a chunk declaring a 1 TB message', Uint8Array.of(10, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0)],
+    ['a state vector that never ends', Uint8Array.of(0, 0, 3, 0x80, 0x80, 0x80)],
+  ]
+  for (const [what, frame] of frames) {
+    const dropsBefore = room.stats.droppedPeers
+    const raw = await rawPeer(server.url, 'hostile-room')
+    await waitUntil(() => room.peers.length === 1, `${what}: victim sees the raw peer`)
+    raw.peer.send(frame)
+    await waitUntil(() => room.stats.droppedPeers === dropsBefore + 1, `${what}: the sender is dropped`)
+    await waitUntil(() => room.peers.length === 0, `${what}: the link is closed`)
+    assert.equal(snapshot(room), before, `${what}: document changed`)
+    raw.close()
+  }
+  assert.ok(warnings.filter((w) => w.startsWith('dropped peer')).length >= frames.length)
+
+  // the room still syncs with a well-behaved peer
+  const good = joinRoom('hostile-room', { signaling: [server.url], candidateFilter: loopback, name: 'good' })
+  rooms.push(good)
+  await good.whenSynced()
+  await waitUntil(() => good.cache.has('a'), 'good peer receives the record')
+  assert.deepEqual(good.cache.get('a'), { key: 'a', v: 1, list: [1, 2, 3] })
+  good.cache.update({ key: 'b', from: 'good' })
+  await waitUntil(() => room.cache.has('b'), 'victim receives from the good peer')
+})
+
+async function waitUntil(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
