@@ -1,0 +1,148 @@
+import { keyId, type BenchRecord, type Contender } from './contender.js'
+import { createContender } from './contenders/index.js'
+import { auctionStream } from './workloads/auction.js'
+import { readmeEdits, readmeExample } from './workloads/readme.js'
+import { finalState, type Workload } from './workloads/workload.js'
+
+/** Sizes of the core suite's workloads. */
+export interface CoreConfig {
+  auctions: number
+  ticks: number
+  edits: number
+  /** Measured repetitions per contender and workload (after one warm-up repetition). */
+  reps: number
+}
+
+export type WorkloadName = 'readme-edits' | 'auction'
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['readme-edits', 'auction']
+
+/** One timed repetition: a fresh producer/consumer pair runs all the workload's updates. */
+export interface Rep {
+  /** All `produce` calls of the timed updates, back to back, in ns. */
+  produceNs: number
+  /** All `consume` calls of the same messages, back to back, in ns. */
+  consumeNs: number
+  /** Process CPU time (user + system, every thread incl. GC helpers) over both phases, in µs. */
+  cpuUs: number
+}
+
+/** Requests from the suite to a contender host, and its answers. */
+export type CoreRequest = { op: 'info' } | { op: 'example' } | { op: 'rep'; workload: WorkloadName; sizes: boolean }
+export type CoreResponse =
+  | { op: 'info'; name: string; description: string }
+  | { op: 'example'; msg1: number; msg2: number }
+  | { op: 'rep'; rep: Rep; sizes: number[] | null; initialMean: number }
+  | { op: 'error'; message: string }
+
+/** What a host is started with (the worker's `workerData`). */
+export interface HostInit {
+  contender: string
+  config: CoreConfig
+  seed: number
+}
+
+export function buildWorkload(name: WorkloadName, config: CoreConfig, seed: number): Workload {
+  return name === 'auction' ? auctionStream(config.auctions, config.ticks, seed + 1) : readmeEdits(config.edits, seed)
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical)
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>
+    const out: Record<string, unknown> = {}
+    for (const k of Object.keys(o).sort()) if (o[k] !== undefined) out[k] = canonical(o[k])
+    return out
+  }
+  return v
+}
+
+/** Throws when a consumer does not hold exactly what the producer last sent: a broken contender. */
+export function verify(c: Contender, expected: ReadonlyMap<string, BenchRecord>): void {
+  for (const [id, record] of expected) {
+    const got = JSON.stringify(canonical(c.read(record.key)))
+    const want = JSON.stringify(canonical(record))
+    if (got !== want) throw new Error(`${c.name}: consumer copy of ${id} differs\n  got  ${got}\n  want ${want}`)
+  }
+}
+
+/**
+ * One repetition: fresh state, the `initial` records sent untimed, then every update produced
+ * (timed), then every message consumed (timed), then the consumer checked against the producer.
+ */
+export function runRep(c: Contender, w: Workload, expected: ReadonlyMap<string, BenchRecord>): { rep: Rep; messages: Uint8Array[]; initialMean: number } {
+  c.setup()
+  let initialBytes = 0
+  for (const r of w.initial) {
+    const bytes = c.produce(r)
+    initialBytes += bytes.length
+    c.consume(bytes)
+  }
+  const n = w.updates.length
+  const messages = new Array<Uint8Array>(n)
+  globalThis.gc?.()
+  const cpu0 = process.cpuUsage()
+  const t0 = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) messages[i] = c.produce(w.updates[i]!)
+  const t1 = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) c.consume(messages[i]!)
+  const t2 = process.hrtime.bigint()
+  const cpu = process.cpuUsage(cpu0)
+  verify(c, expected)
+  const initialMean = w.initial.length > 0 ? initialBytes / w.initial.length : 0
+  return { rep: { produceNs: Number(t1 - t0), consumeNs: Number(t2 - t1), cpuUs: cpu.user + cpu.system }, messages, initialMean }
+}
+
+/** Holds one contender and the workloads, and answers the suite's requests (in a worker or inline). */
+export class ContenderHost {
+  private readonly contender: Contender
+  private readonly workloads = new Map<WorkloadName, { w: Workload; expected: Map<string, BenchRecord> }>()
+
+  constructor(private readonly init: HostInit) {
+    this.contender = createContender(init.contender)
+  }
+
+  handle(req: CoreRequest): CoreResponse {
+    try {
+      return this.answer(req)
+    } catch (err) {
+      return { op: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }
+    }
+  }
+
+  dispose(): void {
+    this.contender.dispose?.()
+  }
+
+  private answer(req: CoreRequest): CoreResponse {
+    const c = this.contender
+    switch (req.op) {
+      case 'info':
+        return { op: 'info', name: c.name, description: c.description }
+      case 'example': {
+        const [first, second] = readmeExample()
+        c.setup()
+        const m1 = c.produce(first)
+        c.consume(m1)
+        const m2 = c.produce(second)
+        c.consume(m2)
+        verify(c, new Map([[keyId(second.key), second]]))
+        return { op: 'example', msg1: m1.length, msg2: m2.length }
+      }
+      case 'rep': {
+        const { w, expected } = this.workload(req.workload)
+        const { rep, messages, initialMean } = runRep(c, w, expected)
+        return { op: 'rep', rep, sizes: req.sizes ? messages.map((m) => m.length) : null, initialMean }
+      }
+    }
+  }
+
+  private workload(name: WorkloadName): { w: Workload; expected: Map<string, BenchRecord> } {
+    let entry = this.workloads.get(name)
+    if (!entry) {
+      const w = buildWorkload(name, this.init.config, this.init.seed)
+      entry = { w, expected: finalState(w) }
+      this.workloads.set(name, entry)
+    }
+    return entry
+  }
+}
