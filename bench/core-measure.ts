@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { keyId, type BenchRecord, type Contender } from './contender.js'
 import { createContender } from './contenders/index.js'
 import { auctionStream } from './workloads/auction.js'
@@ -24,6 +26,51 @@ export interface Rep {
   consumeNs: number
   /** Process CPU time (user + system, every thread incl. GC helpers) over both phases, in µs. */
   cpuUs: number
+  /** On-CPU time of the measuring thread alone over both phases, in ns (Linux schedstat; null elsewhere). */
+  threadCpuNs: number | null
+  /**
+   * Time the measuring thread was runnable but waiting for a CPU, in ns (Linux schedstat; null
+   * elsewhere): other processes competing for the cores. High values mean inflated wall times.
+   */
+  runQueueWaitNs: number | null
+  /**
+   * Share of the machine's CPU capacity (all cores) that other processes used during the rep,
+   * from /proc/stat minus this process's own CPU time (Linux; null elsewhere). Resolution is the
+   * kernel tick (10 ms), so it is only meaningful for repetitions of a few hundred ms.
+   */
+  otherLoad: number | null
+}
+
+/** Busy CPU time of the whole machine so far, in µs (Linux /proc/stat, USER_HZ = 100), or null. */
+function machineBusyUs(): number | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
+    const f = line.trim().split(/\s+/).slice(1).map(Number)
+    if (f.length < 8 || f.some((x) => !Number.isFinite(x))) return null
+    const [user, nice, system, , , irq, softirq, steal] = f as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ]
+    return (user + nice + system + irq + softirq + steal) * 10_000
+  } catch {
+    return null
+  }
+}
+
+/** [on-CPU ns, run-queue wait ns] of the calling thread, or null when the kernel does not tell. */
+function threadSchedStat(): [number, number] | null {
+  try {
+    const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number)
+    return cpu !== undefined && wait !== undefined && Number.isFinite(cpu) && Number.isFinite(wait) ? [cpu, wait] : null
+  } catch {
+    return null
+  }
 }
 
 /** Requests from the suite to a contender host, and its answers. */
@@ -69,7 +116,11 @@ export function verify(c: Contender, expected: ReadonlyMap<string, BenchRecord>)
  * One repetition: fresh state, the `initial` records sent untimed, then every update produced
  * (timed), then every message consumed (timed), then the consumer checked against the producer.
  */
-export function runRep(c: Contender, w: Workload, expected: ReadonlyMap<string, BenchRecord>): { rep: Rep; messages: Uint8Array[]; initialMean: number } {
+export function runRep(
+  c: Contender,
+  w: Workload,
+  expected: ReadonlyMap<string, BenchRecord>,
+): { rep: Rep; messages: Uint8Array[]; initialMean: number } {
   c.setup()
   let initialBytes = 0
   for (const r of w.initial) {
@@ -80,6 +131,8 @@ export function runRep(c: Contender, w: Workload, expected: ReadonlyMap<string, 
   const n = w.updates.length
   const messages = new Array<Uint8Array>(n)
   globalThis.gc?.()
+  const sched0 = threadSchedStat()
+  const busy0 = machineBusyUs()
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   for (let i = 0; i < n; i++) messages[i] = c.produce(w.updates[i]!)
@@ -87,9 +140,22 @@ export function runRep(c: Contender, w: Workload, expected: ReadonlyMap<string, 
   for (let i = 0; i < n; i++) c.consume(messages[i]!)
   const t2 = process.hrtime.bigint()
   const cpu = process.cpuUsage(cpu0)
+  const sched1 = threadSchedStat()
+  const busy1 = machineBusyUs()
   verify(c, expected)
+  const wallUs = Number(t2 - t0) / 1000
+  const ownUs = cpu.user + cpu.system
   const initialMean = w.initial.length > 0 ? initialBytes / w.initial.length : 0
-  return { rep: { produceNs: Number(t1 - t0), consumeNs: Number(t2 - t1), cpuUs: cpu.user + cpu.system }, messages, initialMean }
+  const rep: Rep = {
+    produceNs: Number(t1 - t0),
+    consumeNs: Number(t2 - t1),
+    cpuUs: cpu.user + cpu.system,
+    threadCpuNs: sched0 && sched1 ? sched1[0] - sched0[0] : null,
+    runQueueWaitNs: sched0 && sched1 ? sched1[1] - sched0[1] : null,
+    otherLoad:
+      busy0 !== null && busy1 !== null ? Math.max(0, busy1 - busy0 - ownUs) / (wallUs * availableParallelism()) : null,
+  }
+  return { rep, messages, initialMean }
 }
 
 /** Holds one contender and the workloads, and answers the suite's requests (in a worker or inline). */

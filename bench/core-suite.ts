@@ -1,151 +1,194 @@
-import { keyId, type BenchRecord, type Contender } from './contender.js'
-import { DiffStream } from './contenders/diffstream.js'
-import { FullJson } from './contenders/full-json.js'
-import { JsonPatch } from './contenders/json-patch.js'
-import { RawYjs } from './contenders/raw-yjs.js'
+import { loadavg } from 'node:os'
+import { CONTENDERS } from './contenders/index.js'
+import {
+  buildWorkload,
+  ContenderHost,
+  WORKLOAD_NAMES,
+  type CoreConfig,
+  type CoreRequest,
+  type CoreResponse,
+  type HostInit,
+  type Rep,
+  type WorkloadName,
+} from './core-measure.js'
+import { IsolatedModule } from './isolate.js'
+import { originalMeanUpdBytes, originalUpdBytes } from './original-wire.js'
 import { checkLine, fmt, machineInfo, markdownTable, median } from './report.js'
 import type { Check, Suite, SuiteOptions, SuiteResult } from './suite.js'
-import { auctionStream } from './workloads/auction.js'
-import { ORIGINAL_MSG2_BYTES, readmeEdits, readmeExample } from './workloads/readme.js'
-import { finalState, type Workload } from './workloads/workload.js'
+import { ORIGINAL_MSG2_BYTES, readmeExample } from './workloads/readme.js'
+import type { Workload } from './workloads/workload.js'
 
-interface Config {
-  auctions: number
-  ticks: number
-  edits: number
-  /** Measured repetitions per contender and workload (after one warm-up repetition). */
-  reps: number
-}
-
-const DEFAULT: Config = { auctions: 100, ticks: 20_000, edits: 5_000, reps: 5 }
-const QUICK: Config = { auctions: 100, ticks: 3_000, edits: 1_000, reps: 3 }
-
-/** One timed repetition: a fresh producer/consumer pair runs the whole workload. */
-interface Rep {
-  /** All `produce` calls of the timed updates, back to back. */
-  produceNs: number
-  /** All `consume` calls of the same messages, back to back. */
-  consumeNs: number
-  /** Process CPU time (user + system, all threads incl. GC helpers) over both phases. */
-  cpuUs: number
-}
+const DEFAULT: CoreConfig = { auctions: 100, ticks: 20_000, edits: 5_000, reps: 5 }
+const QUICK: CoreConfig = { auctions: 100, ticks: 1_000, edits: 300, reps: 2 }
 
 interface Measured {
   contender: string
   updates: number
   bytes: { total: number; mean: number; min: number; max: number; initialMean: number }
   /** Per update, medians over the repetitions. */
-  usPerUpdate: { produce: number; consume: number; total: number; totalMin: number; totalMax: number; cpu: number }
+  usPerUpdate: {
+    produce: number
+    consume: number
+    total: number
+    totalMin: number
+    totalMax: number
+    /** Process CPU (all threads) per update. */
+    cpu: number
+    /** On-CPU time of the measuring thread per update (NaN where /proc/thread-self/schedstat is missing). */
+    threadCpu: number
+  }
+  /** Median share of wall time the measuring thread waited for a CPU (other processes, or this one's GC helpers). */
+  runQueueWaitShare: number
+  /** Median share of the machine's CPU capacity used by other processes during the reps. */
+  otherLoad: number
+  /** Kept repetitions that were still contended (the retry budget ran out). */
+  contendedKept: number
   reps: Rep[]
+  /** Contended repetitions that were measured again. */
+  discarded: Rep[]
+}
+
+interface ContenderInfo {
+  name: string
+  description: string
 }
 
 const NS_PER_US = 1000
 
-function collectGarbage(): void {
-  globalThis.gc?.()
-}
+/** A contender host, in its own worker thread or (with `--inline`) in this one. */
+class Runner {
+  private constructor(
+    private readonly send: (req: CoreRequest) => Promise<CoreResponse>,
+    readonly close: () => Promise<void>,
+  ) {}
 
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical)
-  if (typeof v === 'object' && v !== null) {
-    const o = v as Record<string, unknown>
-    const out: Record<string, unknown> = {}
-    for (const k of Object.keys(o).sort()) if (o[k] !== undefined) out[k] = canonical(o[k])
-    return out
+  static start(init: HostInit, inline: boolean): Runner {
+    if (inline) {
+      const host = new ContenderHost(init)
+      return new Runner(
+        (req) => Promise.resolve(host.handle(req)),
+        () => Promise.resolve(host.dispose()),
+      )
+    }
+    const worker = new IsolatedModule<CoreRequest, CoreResponse>(new URL('./core-worker.ts', import.meta.url), init)
+    return new Runner(
+      (req) => worker.request(req),
+      () => worker.close(),
+    )
   }
-  return v
-}
 
-/** Throws when a consumer does not hold exactly what the producer last sent: a broken contender. */
-function verify(c: Contender, expected: Map<string, BenchRecord>): void {
-  for (const [id, record] of expected) {
-    const got = JSON.stringify(canonical(c.read(record.key)))
-    const want = JSON.stringify(canonical(record))
-    if (got !== want) throw new Error(`${c.name}: consumer copy of ${id} differs\n  got  ${got}\n  want ${want}`)
+  async ask<K extends CoreRequest['op']>(req: CoreRequest & { op: K }): Promise<Extract<CoreResponse, { op: K }>> {
+    const res = await this.send(req)
+    if (res.op === 'error') throw new Error(`contender host: ${res.message}`)
+    if (res.op !== req.op) throw new Error(`contender host answered ${res.op} to ${req.op}`)
+    return res as Extract<CoreResponse, { op: K }>
   }
 }
 
-function runRep(c: Contender, w: Workload, expected: Map<string, BenchRecord>, sizes: number[] | null): Rep {
-  c.setup()
-  for (const r of w.initial) c.consume(c.produce(r))
-  const n = w.updates.length
-  const messages = new Array<Uint8Array>(n)
-  collectGarbage()
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) messages[i] = c.produce(w.updates[i]!)
-  const t1 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) c.consume(messages[i]!)
-  const t2 = process.hrtime.bigint()
-  const cpu = process.cpuUsage(cpu0)
-  verify(c, expected)
-  if (sizes) for (const m of messages) sizes.push(m.length)
-  return { produceNs: Number(t1 - t0), consumeNs: Number(t2 - t1), cpuUs: cpu.user + cpu.system }
+/**
+ * A repetition during which other processes used more than this share of the machine's CPU
+ * capacity is measured again after a pause, within a budget. Only repetitions long enough for the
+ * kernel's 10 ms accounting to mean something are judged.
+ */
+const CONTENDED_OTHER_LOAD = 0.15
+const MIN_JUDGED_REP_MS = 300
+const RETRY_PAUSE_MS = 250
+/** Wall time the whole suite may spend on retries, so a busy machine does not stretch the run. */
+const RETRY_BUDGET_MS = { default: 10_000, quick: 2_000 }
+
+/** What is left of the suite's retry time. */
+class RetryBudget {
+  private spentMs = 0
+  retries = 0
+
+  constructor(private readonly limitMs: number) {}
+
+  get left(): boolean {
+    return this.spentMs < this.limitMs
+  }
+
+  spend(ms: number): void {
+    this.spentMs += ms
+    this.retries++
+  }
 }
 
-function initialBytes(c: Contender, w: Workload): number {
-  c.setup()
-  let total = 0
-  for (const r of w.initial) {
-    const bytes = c.produce(r)
-    total += bytes.length
-    c.consume(bytes)
-  }
-  return w.initial.length > 0 ? total / w.initial.length : 0
+function contended(r: Rep): boolean {
+  return (
+    r.otherLoad !== null && r.otherLoad > CONTENDED_OTHER_LOAD && (r.produceNs + r.consumeNs) / 1e6 >= MIN_JUDGED_REP_MS
+  )
 }
 
-/** Runs every contender on the workload: one warm-up repetition, then `reps`, rotating the order. */
-function measure(contenders: readonly Contender[], w: Workload, reps: number): Measured[] {
-  const expected = finalState(w)
-  const sizes = new Map<Contender, number[]>()
-  const samples = new Map<Contender, Rep[]>()
-  for (const c of contenders) {
-    sizes.set(c, [])
-    samples.set(c, [])
-    runRep(c, w, expected, sizes.get(c)!) // warm-up; also records the message sizes (deterministic)
+function waitShare(r: Rep): number {
+  return r.runQueueWaitNs === null ? NaN : r.runQueueWaitNs / (r.produceNs + r.consumeNs)
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Every contender on one workload: one warm-up repetition each, then `reps`, rotating the order.
+ * Contended repetitions are measured again while the retry budget lasts, and kept aside in `discarded`.
+ */
+async function measure(
+  runners: readonly Runner[],
+  infos: readonly ContenderInfo[],
+  workload: WorkloadName,
+  n: number,
+  reps: number,
+  budget: RetryBudget,
+): Promise<Measured[]> {
+  const sizes: number[][] = []
+  const initial: number[] = []
+  const samples: Rep[][] = runners.map(() => [])
+  const discarded: Rep[][] = runners.map(() => [])
+  for (const r of runners) {
+    const res = await r.ask({ op: 'rep', workload, sizes: true }) // warm-up; message sizes are deterministic
+    sizes.push(res.sizes ?? [])
+    initial.push(res.initialMean)
   }
-  for (let r = 0; r < reps; r++) {
-    for (let i = 0; i < contenders.length; i++) {
-      const c = contenders[(i + r) % contenders.length]!
-      samples.get(c)!.push(runRep(c, w, expected, null))
+  for (let rep = 0; rep < reps; rep++) {
+    for (let i = 0; i < runners.length; i++) {
+      const at = (i + rep) % runners.length
+      let sample = (await runners[at]!.ask({ op: 'rep', workload, sizes: false })).rep
+      while (contended(sample) && budget.left) {
+        const t0 = performance.now()
+        discarded[at]!.push(sample)
+        await sleep(RETRY_PAUSE_MS)
+        sample = (await runners[at]!.ask({ op: 'rep', workload, sizes: false })).rep
+        budget.spend(performance.now() - t0)
+      }
+      samples[at]!.push(sample)
     }
   }
-  const n = w.updates.length
-  return contenders.map((c) => {
-    const s = sizes.get(c)!
-    const rs = samples.get(c)!
+  const perUpdate = (ns: number): number => ns / n / NS_PER_US
+  return infos.map((info, i) => {
+    const s = sizes[i]!
+    const rs = samples[i]!
     const total = s.reduce((a, b) => a + b, 0)
-    const totals = rs.map((x) => (x.produceNs + x.consumeNs) / n / NS_PER_US)
+    const totals = rs.map((x) => perUpdate(x.produceNs + x.consumeNs))
     return {
-      contender: c.name,
+      contender: info.name,
       updates: n,
-      bytes: { total, mean: total / n, min: Math.min(...s), max: Math.max(...s), initialMean: initialBytes(c, w) },
+      bytes: { total, mean: total / n, min: Math.min(...s), max: Math.max(...s), initialMean: initial[i]! },
       usPerUpdate: {
-        produce: median(rs.map((x) => x.produceNs / n / NS_PER_US)),
-        consume: median(rs.map((x) => x.consumeNs / n / NS_PER_US)),
+        produce: median(rs.map((x) => perUpdate(x.produceNs))),
+        consume: median(rs.map((x) => perUpdate(x.consumeNs))),
         total: median(totals),
         totalMin: Math.min(...totals),
         totalMax: Math.max(...totals),
         cpu: median(rs.map((x) => x.cpuUs / n)),
+        threadCpu: median(rs.map((x) => (x.threadCpuNs === null ? NaN : perUpdate(x.threadCpuNs)))),
       },
+      runQueueWaitShare: median(rs.map(waitShare)),
+      otherLoad: median(rs.map((x) => x.otherLoad ?? NaN)),
+      contendedKept: rs.filter(contended).length,
       reps: rs,
+      discarded: discarded[i]!,
     }
   })
 }
 
-/** The README's two-message example: bytes of each message. */
-function readmeMessages(contenders: readonly Contender[]): { contender: string; msg1: number; msg2: number }[] {
-  const [first, second] = readmeExample()
-  return contenders.map((c) => {
-    c.setup()
-    const m1 = c.produce(first)
-    c.consume(m1)
-    const m2 = c.produce(second)
-    c.consume(m2)
-    verify(c, new Map([[keyId(second.key), second]]))
-    return { contender: c.name, msg1: m1.length, msg2: m2.length }
-  })
-}
+type Example = { contender: string; msg1: number; msg2: number }
 
 function byName(results: readonly Measured[], name: string): Measured {
   const m = results.find((r) => r.contender === name)
@@ -153,7 +196,9 @@ function byName(results: readonly Measured[], name: string): Measured {
   return m
 }
 
-function checks(auction: readonly Measured[], edits: readonly Measured[]): Check[] {
+type MeasuredWorkload = { w: Workload; results: Measured[]; originalUpdBytes: number }
+
+function checks(auction: readonly Measured[], edits: readonly Measured[], originalAuctionBytes: number): Check[] {
   const ds = byName(auction, 'DiffStream')
   const jp = byName(auction, 'JSON Patch (original)')
   const jpIn = byName(auction, 'JSON Patch (in place)')
@@ -163,48 +208,84 @@ function checks(auction: readonly Measured[], edits: readonly Measured[]): Check
   const cpuCheck = (goal: string, a: Measured, b: Measured): Check => ({
     goal,
     pass: a.usPerUpdate.total <= b.usPerUpdate.total,
-    detail: `${fmt(a.usPerUpdate.total, 2)} µs vs ${fmt(b.usPerUpdate.total, 2)} µs per update, ${fmt(a.usPerUpdate.total / b.usPerUpdate.total, 2)}×; median of reps, produce+encode+decode+apply`,
+    detail:
+      `${fmt(a.usPerUpdate.total, 2)} µs vs ${fmt(b.usPerUpdate.total, 2)} µs per update = ${fmt(a.usPerUpdate.total / b.usPerUpdate.total, 2)}×, ` +
+      'wall time of produce+encode+decode+apply, median of reps; ' +
+      `thread CPU ${fmt(a.usPerUpdate.threadCpu, 2)} vs ${fmt(b.usPerUpdate.threadCpu, 2)} µs, process CPU ${fmt(a.usPerUpdate.cpu, 2)} vs ${fmt(b.usPerUpdate.cpu, 2)} µs`,
   })
   return [
     {
       goal: "DiffStream bytes per auction update ≤ 1/3 of JSON Patch's",
       pass: ratio <= 1 / 3,
-      detail: `${fmt(ds.bytes.mean, 1)} B vs ${fmt(jp.bytes.mean, 1)} B, ratio ${fmt(ratio, 3)}; limit 0.333`,
+      detail:
+        `${fmt(ds.bytes.mean, 1)} B vs ${fmt(jp.bytes.mean, 1)} B = ${fmt(ratio, 3)}, limit 0.333; ` +
+        `vs the original's own wire format (${fmt(originalAuctionBytes, 1)} B): ${fmt(ds.bytes.mean / originalAuctionBytes, 3)}`,
     },
-    cpuCheck("DiffStream CPU per update ≤ JSON Patch's (auction, vs the original's copy-on-apply)", ds, jp),
-    cpuCheck("DiffStream CPU per update ≤ JSON Patch's (auction, vs in-place apply)", ds, jpIn),
-    cpuCheck("DiffStream CPU per update ≤ JSON Patch's (README edits, vs the original's copy-on-apply)", dsE, jpE),
+    cpuCheck(
+      "DiffStream CPU per update ≤ JSON Patch's (auction; JSON Patch applying to a copy, as the original)",
+      ds,
+      jp,
+    ),
+    cpuCheck("DiffStream CPU per update ≤ JSON Patch's (auction; JSON Patch applying in place)", ds, jpIn),
+    cpuCheck("DiffStream CPU per update ≤ JSON Patch's (README edits; JSON Patch applying to a copy)", dsE, jpE),
   ]
 }
 
 function render(
-  config: Config,
+  config: CoreConfig,
   machine: Record<string, unknown>,
-  contenders: readonly Contender[],
-  example: ReturnType<typeof readmeMessages>,
-  workloads: readonly { w: Workload; results: Measured[] }[],
+  contenders: readonly ContenderInfo[],
+  example: readonly Example[],
+  workloads: readonly MeasuredWorkload[],
   checkList: readonly Check[],
+  originalMsg2: number,
+  quick: boolean,
 ): string {
-  const [edits, auction] = [workloads[0]!, workloads[1]!]
+  const edits = workloads.find((m) => m.w.name === 'readme-edits')!
+  const auction = workloads.find((m) => m.w.name === 'auction')!
   const jpA = byName(auction.results, 'JSON Patch (original)')
   const summary = markdownTable(
-    ['Contender', 'README msg 2 (B)', 'README edits B/upd', 'README edits µs/upd', 'Auction B/upd', 'Auction µs/upd', 'Auction bytes vs JSON Patch', 'Auction CPU vs JSON Patch'],
-    contenders.map((c) => {
-      const ex = example.find((e) => e.contender === c.name)!
-      const e = byName(edits.results, c.name)
-      const a = byName(auction.results, c.name)
-      return [
-        c.name,
-        String(ex.msg2),
-        fmt(e.bytes.mean, 1),
-        fmt(e.usPerUpdate.total, 2),
-        fmt(a.bytes.mean, 1),
-        fmt(a.usPerUpdate.total, 2),
-        `${fmt(a.bytes.mean / jpA.bytes.mean, 2)}×`,
-        `${fmt(a.usPerUpdate.total / jpA.usPerUpdate.total, 2)}×`,
-      ]
-    }),
+    [
+      'Contender',
+      'README msg 2 B',
+      'README edits B/upd',
+      'README edits µs/upd',
+      'Auction B/upd',
+      'Auction µs/upd',
+      'Auction B vs JSON Patch',
+      'Auction µs vs JSON Patch',
+    ],
+    [
+      ...contenders.map((c) => {
+        const ex = example.find((e) => e.contender === c.name)!
+        const e = byName(edits.results, c.name)
+        const a = byName(auction.results, c.name)
+        return [
+          c.name,
+          String(ex.msg2),
+          fmt(e.bytes.mean, 1),
+          fmt(e.usPerUpdate.total, 2),
+          fmt(a.bytes.mean, 1),
+          fmt(a.usPerUpdate.total, 2),
+          `${fmt(a.bytes.mean / jpA.bytes.mean, 2)}×`,
+          `${fmt(a.usPerUpdate.total / jpA.usPerUpdate.total, 2)}×`,
+        ]
+      }),
+      [
+        '*original Python wire format (bytes only)*',
+        String(originalMsg2),
+        fmt(edits.originalUpdBytes, 1),
+        '',
+        fmt(auction.originalUpdBytes, 1),
+        '',
+        `${fmt(auction.originalUpdBytes / jpA.bytes.mean, 2)}×`,
+        '',
+      ],
+    ],
     ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  )
+  const contended = workloads.flatMap(({ w, results }) =>
+    results.filter((m) => m.contendedKept > 0).map((m) => `${m.contender} on ${w.name}`),
   )
   const detailRows: string[][] = []
   for (const { w, results } of workloads) {
@@ -217,34 +298,67 @@ function render(
         fmt(m.usPerUpdate.produce, 2),
         fmt(m.usPerUpdate.consume, 2),
         `${fmt(m.usPerUpdate.total, 2)} (${fmt(m.usPerUpdate.totalMin, 2)}–${fmt(m.usPerUpdate.totalMax, 2)})`,
+        fmt(m.usPerUpdate.threadCpu, 2),
         fmt(m.usPerUpdate.cpu, 2),
+        `${fmt(100 * m.runQueueWaitShare, 0)}%`,
+        `${fmt(100 * m.otherLoad, 0)}%${m.discarded.length > 0 ? ` (${m.discarded.length} retried)` : ''}`,
       ])
     }
   }
   const detail = markdownTable(
-    ['Workload', 'Contender', 'upd bytes min–max', '`new` B (untimed)', 'produce µs', 'consume µs', 'total µs (min–max of reps)', 'process CPU µs'],
+    [
+      'Workload',
+      'Contender',
+      'upd B min–max',
+      '`new` B (untimed)',
+      'produce µs',
+      'consume µs',
+      'total µs (min–max of reps)',
+      'thread CPU µs',
+      'process CPU µs',
+      'CPU wait',
+      'other load',
+    ],
     detailRows,
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   )
-  const example2 = example.find((e) => e.contender === 'DiffStream')
   return [
     '# Core benchmark: bytes and CPU per update',
     '',
     `${String(machine['date'])} · Node ${String(machine['node'])} · ${String(machine['cpuModel'])} × ${String(machine['cpuCount'])} · ` +
-      `${config.reps} measured reps (median) after 1 warm-up · seed-generated workloads`,
+      `${edits.w.updates.length} README edits, ${config.auctions} auctions × ${auction.w.updates.length} ticks · ` +
+      `median of ${config.reps} reps after 1 warm-up, each contender in its own worker thread`,
     '',
     summary,
     '',
-    `µs/upd = wall time of produce + encode + decode + apply per update message (median over reps). ` +
-      `README msg 2 is the second message of the original README example (the original Python DiffStream sent ${ORIGINAL_MSG2_BYTES} B; ` +
-      `DiffStream sends ${example2?.msg2 ?? '?'} B). Ratios are against "JSON Patch (original)".`,
+    ...(quick
+      ? [
+          '**Smoke run (`--quick`)**: short repetitions while the JIT is still optimising; bytes are fine, timings are not comparable with a full run.',
+          '',
+        ]
+      : []),
+    '- **B/upd**: mean bytes of one update message on the wire (the untimed `new` messages excluded).',
+    '- **µs/upd**: wall time per update of produce + encode + decode + apply (consumer copy up to date and checked), median over repetitions.',
+    `- **README msg 2**: the second message of the original README example; the original README reports ${ORIGINAL_MSG2_BYTES} B, ` +
+      `and the last row recomputes the original's format (\`["u", key, json.dumps(patch), md5]\`, Python separators) from the same patches: ${originalMsg2} B.`,
+    '- Ratios are against "JSON Patch (original)", whose message is compact JSON `{cmd, key, patch, checksum}`.',
+    "- Yjs bytes grow slowly with the stream: clocks and origins are varints, so longer runs (and `--quick`'s shorter one) differ by a few bytes.",
     '',
     '## Per phase',
     '',
     detail,
     '',
-    'produce = record → bytes (diff, checksum, encode); consume = bytes → consumer copy updated (decode, checks, apply). ' +
-      'Process CPU counts all threads (GC helpers included), so it can exceed wall time.',
+    'produce = record → bytes (diff, checksum, encode), all updates back to back; consume = the same bytes → consumer copy ' +
+      '(decode, checks, apply), back to back; all three are wall time per update. Thread CPU = on-CPU time of the measuring thread; ' +
+      'process CPU adds every other thread (parallel GC helpers), so it can exceed wall time. ' +
+      'CPU wait = share of wall time the measuring thread was runnable but had no CPU (its own GC helper threads compete for the 2 cores too); ' +
+      `other load = share of the machine's CPU used by other processes; a repetition (≥ ${MIN_JUDGED_REP_MS} ms) above ${100 * CONTENDED_OTHER_LOAD}% is measured again after a pause, within a budget.`,
+    ...(contended.length > 0
+      ? [
+          '',
+          `**Warning**: the machine was busy; ${contended.join(', ')} kept contended repetitions after the retry budget ran out, so their wall times are inflated (thread CPU is less affected).`,
+        ]
+      : []),
     '',
     '## Goals',
     '',
@@ -263,35 +377,70 @@ export const coreSuite: Suite = {
   description: 'bytes per update and CPU per update: full JSON, JSON Patch + md5 (the original), raw Yjs, DiffStream',
   async run(options: SuiteOptions): Promise<SuiteResult> {
     const config = options.quick ? QUICK : DEFAULT
-    const contenders: Contender[] = [new FullJson(), new JsonPatch(false), new JsonPatch(true), new RawYjs(), new DiffStream()]
     const machine = machineInfo(['yjs', 'fast-json-patch', 'lib0', '@diffstream/core'])
-    const example = readmeMessages(contenders)
-    const workloads = [readmeEdits(config.edits, options.seed), auctionStream(config.auctions, config.ticks, options.seed + 1)]
-    const measured: { w: Workload; results: Measured[] }[] = []
-    for (const w of workloads) {
-      const t0 = performance.now()
-      const results = measure(contenders, w, config.reps)
-      console.error(`  ${w.name}: ${w.updates.length} updates × ${contenders.length} contenders × ${config.reps + 1} reps in ${fmt((performance.now() - t0) / 1000, 1)} s`)
-      measured.push({ w, results })
+    const runners = Object.keys(CONTENDERS).map((contender) =>
+      Runner.start({ contender, config, seed: options.seed }, options.inline),
+    )
+    try {
+      const infos: ContenderInfo[] = await Promise.all(
+        runners.map(async (r) => {
+          const { name, description } = await r.ask({ op: 'info' })
+          return { name, description }
+        }),
+      )
+      const example: Example[] = []
+      for (const [i, r] of runners.entries()) {
+        const { msg1, msg2 } = await r.ask({ op: 'example' })
+        example.push({ contender: infos[i]!.name, msg1, msg2 })
+      }
+      const [first, second] = readmeExample()
+      const originalMsg2 = originalUpdBytes(first, second)
+      const measured: MeasuredWorkload[] = []
+      const budget = new RetryBudget(options.quick ? RETRY_BUDGET_MS.quick : RETRY_BUDGET_MS.default)
+      for (const name of WORKLOAD_NAMES) {
+        const w = buildWorkload(name, config, options.seed) // for its description and size; each host builds its own copy
+        const t0 = performance.now()
+        const results = await measure(runners, infos, name, w.updates.length, config.reps, budget)
+        console.error(
+          `  ${w.name}: ${w.updates.length} updates × ${runners.length} contenders × ${config.reps + 1} reps in ${fmt((performance.now() - t0) / 1000, 1)} s`,
+        )
+        measured.push({ w, results, originalUpdBytes: originalMeanUpdBytes(w) })
+      }
+      machine['loadAvgAfter'] = loadavg()
+      machine['contendedRepsRetried'] = budget.retries
+      const byWorkload = (n: WorkloadName): Measured[] => measured.find((m) => m.w.name === n)!.results
+      const originalAuction = measured.find((m) => m.w.name === 'auction')!.originalUpdBytes
+      const checkList = checks(byWorkload('auction'), byWorkload('readme-edits'), originalAuction)
+      const markdown = render(config, machine, infos, example, measured, checkList, originalMsg2, options.quick)
+      const data: Record<string, unknown> = {
+        suite: 'core',
+        machine,
+        config: {
+          ...config,
+          quick: options.quick,
+          seed: options.seed,
+          isolation: options.inline ? 'inline' : 'worker per contender',
+          gcExposed: typeof globalThis.gc === 'function',
+        },
+        readmeExample: {
+          originalMsg2BytesPerReadme: ORIGINAL_MSG2_BYTES,
+          originalMsg2BytesRecomputed: originalMsg2,
+          contenders: example,
+        },
+        workloads: measured.map(({ w, results, originalUpdBytes }) => ({
+          name: w.name,
+          description: w.description,
+          initialRecords: w.initial.length,
+          updates: w.updates.length,
+          originalWireFormatMeanUpdBytes: originalUpdBytes,
+          results,
+        })),
+        contenders: infos,
+        checks: checkList,
+      }
+      return { markdown, data, checks: checkList }
+    } finally {
+      await Promise.all(runners.map((r) => r.close()))
     }
-    for (const c of contenders) c.dispose?.()
-    const checkList = checks(measured[1]!.results, measured[0]!.results)
-    const markdown = render(config, machine, contenders, example, measured, checkList)
-    const data: Record<string, unknown> = {
-      suite: 'core',
-      machine,
-      config: { ...config, quick: options.quick, seed: options.seed, gcExposed: typeof globalThis.gc === 'function' },
-      readmeExample: { originalMsg2Bytes: ORIGINAL_MSG2_BYTES, contenders: example },
-      workloads: measured.map(({ w, results }) => ({
-        name: w.name,
-        description: w.description,
-        initialRecords: w.initial.length,
-        updates: w.updates.length,
-        results,
-      })),
-      contenders: contenders.map((c) => ({ name: c.name, description: c.description })),
-      checks: checkList,
-    }
-    return { markdown, data, checks: checkList }
   },
 }

@@ -1,6 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { cpus, platform, release, arch, totalmem } from 'node:os'
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Check } from './suite.js'
@@ -10,7 +9,11 @@ export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'result
 export type Align = 'left' | 'right'
 
 /** A GitHub-flavoured Markdown table. */
-export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
+export function markdownTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: readonly Align[] = [],
+): string {
   const sep = headers.map((_, i) => (align[i] === 'right' ? '---:' : ':---'))
   const line = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`
   return [line(headers), `| ${sep.join(' | ')} |`, ...rows.map(line)].join('\n')
@@ -35,12 +38,21 @@ export function checkLine(c: Check): string {
   return `${c.pass ? 'PASS' : 'FAIL'}: ${c.goal} (${c.detail})`
 }
 
+/** The version of an installed package: its package.json, found next to its resolved entry point. */
 function packageVersion(name: string): string {
   try {
-    const require = createRequire(import.meta.url)
-    const main = require.resolve(`${name}/package.json`)
-    const pkg = JSON.parse(readFileSync(main, 'utf8')) as { version?: unknown }
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown'
+    let dir = dirname(fileURLToPath(import.meta.resolve(name)))
+    for (;;) {
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown }
+        if (pkg.name === name) return typeof pkg.version === 'string' ? pkg.version : 'unknown'
+      } catch {
+        // no package.json here; keep walking up
+      }
+      const up = dirname(dir)
+      if (up === dir) return 'unknown'
+      dir = up
+    }
   } catch {
     return 'unknown'
   }
@@ -59,13 +71,20 @@ export function machineInfo(packages: readonly string[] = []): Record<string, un
     cpuModel: list[0]?.model ?? 'unknown',
     cpuCount: list.length,
     totalMemMiB: Math.round(totalmem() / 1024 / 1024),
+    /** 1, 5 and 15 minute load averages when the suite started: other work on the machine skews timings. */
+    loadAvgBefore: loadavg(),
     execArgv: process.execArgv,
     packages: versions,
   }
 }
 
 /** Writes `<dir>/<name>.json` and `<dir>/<name>.md`; returns their paths. */
-export function writeResults(name: string, markdown: string, data: Record<string, unknown>, dir = RESULTS_DIR): string[] {
+export function writeResults(
+  name: string,
+  markdown: string,
+  data: Record<string, unknown>,
+  dir = RESULTS_DIR,
+): string[] {
   mkdirSync(dir, { recursive: true })
   const json = join(dir, `${name}.json`)
   const md = join(dir, `${name}.md`)

@@ -4,6 +4,8 @@ export interface SuiteOptions {
   quick: boolean
   /** Seed of the workload generators. */
   seed: number
+  /** Run everything in the main thread instead of isolating parts in worker threads (for profiling). */
+  inline: boolean
 }
 
 /** A goal check: computed, printed, never asserted. */

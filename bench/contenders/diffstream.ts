@@ -9,7 +9,8 @@ import type { BenchRecord, Contender } from '../contender.js'
  */
 export class DiffStream implements Contender {
   readonly name = 'DiffStream'
-  readonly description = 'producer.update(record).encode(); consumer.update(bytes) (decode + inspect + shadow apply + checksum + apply + copy out)'
+  readonly description =
+    'producer.update(record).encode(); consumer.update(bytes) (decode + inspect + shadow apply + checksum + apply + copy out)'
   private producer = DiffCache.producer<JsonObject>()
   private consumer = DiffCache.consumer<JsonObject>()
   /** Keeps the consumer's answers reachable, so the work that produced them cannot be skipped. */

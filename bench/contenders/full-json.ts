@@ -17,7 +17,8 @@ export class FullJson implements Contender {
 
   consume(bytes: Uint8Array): void {
     const parsed: unknown = JSON.parse(utf8Decoder.decode(bytes))
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('full JSON: not an object')
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('full JSON: not an object')
     const record = parsed as JsonObject
     const key = record['key']
     if (typeof key !== 'string' && typeof key !== 'number') throw new Error('full JSON: record without key')

@@ -8,8 +8,7 @@ import { keyId, utf8Decoder, utf8Encoder, type BenchRecord, type Contender } fro
 
 /** The original's message, as JSON: `new` carries the record, `upd` an RFC 6902 patch plus md5. */
 type PatchMsg =
-  | { cmd: 'new'; key: Key; data: JsonObject }
-  | { cmd: 'upd'; key: Key; patch: Operation[]; checksum: string }
+  { cmd: 'new'; key: Key; data: JsonObject } | { cmd: 'upd'; key: Key; patch: Operation[]; checksum: string }
 
 function md5(text: string): string {
   return createHash('md5').update(text).digest('hex')

@@ -59,7 +59,8 @@ function writeFields(map: Y.Map<unknown>, obj: JsonObject): void {
  */
 export class RawYjs implements Contender {
   readonly name = 'raw Yjs'
-  readonly description = 'producer: changed fields into a Y.Map in one transact, bytes from doc.on("update"); consumer: Y.applyUpdate'
+  readonly description =
+    'producer: changed fields into a Y.Map in one transact, bytes from doc.on("update"); consumer: Y.applyUpdate'
   private producerDoc = new Y.Doc()
   private consumerDoc = new Y.Doc()
   private last: Uint8Array | null = null

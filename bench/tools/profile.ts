@@ -28,7 +28,9 @@ const [contenderName = 'diffstream', workloadName = 'auction', repsArg = '5', ph
 const make = CONTENDERS[contenderName]
 const load = WORKLOADS[workloadName]
 if (!make || !load) {
-  console.error(`usage: profile.ts <${Object.keys(CONTENDERS).join('|')}> <${Object.keys(WORKLOADS).join('|')}> [reps] [both|produce]`)
+  console.error(
+    `usage: profile.ts <${Object.keys(CONTENDERS).join('|')}> <${Object.keys(WORKLOADS).join('|')}> [reps] [both|produce]`,
+  )
   process.exit(2)
 }
 const c = make()

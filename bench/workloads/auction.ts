@@ -4,7 +4,24 @@ import { Prng } from './prng.js'
 import type { Workload } from './workload.js'
 
 /* Names, titles and text as in the original's app/data.py auction generator. */
-const USERS = ['Alice', 'Bob', 'Charles', 'Dana', 'Eric', 'Felix', 'Gina', 'Helen', 'Ina', 'Josie', 'Kenny', 'Lars', 'Michelle', 'Nicholas', 'Oscar', 'Pepper'] as const
+const USERS = [
+  'Alice',
+  'Bob',
+  'Charles',
+  'Dana',
+  'Eric',
+  'Felix',
+  'Gina',
+  'Helen',
+  'Ina',
+  'Josie',
+  'Kenny',
+  'Lars',
+  'Michelle',
+  'Nicholas',
+  'Oscar',
+  'Pepper',
+] as const
 const TITLES = [
   'Super Duper Space Monkey',
   'Antique Bobble Wheel',

@@ -1,6 +1,7 @@
 import { ByteReader } from './byte-reader.js'
 import { InvalidMessageError } from './errors.js'
 import { isKey, type Key } from './keys.js'
+import { compactUpdate, expandUpdate } from './update-codec.js'
 import { inspectUpdate, type UpdateInspection } from './update-inspect.js'
 
 /** The commands of the original DiffStream: a new record, an update, a delete, a retransmission. */
@@ -14,7 +15,10 @@ export interface DataMsgInit {
   update: Uint8Array
   /** uint32 hash of the record after the update (0 for `del`). */
   checksum?: number
-  /** 32-bit fingerprint of the sender's state vector after the update; see docs/wire.md. */
+  /**
+   * 32-bit fingerprint of the sender's whole state after the update, or 0 when the sender is the
+   * only writer of the stream (a `producer`); see docs/wire.md.
+   */
   state?: number
   /** The mirror generation the update belongs to. */
   epoch?: number
@@ -27,13 +31,18 @@ export interface DecodeLimits {
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-const VERSION = 1
 const COMMANDS: readonly Command[] = ['new', 'upd', 'del', 'ret']
 const KEY_STRING = 0
 const KEY_UINT = 1
 const KEY_NEG_INT = 2
 const KEY_FLOAT = 3
-const HAS_EPOCH = 0x10
+/** Lowercase hex of even length (uuid.hex, content hashes, ObjectIds): sent as its bytes. */
+const KEY_HEX = 4
+const HAS_EPOCH = 0x20
+const HAS_STATE = 0x40
+/** Set by a future, incompatible format; this version refuses such messages. */
+const FUTURE_FORMAT = 0x80
+const HEX_KEY = /^(?:[0-9a-f]{2})+$/
 
 const utf8 = new TextEncoder()
 
@@ -49,6 +58,7 @@ export class DataMsg {
   checksum: number
   state: number
   epoch: number
+  #encoded: (DataMsgInit & { bytes: Uint8Array }) | null = null
 
   constructor(init: DataMsgInit) {
     this.cmd = init.cmd
@@ -59,12 +69,17 @@ export class DataMsg {
     this.epoch = init.epoch ?? 0
   }
 
-  /** The message as bytes for the wire. */
+  /** The message as bytes for the wire (the same bytes again while no field changes). */
   encode(): Uint8Array {
+    const c = this.#encoded
+    if (c && c.cmd === this.cmd && c.key === this.key && c.update === this.update && c.checksum === this.checksum && c.state === this.state && c.epoch === this.epoch)
+      return c.bytes
     checkFields(this)
     const keyType = keyTypeOf(this.key)
-    const keyBytes = keyType === KEY_STRING ? utf8.encode(this.key as string) : null
-    const head: number[] = [(VERSION << 5) | (this.epoch > 0 ? HAS_EPOCH : 0) | (keyType << 2) | COMMANDS.indexOf(this.cmd)]
+    const head: number[] = [(this.state !== 0 ? HAS_STATE : 0) | (this.epoch > 0 ? HAS_EPOCH : 0) | (keyType << 2) | COMMANDS.indexOf(this.cmd)]
+    let keyBytes: Uint8Array | null = null
+    if (keyType === KEY_STRING) keyBytes = utf8.encode(this.key as string)
+    else if (keyType === KEY_HEX) keyBytes = hexBytes(this.key as string)
     if (keyBytes) writeVarUint(head, keyBytes.length)
     else if (keyType === KEY_UINT) writeVarUint(head, this.key as number)
     else if (keyType === KEY_NEG_INT) writeVarUint(head, -(this.key as number))
@@ -73,15 +88,16 @@ export class DataMsg {
     const keyLen = keyBytes ? keyBytes.length : 0
     const tail: number[] = []
     if (this.epoch > 0) writeVarUint(tail, this.epoch)
-    const c = this.checksum >>> 0
-    const st = this.state >>> 0
-    tail.push(c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24, st & 0xff, (st >>> 8) & 0xff, (st >>> 16) & 0xff, st >>> 24)
-    const out = new Uint8Array(head.length + keyLen + tail.length + this.update.length)
+    pushUint32(tail, this.checksum)
+    if (this.state !== 0) pushUint32(tail, this.state)
+    const update = compactUpdate(this.update)
+    const out = new Uint8Array(head.length + keyLen + tail.length + update.length)
     out.set(head, 0)
     if (keyType === KEY_FLOAT) new DataView(out.buffer).setFloat64(floatAt, this.key as number, true)
     if (keyBytes) out.set(keyBytes, head.length)
     out.set(tail, head.length + keyLen)
-    out.set(this.update, head.length + keyLen + tail.length)
+    out.set(update, head.length + keyLen + tail.length)
+    this.#encoded = { cmd: this.cmd, key: this.key, update: this.update, checksum: this.checksum, state: this.state, epoch: this.epoch, bytes: out }
     return out
   }
 
@@ -97,25 +113,31 @@ export class DataMsg {
     if (bytes.length > max) throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds the limit of ${max}`)
     const r = new ByteReader(bytes)
     const first = r.u8()
-    if (first >> 5 !== VERSION) r.fail(`unknown message version ${first >> 5}`)
+    if (first & FUTURE_FORMAT) r.fail('a message of a newer DiffStream format')
     const cmd = COMMANDS[first & 0b11]!
-    const keyType = (first >> 2) & 0b11
+    const keyType = (first >> 2) & 0b111
     let key: Key
     if (keyType === KEY_STRING) key = r.varString()
     else if (keyType === KEY_UINT) key = r.varUint()
     else if (keyType === KEY_NEG_INT) {
       key = -r.varUint()
       if (key === 0) r.fail('negative zero key')
-    } else {
+    } else if (keyType === KEY_FLOAT) {
       key = r.float64()
       if (!Number.isFinite(key) || Number.isSafeInteger(key)) r.fail('bad float key')
+    } else if (keyType === KEY_HEX) {
+      const raw = r.varBytes()
+      if (raw.length === 0) r.fail('empty hex key')
+      key = Array.from(raw, (b) => b.toString(16).padStart(2, '0')).join('')
+    } else {
+      return r.fail(`unknown key type ${keyType}`)
     }
     const epoch = first & HAS_EPOCH ? r.varUint() : 0
     if (first & HAS_EPOCH && epoch === 0) r.fail('epoch flag with epoch 0')
     const checksum = r.uint32()
-    const state = r.uint32()
-    // Copy, so the message does not pin or alias the caller's (possibly pooled) buffer.
-    const update = bytes.slice(r.pos)
+    const state = first & HAS_STATE ? r.uint32() : 0
+    if (first & HAS_STATE && state === 0) r.fail('state flag with state 0')
+    const update = expandUpdate(bytes.subarray(r.pos))
     const inspection = inspectUpdate(update)
     return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch }), inspection }
   }
@@ -128,15 +150,7 @@ export class DataMsg {
 
   /** The encoded size in bytes. */
   get byteLength(): number {
-    const keyType = keyTypeOf(this.key)
-    let n = 1 + 8 + this.update.length
-    if (keyType === KEY_STRING) {
-      const len = utf8Length(this.key as string)
-      n += varUintLength(len) + len
-    } else if (keyType === KEY_FLOAT) n += 8
-    else n += varUintLength(Math.abs(this.key as number))
-    if (this.epoch > 0) n += varUintLength(this.epoch)
-    return n
+    return this.encode().length
   }
 
   toString(): string {
@@ -155,7 +169,7 @@ function checkFields(msg: DataMsg): void {
 }
 
 function keyTypeOf(key: Key): number {
-  if (typeof key === 'string') return KEY_STRING
+  if (typeof key === 'string') return HEX_KEY.test(key) ? KEY_HEX : KEY_STRING
   if (Number.isSafeInteger(key)) return key >= 0 ? KEY_UINT : KEY_NEG_INT
   return KEY_FLOAT
 }
@@ -168,13 +182,15 @@ function writeVarUint(out: number[], n: number): void {
   out.push(n)
 }
 
-function varUintLength(n: number): number {
-  let len = 1
-  while (n > 0x7f) {
-    n = Math.floor(n / 128)
-    len++
-  }
-  return len
+function pushUint32(out: number[], n: number): void {
+  n >>>= 0
+  out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24)
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return out
 }
 
 /** UTF-8 length of a well-formed string, without encoding it. */

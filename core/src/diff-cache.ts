@@ -227,10 +227,11 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     } catch (err) {
       throw new InvalidMessageError(`${msg.cmd} ${JSON.stringify(msg.key)}: the update does not apply`, { cause: err })
     }
-    // The checksum describes the sender's state; it can only be compared when this cache will hold
-    // exactly what the sender held (same inserts and deletes). Otherwise concurrent writes make them differ
-    // legitimately and the CRDT merge is what counts.
-    if (msg.cmd !== 'del' && msg.state === shadow.fingerprint()) {
+    // The checksum describes the sender's record; it can only be compared when this cache will hold
+    // exactly what the sender held (same inserts and deletes). Otherwise concurrent writes, or a
+    // delete-only message still on its way, make them differ legitimately and the CRDT merge is
+    // what counts. A message without a state fingerprint is never compared.
+    if (msg.cmd !== 'del' && msg.state !== 0 && msg.state === shadow.fingerprint()) {
       const hash = shadow.recordHash(id)
       if (hash !== msg.checksum) {
         shadow.reset()
@@ -240,7 +241,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       }
     }
     this.mirror.apply(msg.update, REMOTE)
-    this.counters.receivedMessage(msg.byteLength, msg.cmd === 'del' ? 0 : this.jsonLength(id))
+    this.counters.receivedMessage(msg.byteLength)
   }
 
   private drainHeld(): void {
@@ -264,8 +265,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     this.shadow?.apply(update)
   }
 
+  /** The state fingerprint a message carries; 0 means "none", so a real 0 becomes 1. */
   private fingerprint(): number {
-    return this.mirror.fingerprint()
+    return this.mirror.fingerprint() || 1
   }
 
   /** The key as the record holds it (a number stays a number), else the id. */

@@ -33,9 +33,6 @@ export class Mirror {
     this.root = doc.getMap(ROOT_NAME)
     this.state = new StateFingerprint(doc)
     for (const id of this.root.keys()) this.present.add(id)
-    doc.on('update', (update: Uint8Array) => {
-      this.captured = update
-    })
     doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
   }
 
@@ -125,9 +122,19 @@ export class Mirror {
     this.doc.destroy()
   }
 
+  /** Listening only around local writes: with a listener, Yjs encodes every remote update again. */
+  private readonly onUpdate = (update: Uint8Array): void => {
+    this.captured = update
+  }
+
   private capture(origin: unknown, fn: () => void): Uint8Array | null {
     this.captured = null
-    this.doc.transact(fn, origin)
+    this.doc.on('update', this.onUpdate)
+    try {
+      this.doc.transact(fn, origin)
+    } finally {
+      this.doc.off('update', this.onUpdate)
+    }
     const out = this.captured
     this.captured = null
     return out

@@ -15,7 +15,7 @@ export interface CacheStats extends MessageCounts {
   /** Sent messages by command. */
   byCommand: Record<Command, MessageCounts>
   /** Messages applied from others. */
-  received: MessageCounts
+  received: { messages: number; bytes: number }
   /** Messages held back because they arrived before what they build on. */
   held: number
   /** Held messages dropped (over the hold limit, or refused once their turn came). */
@@ -29,7 +29,7 @@ const zero = (): MessageCounts => ({ messages: 0, bytes: 0, jsonBytes: 0 })
 /** Mutable counters behind {@link CacheStats}. */
 export class StatsCounter {
   private readonly sent: Record<Command, MessageCounts> = { new: zero(), upd: zero(), del: zero(), ret: zero() }
-  private readonly got = zero()
+  private readonly got = { messages: 0, bytes: 0 }
   held = 0
   dropped = 0
 
@@ -37,8 +37,9 @@ export class StatsCounter {
     add(this.sent[cmd], bytes, jsonBytes)
   }
 
-  receivedMessage(bytes: number, jsonBytes: number): void {
-    add(this.got, bytes, jsonBytes)
+  receivedMessage(bytes: number): void {
+    this.got.messages++
+    this.got.bytes += bytes
   }
 
   snapshot(): CacheStats {

@@ -11,7 +11,12 @@ export interface UpdateInspection {
 }
 
 const MAX_ANY_DEPTH = 64
-const MAX_CLOCK = 2 ** 52
+/** Clocks stay far below this; the wire codec's zigzag deltas (up to twice a clock) must pass too. */
+const MAX_CLOCK = 2 ** 53 - 1
+
+/** Kinds of the ID spans reported to the wire codec. */
+export const ID_CLIENT = 0
+export const ID_CLOCK = 1
 
 // Content references of Yjs' item encoding (info & 0b11111).
 const GC = 0
@@ -32,8 +37,18 @@ const SKIP = 10
  * an apply on crafted bytes (yjs #479, #498). Throws `InvalidMessageError` on anything malformed,
  * including trailing bytes.
  */
-export function inspectUpdate(update: Uint8Array): UpdateInspection {
+export function inspectUpdate(update: Uint8Array, idSpans?: number[]): UpdateInspection {
   const r = new ByteReader(update)
+  // Where each client id and each clock of an ID sits, as start, end, value, kind (ID_CLIENT or
+  // ID_CLOCK) quadruples, for the wire codec.
+  const id = (kind: number): number => {
+    const start = r.pos
+    const value = r.varUint()
+    idSpans?.push(start, r.pos, value, kind)
+    return value
+  }
+  const client = (): number => id(ID_CLIENT)
+  const clockOf = (): number => id(ID_CLOCK)
   const ranges = new Map<number, { start: number; end: number }>()
   const refs: number[] = []
   const deletes: number[] = []
@@ -41,9 +56,9 @@ export function inspectUpdate(update: Uint8Array): UpdateInspection {
   const clients = r.count(3)
   for (let c = 0; c < clients; c++) {
     const structs = r.count(1)
-    const client = r.varUint()
-    const start = r.varUint()
-    if (ranges.has(client)) r.fail(`client ${client} appears twice`)
+    const writer = client()
+    const start = clockOf()
+    if (ranges.has(writer)) r.fail(`client ${writer} appears twice`)
     let clock = start
     for (let s = 0; s < structs; s++) {
       const info = r.u8()
@@ -54,12 +69,12 @@ export function inspectUpdate(update: Uint8Array): UpdateInspection {
       } else {
         const hasOrigin = (info & 0x80) !== 0
         const hasRightOrigin = (info & 0x40) !== 0
-        if (hasOrigin) refs.push(r.varUint(), r.varUint())
-        if (hasRightOrigin) refs.push(r.varUint(), r.varUint())
+        if (hasOrigin) refs.push(client(), clockOf())
+        if (hasRightOrigin) refs.push(client(), clockOf())
         if (!hasOrigin && !hasRightOrigin) {
           const parentIsRoot = r.varUint()
           if (parentIsRoot === 1) r.skipVarString()
-          else if (parentIsRoot === 0) refs.push(r.varUint(), r.varUint())
+          else if (parentIsRoot === 0) refs.push(client(), clockOf())
           else r.fail('bad parent info')
           // Yjs sets the parentSub flag on every map entry but writes the name only here.
           if (info & 0x20) r.varString()
@@ -68,18 +83,18 @@ export function inspectUpdate(update: Uint8Array): UpdateInspection {
       }
       if (clock > MAX_CLOCK) r.fail('clock out of range')
     }
-    ranges.set(client, { start, end: clock })
+    ranges.set(writer, { start, end: clock })
   }
 
   const dsClients = r.count(2)
   for (let c = 0; c < dsClients; c++) {
-    const client = r.varUint()
+    const deleter = client()
     const n = r.count(2)
     for (let i = 0; i < n; i++) {
-      const clock = r.varUint()
+      const clock = clockOf()
       const len = positive(r, r.varUint())
       if (clock + len > MAX_CLOCK) r.fail('delete range out of range')
-      deletes.push(client, clock, len)
+      deletes.push(deleter, clock, len)
     }
   }
   if (r.remaining !== 0) r.fail('trailing bytes')

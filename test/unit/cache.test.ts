@@ -329,7 +329,7 @@ describe('producer and consumer', () => {
 
   test('DataMsg round-trips every key kind and the epoch', () => {
     const update = Uint8Array.of(0, 0)
-    for (const key of ['', 'k', 'ключ 🔑', 0, 1, 314159, -5, 2 ** 53 - 1, -(2 ** 53 - 1), 1.5, -0.25, 1e300]) {
+    for (const key of ['', 'k', 'ключ 🔑', 'deadbeef', 'DEADBEEF', 'abc', '0123456789abcdef0123456789abcdef', 0, 1, 314159, -5, 2 ** 53 - 1, -(2 ** 53 - 1), 1.5, -0.25, 1e300]) {
       for (const epoch of [0, 1, 300]) {
         const msg = new DataMsg({ cmd: 'upd', key, update, checksum: 0xdeadbeef, state: 0xbeefcafe, epoch })
         const bytes = msg.encode()
@@ -338,6 +338,23 @@ describe('producer and consumer', () => {
         assert.deepEqual({ ...back }, { ...msg })
       }
     }
+  })
+
+  test('hex keys travel as bytes; the wire form of an update is lossless', () => {
+    const producer = DiffCache.producer()
+    const consumer = DiffCache.consumer()
+    const key = '3f2a9c0e7b5d41a8b6e2c9d0f1a2b3c4'
+    const data = { key, v: 1, nested: { list: [1, 2, 3] } }
+    const first = producer.update(data)
+    consumer.update(first.encode())
+    data.v = 2
+    const msg = producer.update(data)
+    const bytes = msg.encode()
+    assert.ok(bytes.length < msg.update.length + 1 + 17 + 8, `${bytes.length} bytes for a ${msg.update.length}-byte update`)
+    const back = DataMsg.decode(bytes)
+    assert.equal(back.key, key)
+    assert.deepEqual(back.update, msg.update)
+    assert.deepEqual(consumer.update(back), ['upd', key, data])
   })
 
   test('stats count messages, bytes and the full-JSON cost per command', () => {

@@ -26,6 +26,7 @@ export class PeerLink {
   private readonly peer: SimplePeer.Instance
   private readonly reassembler: Reassembler
   private nextChunkId = 1
+  private early: Uint8Array[] = []
   private destroyed = false
 
   constructor(
@@ -42,6 +43,9 @@ export class PeerLink {
     this.peer.on('connect', () => {
       this.connected = true
       handlers.connect()
+      const early = this.early
+      this.early = []
+      for (const m of early) this.send(m)
     })
     this.peer.on('data', (data: Uint8Array) => this.receive(data))
     this.peer.on('close', () => this.finish())
@@ -55,7 +59,13 @@ export class PeerLink {
 
   /** Sends one message, split into chunks when it is large. */
   send(message: Uint8Array): void {
-    if (!this.connected || this.destroyed) return
+    if (this.destroyed) return
+    // The remote side can open first and talk to us before our own 'connect' fires; answers
+    // given in that window wait here instead of being lost.
+    if (!this.connected) {
+      this.early.push(message)
+      return
+    }
     const frames = splitMessage(message, this.nextChunkId)
     if (frames.length > 1) this.nextChunkId = (this.nextChunkId + 1) % 0x7fffffff || 1
     for (const f of frames) this.peer.write(f)

@@ -30,6 +30,7 @@ import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } fro
 
 const LOCAL = Symbol('room-local')
 const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
+const CONNECT_TIMEOUT_MS = 15_000
 
 /** The room's dict: the same reading and writing methods as a `DiffCache`, without messages. */
 export interface RoomCache<T> {
@@ -372,6 +373,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       this.maxMessageBytes,
     )
     this.links.set(remoteId, link)
+    // A link that never connects (lost signals, a peer that went away) is retried from scratch.
+    const timer = setTimeout(() => {
+      if (!link.connected) link.destroy()
+    }, CONNECT_TIMEOUT_MS)
+    ;(timer as { unref?: () => void }).unref?.()
     return link
   }
 
@@ -429,6 +435,15 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     }
   }
 
+  private readonly reannounced = new Map<string, number>()
+
+  private reannounce(conn: SignalingClient, to: string): void {
+    const now = Date.now()
+    if (now - (this.reannounced.get(to) ?? 0) < 2000) return
+    this.reannounced.set(to, now)
+    void this.publish(conn, { type: 'announce', from: this.peerId })
+  }
+
   private announceAll(): void {
     for (const conn of this.signaling) {
       if (conn.connected && this.links.size < this.maxConns) void this.publish(conn, { type: 'announce', from: this.peerId })
@@ -464,8 +479,18 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     if (to !== undefined && to !== this.peerId) return
     try {
       if (type === 'announce') {
-        if (!this.links.has(from)) await this.createLink(conn, from, true)
+        if (this.links.has(from)) return
+        // Only the smaller id offers, so two peers that announce at once do not both offer (glare);
+        // the larger one announces again so that the smaller one, if it missed us, offers.
+        if (this.peerId < from) await this.createLink(conn, from, true)
+        else this.reannounce(conn, from)
       } else if (type === 'signal' && to === this.peerId && signal !== null && typeof signal === 'object') {
+        const existing = this.links.get(from)
+        if (existing?.initiator && !existing.connected && (signal as { type?: unknown }).type === 'offer') {
+          // Both offered (a y-webrtc peer offers on every announce): the larger id yields.
+          if (this.peerId < from) return
+          existing.destroy()
+        }
         const link = await this.createLink(conn, from, false)
         link?.signal(signal as SimplePeer.SignalData)
       }

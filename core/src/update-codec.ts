@@ -1,0 +1,88 @@
+import { ByteReader } from './byte-reader.js'
+import { ID_CLIENT, inspectUpdate } from './update-inspect.js'
+
+/*
+ * The wire form of a Yjs v1 update inside a DataMsg. Yjs writes every ID (struct groups, origins,
+ * parents, deleted ranges) as a full 32-bit client (5 bytes as a varuint) and an absolute clock;
+ * a typical update names one or two clients five times or more, at neighbouring clocks. The wire
+ * form lists each client once in a table and writes its one-byte index instead, and writes each
+ * clock as the zigzag difference from the clock before it. Everything else is byte for byte the
+ * same, so the transform is lossless, and the update walker finds the places in both directions.
+ */
+
+function writeVarUint(out: number[], n: number): void {
+  while (n > 0x7f) {
+    out.push(0x80 | (n % 128))
+    n = Math.floor(n / 128)
+  }
+  out.push(n)
+}
+
+const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1)
+const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2)
+
+/** Replaces the values at `spans` (start, end, value, kind quadruples) by `map(value, kind)`. */
+function rewrite(bytes: Uint8Array, spans: number[], head: number[], map: (value: number, kind: number) => number): Uint8Array {
+  const parts: Array<Uint8Array | number[]> = [head]
+  let size = head.length
+  let at = 0
+  for (let i = 0; i < spans.length; i += 4) {
+    const seg = bytes.subarray(at, spans[i]!)
+    const id: number[] = []
+    writeVarUint(id, map(spans[i + 2]!, spans[i + 3]!))
+    parts.push(seg, id)
+    size += seg.length + id.length
+    at = spans[i + 1]!
+  }
+  const tail = bytes.subarray(at)
+  parts.push(tail)
+  size += tail.length
+  const out = new Uint8Array(size)
+  let pos = 0
+  for (const p of parts) {
+    out.set(p, pos)
+    pos += p.length
+  }
+  return out
+}
+
+/** The wire form of a valid v1 update. */
+export function compactUpdate(update: Uint8Array): Uint8Array {
+  const spans: number[] = []
+  inspectUpdate(update, spans)
+  const index = new Map<number, number>()
+  for (let i = 0; i < spans.length; i += 4) {
+    if (spans[i + 3] === ID_CLIENT && !index.has(spans[i + 2]!)) index.set(spans[i + 2]!, index.size)
+  }
+  const head: number[] = []
+  writeVarUint(head, index.size)
+  for (const client of index.keys()) writeVarUint(head, client)
+  let clock = 0
+  return rewrite(update, spans, head, (value, kind) => {
+    if (kind === ID_CLIENT) return index.get(value)!
+    const delta = zigzag(value - clock)
+    clock = value
+    return delta
+  })
+}
+
+/** The v1 update back from its wire form; throws `InvalidMessageError` when malformed. */
+export function expandUpdate(bytes: Uint8Array): Uint8Array {
+  const r = new ByteReader(bytes)
+  const n = r.count(1)
+  const table: number[] = []
+  for (let i = 0; i < n; i++) table.push(r.varUint())
+  const body = bytes.subarray(r.pos)
+  const spans: number[] = []
+  inspectUpdate(body, spans)
+  let clock = 0
+  return rewrite(body, spans, [], (value, kind) => {
+    if (kind === ID_CLIENT) {
+      if (value >= table.length) r.fail(`client index ${value} outside a table of ${table.length}`)
+      return table[value]!
+    }
+    clock += unzigzag(value)
+    if (clock < 0 || clock > Number.MAX_SAFE_INTEGER) r.fail('clock out of range')
+    return clock
+  })
+}
