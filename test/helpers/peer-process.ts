@@ -84,7 +84,7 @@ export class PeerProcess {
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.child.exitCode !== null) return Promise.resolve()
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve()
     return new Promise((resolve) => {
       this.child.once('exit', () => resolve())
       this.child.kill(signal)

@@ -13,8 +13,9 @@
 //           {"event":"ice","candidate":"...","sent":bool}   every local ICE candidate and whether it went out
 //           {"event":"sdp","type":"offer"|"answer","candidates":[...],"dropped":[...]}  a=candidate lines
 //                                                     kept in / removed from a local description read
-//           {"event":"remote-sdp","type":...,"candidates":[...]} / {"event":"remote-ice","candidate":"..."}
-//                                                     candidates the remote peer sent us (logged, not filtered)
+//           {"event":"remote-sdp","type":...,"candidates":[...],"dropped":[...]}
+//           {"event":"remote-ice","candidate":"...","used":bool}  candidates the remote peer sent us;
+//                                                     non-loopback ones are logged and not used
 //           {"event":"rejection","message":"..."}     an unhandled promise rejection (y-webrtc does not catch
 //                                                     signaling decryption failures; a browser only logs them)
 //           {"event":"dump","records":{...},"types":{...},"peers":[...]}
@@ -22,7 +23,8 @@
 //
 // WebRTC stays on loopback: ICE servers are forced empty and the RTCPeerConnection handed to
 // simple-peer (through `peerOpts.wrtc`) drops every non-loopback candidate before simple-peer sees
-// it, and strips non-loopback a=candidate lines from the local description it reads.
+// it, and strips non-loopback a=candidate lines from the local description it reads. Remote
+// candidates (trickled or inside the remote SDP) that are not loopback are dropped as well.
 import { createInterface } from 'node:readline'
 import { createRequire } from 'node:module'
 import WebSocket from 'ws'
@@ -92,16 +94,21 @@ function LoopbackRTCPeerConnection(config: Record<string, unknown> = {}): AnyPc 
         return { type: desc.type, sdp }
       }
       if (prop === 'setRemoteDescription' && typeof value === 'function') {
-        // Logged only: what the remote peer (e.g. DiffStream) put in its offer/answer.
+        // The remote peer's offer/answer may carry non-loopback candidates of its own: log them and
+        // keep only loopback ones, so this peer never pairs with anything but 127.0.0.1 / ::1.
         return (desc: { type: string; sdp?: string }) => {
-          const lines = (desc.sdp ?? '').split('\r\n').filter((l) => l.startsWith('a=candidate:'))
-          out({ event: 'remote-sdp', type: desc.type, candidates: lines })
-          return (value as (d: unknown) => unknown).call(target, desc)
+          const { sdp, kept, dropped } = filterSdp(desc.sdp ?? '')
+          out({ event: 'remote-sdp', type: desc.type, candidates: kept, dropped })
+          return (value as (d: unknown) => unknown).call(target, { type: desc.type, sdp })
         }
       }
       if (prop === 'addIceCandidate' && typeof value === 'function') {
         return (c: { candidate?: string } | null) => {
-          if (c?.candidate) out({ event: 'remote-ice', candidate: c.candidate })
+          if (c?.candidate) {
+            const used = loopback(c.candidate)
+            out({ event: 'remote-ice', candidate: c.candidate, used })
+            if (!used) return Promise.resolve()
+          }
           return (value as (c: unknown) => unknown).call(target, c)
         }
       }
