@@ -47,12 +47,23 @@ function rawPeer(url: string, topic: string): Promise<{ peer: SimplePeer.Instanc
       ws.send(JSON.stringify({ type: 'subscribe', topics: [topic] }))
       publish({ type: 'announce', from: id })
     })
+    ws.on('error', () => undefined)
     ws.on('message', (raw) => {
       const msg = JSON.parse(String(raw)) as { type: string; data?: { type: string; from: string; to?: string; signal?: SimplePeer.SignalData } }
       const d = msg.data
       if (msg.type !== 'publish' || !d || d.from === id) return
-      if (d.type === 'announce') make(d.from, true)
-      if (d.type === 'signal' && d.to === id) make(d.from, false).signal(d.signal!)
+      // DiffStream's rule: the smaller id offers, the larger announces again.
+      if (d.type === 'announce' && !peer) {
+        if (id < d.from) make(d.from, true)
+        else publish({ type: 'announce', from: id })
+      }
+      if (d.type === 'signal' && d.to === id) {
+        try {
+          make(d.from, false).signal(d.signal!)
+        } catch {
+          // a late signal for a link that is gone
+        }
+      }
     })
   })
 }

@@ -7,8 +7,8 @@ import { InvalidMessageError } from '../errors.js'
  *
  *   varuint CHUNK_TYPE, varuint id, varuint index, varuint total, payload bytes
  *
- * The leading varuint is the data-channel message type; y-webrtc logs and drops types it does not
- * know, so chunk frames are harmless to y-webrtc peers.
+ * The leading varuint is the data-channel message type. y-webrtc does not know this type and drops
+ * such frames, so rooms send chunks only to peers that said while signaling that they are DiffStream.
  */
 
 /** Data-channel message type of a chunk frame (y-webrtc uses 0, 1, 3 and 4). */

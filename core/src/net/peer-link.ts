@@ -23,6 +23,13 @@ export type PeerFactory = (opts: SimplePeer.Options) => SimplePeer.Instance
 export class PeerLink {
   connected = false
   synced = false
+  /** y-webrtc's glare token of our current connection attempt. */
+  glareToken: number | undefined = undefined
+  /**
+   * Whether the remote peer is DiffStream (it said so while signaling) and so understands chunk
+   * frames; y-webrtc peers get whole messages, as y-webrtc itself sends them.
+   */
+  chunking = false
   private readonly peer: SimplePeer.Instance
   private readonly reassembler: Reassembler
   private nextChunkId = 1
@@ -66,7 +73,7 @@ export class PeerLink {
       this.early.push(message)
       return
     }
-    const frames = splitMessage(message, this.nextChunkId)
+    const frames = this.chunking ? splitMessage(message, this.nextChunkId) : [message]
     if (frames.length > 1) this.nextChunkId = (this.nextChunkId + 1) % 0x7fffffff || 1
     for (const f of frames) this.peer.write(f)
   }
@@ -81,6 +88,8 @@ export class PeerLink {
   private receive(data: Uint8Array): void {
     if (this.destroyed) return
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    // y-webrtc answers a message type it does not know with an empty message.
+    if (bytes.length === 0) return
     try {
       if (bytes[0] === CHUNK_TYPE) {
         const whole = this.reassembler.push(bytes)

@@ -343,10 +343,13 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       factory,
       { config, trickle: true },
       {
-        signal: (signal) => {
-          const candidate = (signal as { candidate?: { candidate?: string } }).candidate?.candidate
-          if (candidate && this.options.candidateFilter && !this.options.candidateFilter(candidate)) return
-          void this.publish(conn, { type: 'signal', from: this.peerId, to: remoteId, signal })
+        signal: (raw) => {
+          const signal = this.filterCandidates(raw)
+          if (!signal) return
+          // y-webrtc's glare rule needs a token per connection attempt; `ds` tells DiffStream peers
+          // apart from y-webrtc ones (which ignore the field), so only DiffStream peers get chunks.
+          link.glareToken ??= Date.now() + Math.random()
+          void this.publish(conn, { type: 'signal', from: this.peerId, to: remoteId, token: link.glareToken, ds: 1, signal })
         },
         connect: () => {
           this.sendTo(link, encodeSyncStep1(this.mirror.encodeStateVector()))
@@ -435,6 +438,21 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     }
   }
 
+  /** Drops the ICE candidates `candidateFilter` refuses, both trickled ones and those inside an SDP. */
+  private filterCandidates(signal: SimplePeer.SignalData): SimplePeer.SignalData | null {
+    const accept = this.options.candidateFilter
+    if (!accept) return signal
+    const candidate = (signal as { candidate?: { candidate?: string } }).candidate?.candidate
+    if (candidate !== undefined) return candidate === '' || accept(candidate) ? signal : null
+    const described = signal as { sdp?: unknown }
+    if (typeof described.sdp !== 'string') return signal
+    const sdp = described.sdp
+      .split('\r\n')
+      .filter((line: string) => !line.startsWith('a=candidate:') || accept(line.slice(2)))
+      .join('\r\n')
+    return { ...signal, sdp } as SimplePeer.SignalData
+  }
+
   private readonly reannounced = new Map<string, number>()
 
   private reannounce(conn: SignalingClient, to: string): void {
@@ -486,13 +504,17 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
         else this.reannounce(conn, from)
       } else if (type === 'signal' && to === this.peerId && signal !== null && typeof signal === 'object') {
         const existing = this.links.get(from)
-        if (existing?.initiator && !existing.connected && (signal as { type?: unknown }).type === 'offer') {
-          // Both offered (a y-webrtc peer offers on every announce): the larger id yields.
-          if (this.peerId < from) return
-          existing.destroy()
+        if (existing && !existing.connected && (signal as { type?: unknown }).type === 'offer') {
+          // Both offered (a y-webrtc peer offers on every announce). y-webrtc's rule: the side whose
+          // attempt has the larger token refuses the other's offer; the other answers it.
+          const remoteToken = (data as { token?: unknown }).token
+          if (existing.glareToken !== undefined && typeof remoteToken === 'number' && existing.glareToken > remoteToken) return
+          existing.glareToken = undefined
         }
         const link = await this.createLink(conn, from, false)
-        link?.signal(signal as SimplePeer.SignalData)
+        if (!link) return
+        if ((data as { ds?: unknown }).ds === 1) link.chunking = true
+        link.signal(signal as SimplePeer.SignalData)
       }
     } catch (err) {
       this.warn(`signal from ${from} failed: ${String(err)}`)
