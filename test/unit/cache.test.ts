@@ -131,6 +131,27 @@ describe('producer and consumer', () => {
     assert.deepEqual(fixed, data)
   })
 
+  test('a consumer that caught up by retran still checks checksums (deleted content counted the same)', () => {
+    const producer = DiffCache.producer()
+    const data = { key: 'k', n: 0, list: [1, 2, 3], nested: { a: 1 } }
+    for (let i = 1; i <= 20; i++) {
+      data.n = i
+      data.list = [i, i + 1]
+      data.nested = { a: i }
+      producer.update(data)
+    }
+    producer.update({ key: 'gone', v: 1 })
+    producer.delete('gone')
+    const consumer = DiffCache.consumer()
+    consumer.update(producer.retran('k')) // a full state: collected (GC) structs and a delete set
+    data.n = 99
+    const msg = producer.update(data)
+    msg.checksum = (msg.checksum + 1) >>> 0
+    assert.throws(() => consumer.update(msg), ChecksumMismatchError)
+    msg.checksum = (msg.checksum - 1) >>> 0
+    assert.deepEqual(consumer.update(msg)[2], data)
+  })
+
   test('checksum mismatch from altered bytes', () => {
     const { producer, consumer } = pair()
     const data = { key: 'k', s: 'hello' }
