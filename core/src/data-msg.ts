@@ -128,7 +128,7 @@ export class DataMsg {
     } else if (keyType === KEY_HEX) {
       const raw = r.varBytes()
       if (raw.length === 0) r.fail('empty hex key')
-      key = Array.from(raw, (b) => b.toString(16).padStart(2, '0')).join('')
+      key = hexString(raw)
     } else {
       return r.fail(`unknown key type ${keyType}`)
     }
@@ -187,10 +187,19 @@ function pushUint32(out: number[], n: number): void {
   out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24)
 }
 
+const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87) // '0'-'9', 'a'-'f'
+const HEX_DIGITS = '0123456789abcdef'
+
 function hexBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  for (let i = 0; i < out.length; i++) out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1))
   return out
+}
+
+function hexString(bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!
+  return s
 }
 
 /** UTF-8 length of a well-formed string, without encoding it. */

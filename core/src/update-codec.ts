@@ -23,27 +23,26 @@ const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2)
 
 /** Replaces the values at `spans` (start, end, value, kind quadruples) by `map(value, kind)`. */
 function rewrite(bytes: Uint8Array, spans: number[], head: number[], map: (value: number, kind: number) => number): Uint8Array {
-  const parts: Array<Uint8Array | number[]> = [head]
-  let size = head.length
+  // A varuint of a safe integer takes at most 8 bytes.
+  const out = new Uint8Array(head.length + bytes.length + (spans.length / 4) * 8)
+  out.set(head)
+  let pos = head.length
   let at = 0
   for (let i = 0; i < spans.length; i += 4) {
-    const seg = bytes.subarray(at, spans[i]!)
-    const id: number[] = []
-    writeVarUint(id, map(spans[i + 2]!, spans[i + 3]!))
-    parts.push(seg, id)
-    size += seg.length + id.length
+    const start = spans[i]!
+    out.set(bytes.subarray(at, start), pos)
+    pos += start - at
+    let n = map(spans[i + 2]!, spans[i + 3]!)
+    while (n > 0x7f) {
+      out[pos++] = 0x80 | (n % 128)
+      n = Math.floor(n / 128)
+    }
+    out[pos++] = n
     at = spans[i + 1]!
   }
-  const tail = bytes.subarray(at)
-  parts.push(tail)
-  size += tail.length
-  const out = new Uint8Array(size)
-  let pos = 0
-  for (const p of parts) {
-    out.set(p, pos)
-    pos += p.length
-  }
-  return out
+  out.set(bytes.subarray(at), pos)
+  pos += bytes.length - at
+  return out.subarray(0, pos)
 }
 
 /** The wire form of a valid v1 update. */

@@ -178,13 +178,13 @@ function skipAny(r: ByteReader, depth: number): void {
     case 122:
       r.skip(8)
       return
-    case 119:
-      r.varString()
+    case 119: // strings: lib0 decodes them leniently, so their bytes need no check here
+      r.skipVarString()
       return
     case 118: {
       const n = r.count(2)
       for (let i = 0; i < n; i++) {
-        r.varString()
+        r.skipVarString()
         skipAny(r, depth + 1)
       }
       return
