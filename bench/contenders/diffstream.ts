@@ -14,7 +14,7 @@ export class DiffStream implements Contender {
   private producer = DiffCache.producer<JsonObject>()
   private consumer = DiffCache.consumer<JsonObject>()
   /** Keeps the consumer's answers reachable, so the work that produced them cannot be skipped. */
-  private lastResult: unknown = null
+  lastResult: unknown = null
 
   setup(): void {
     this.dispose()

@@ -1,4 +1,3 @@
-import * as Y from 'yjs'
 import { DataMsg, DEFAULT_MAX_MESSAGE_BYTES, utf8Length, type Command } from './data-msg.js'
 import { Emitter } from './emitter.js'
 import {
@@ -17,7 +16,7 @@ import { hashJson } from './hash.js'
 import { HeldMessages } from './held.js'
 import { cloneJson, type JsonObject } from './json.js'
 import { checkRecord } from './record.js'
-import { isKey, keyId, type Key, type KeyLike } from './keys.js'
+import { keyId, type Key, type KeyLike } from './keys.js'
 import { Mirror, type RecordChange } from './mirror.js'
 import { Shadow } from './shadow.js'
 import { decodeStateVector, encodeStateVector } from './state-vector.js'
@@ -272,12 +271,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
 
   /** The key as the record holds it (a number stays a number), else the id. */
   private keyOf(id: string): Key {
-    const record = this.mirror.raw(id)
-    if (record instanceof Y.Map) {
-      const key: unknown = record.get(this.keyName)
-      if (isKey(key) && keyId(key) === id) return key
-    }
-    return id
+    return this.mirror.keyOf(id, this.keyName)
   }
 
   private jsonLength(id: string): number {

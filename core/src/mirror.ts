@@ -1,5 +1,6 @@
 import * as Y from 'yjs'
 import type { JsonObject, JsonValue } from './json.js'
+import { isKey, keyId, type Key } from './keys.js'
 import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
 import { StateFingerprint } from './state-fingerprint.js'
@@ -51,6 +52,16 @@ export class Mirror {
   /** The mirror value of a record (a Y.Map for objects), or undefined. */
   raw(id: string): unknown {
     return this.root.get(id)
+  }
+
+  /** The key as record `id` holds it in its `keyName` field (a number stays a number), else the id. */
+  keyOf(id: string, keyName: string): Key {
+    const record = this.root.get(id)
+    if (record instanceof Y.Map) {
+      const key: unknown = record.get(keyName)
+      if (isKey(key) && keyId(key) === id) return key
+    }
+    return id
   }
 
   /** The record as a plain value. The same object is returned until the record changes: do not mutate it. */

@@ -1,4 +1,4 @@
-import type { LogEntry, LogLevel, LogSink, LogValue } from './types.js'
+import type { LogLevel, LogSink, LogValue } from './types.js'
 
 const RANK: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
 

@@ -68,7 +68,6 @@ export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array => frame([M
 export const encodeSyncStep2 = (update: Uint8Array): Uint8Array => frame([MESSAGE_SYNC, SYNC_STEP2], update)
 export const encodeUpdate = (update: Uint8Array): Uint8Array => frame([MESSAGE_SYNC, SYNC_UPDATE], update)
 export const encodeAwareness = (update: Uint8Array): Uint8Array => frame([MESSAGE_AWARENESS], update)
-export const encodeQueryAwareness = (): Uint8Array => frame([MESSAGE_QUERY_AWARENESS])
 
 /**
  * Checks a y-protocols awareness update (count, then client id, clock and JSON state per client)

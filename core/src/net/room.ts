@@ -6,7 +6,7 @@ import { Emitter } from '../emitter.js'
 import { DiffStreamError, InvalidMessageError, ReadOnlyError } from '../errors.js'
 import { HeldMessages } from '../held.js'
 import { cloneJson, type JsonObject } from '../json.js'
-import { isKey, keyId, type Key, type KeyLike } from '../keys.js'
+import { keyId, type Key, type KeyLike } from '../keys.js'
 import { Mirror } from '../mirror.js'
 import { checkRecord } from '../record.js'
 import { Shadow } from '../shadow.js'
@@ -19,7 +19,6 @@ import {
   checkAwarenessUpdate,
   decodeFrame,
   encodeAwareness,
-  encodeQueryAwareness,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
@@ -205,12 +204,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   }
 
   private keyOf(id: string): Key {
-    const record = this.mirror.raw(id)
-    if (record instanceof Y.Map) {
-      const key: unknown = record.get(this.keyName)
-      if (isKey(key) && keyId(key) === id) return key
-    }
-    return id
+    return this.mirror.keyOf(id, this.keyName)
   }
 
   // --- outgoing updates: batched per tick, relayed to everyone but their source ----------
