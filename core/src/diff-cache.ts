@@ -18,7 +18,6 @@ import { cloneJson, type JsonObject } from './json.js'
 import { checkRecord } from './record.js'
 import { keyId, type Key, type KeyLike } from './keys.js'
 import { Mirror, type RecordChange } from './mirror.js'
-import { Shadow } from './shadow.js'
 import { decodeStateVector, encodeStateVector } from './state-vector.js'
 import { StatsCounter, type CacheStats } from './stats.js'
 import type { ApplyResult, DiffCacheEvents, DiffCacheOptions, Role } from './types.js'
@@ -60,11 +59,12 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   readonly keyName: string
   readonly copy: boolean
   readonly strict: boolean
-  private readonly mirror = new Mirror()
+  private readonly mirror: Mirror
   private readonly counters = new StatsCounter()
   private readonly held: HeldMessages<{ update: Uint8Array; inspection: UpdateInspection; msg: DataMsg }>
   private readonly maxMessageBytes: number
-  private shadow: Shadow | null = null
+  /** Record changes seen while a remote update is applied, announced only once it is accepted. */
+  private pending: Array<[Map<string, RecordChange>, unknown]> | null = null
   /** With `copy: false`, the caller's own objects, until a remote change replaces them. */
   private readonly own = new Map<string, T>()
 
@@ -76,7 +76,12 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     this.strict = options.strict ?? false
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.held = new HeldMessages(options.maxHeldBytes ?? 16 * 1024 * 1024)
-    this.mirror.onChange((changes, origin) => this.onMirrorChange(changes, origin))
+    // Only a cache that receives needs a way back from an update it refuses after applying it.
+    this.mirror = new Mirror({ recoverable: role !== 'producer' })
+    this.mirror.onChange((changes, origin) => {
+      if (this.pending) this.pending.push([changes, origin])
+      else this.onMirrorChange(changes, origin)
+    })
   }
 
   /**
@@ -98,7 +103,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     const storedKey = this.keyOf(id)
     const update = this.mirror.remove(id, LOCAL)
     if (!update) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
-    this.afterLocalWrite(update)
     const msg = new DataMsg({ cmd: 'del', key: storedKey, update, state: this.fingerprint() })
     this.counters.sentMessage('del', msg.byteLength, 0)
     return msg
@@ -165,7 +169,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
 
   /** Releases the mirror. The cache must not be used afterwards. */
   destroy(): void {
-    this.shadow?.destroy()
     this.mirror.destroy()
   }
 
@@ -174,9 +177,10 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     const { key, id, value } = checkRecord(data, this.keyName)
     const existed = this.mirror.has(id)
     let update = this.mirror.write(id, value, LOCAL)
-    if (update) this.afterLocalWrite(update)
-    else if (this.strict) throw new NoChangeError(`the update of ${JSON.stringify(key)} changes nothing`)
-    else update = EMPTY_UPDATE
+    if (!update) {
+      if (this.strict) throw new NoChangeError(`the update of ${JSON.stringify(key)} changes nothing`)
+      update = EMPTY_UPDATE
+    }
     if (!this.copy) this.own.set(id, data)
     const cmd: Command = existed ? 'upd' : 'new'
     const msg = new DataMsg({ cmd, key, update, checksum: hashJson(value), state: this.fingerprint() })
@@ -218,28 +222,41 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     return dependenciesMet(inspection, (client) => this.mirror.clock(client))
   }
 
-  /** Applies a message whose dependencies are met, or throws and changes nothing. */
+  /**
+   * Applies a message whose dependencies are met, or throws and changes nothing: an update that
+   * makes Yjs throw, or leaves the record not matching its checksum, is undone by going back to the
+   * mirror's recovery point, and nobody hears of the changes it made.
+   */
   private applyChecked(msg: DataMsg, id: string): void {
-    const shadow = (this.shadow ??= new Shadow(this.mirror))
+    this.pending = []
     try {
-      shadow.apply(msg.update)
-    } catch (err) {
-      throw new InvalidMessageError(`${msg.cmd} ${JSON.stringify(msg.key)}: the update does not apply`, { cause: err })
-    }
-    // The checksum describes the sender's record; it can only be compared when this cache will hold
-    // exactly what the sender held (same inserts and deletes). Otherwise concurrent writes, or a
-    // delete-only message still on its way, make them differ legitimately and the CRDT merge is
-    // what counts. A message without a state fingerprint is never compared.
-    if (msg.cmd !== 'del' && msg.state !== 0 && msg.state === shadow.fingerprint()) {
-      const hash = shadow.recordHash(id)
-      if (hash !== msg.checksum) {
-        shadow.reset()
-        throw new ChecksumMismatchError(
-          `${msg.cmd} ${JSON.stringify(msg.key)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
-        )
+      try {
+        this.mirror.apply(msg.update, REMOTE)
+      } catch (err) {
+        this.mirror.restore()
+        throw new InvalidMessageError(`${msg.cmd} ${JSON.stringify(msg.key)}: the update does not apply`, { cause: err })
       }
+      // The checksum describes the sender's record; it can only be compared when this cache holds
+      // exactly what the sender held (same inserts and deletes). Otherwise concurrent writes, or a
+      // delete-only message still on its way, make them differ legitimately and the CRDT merge is
+      // what counts. A message without a state fingerprint is never compared.
+      if (msg.cmd !== 'del' && msg.state !== 0 && msg.state === this.mirror.fingerprint()) {
+        const hash = hashJson(this.mirror.read(id))
+        if (hash !== msg.checksum) {
+          this.mirror.restore()
+          throw new ChecksumMismatchError(
+            `${msg.cmd} ${JSON.stringify(msg.key)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
+          )
+        }
+      }
+      this.mirror.accept(msg.update)
+    } catch (err) {
+      this.pending = null
+      throw err
     }
-    this.mirror.apply(msg.update, REMOTE)
+    const accepted = this.pending
+    this.pending = null
+    for (const [changes, origin] of accepted) this.onMirrorChange(changes, origin)
     this.counters.receivedMessage(msg.byteLength)
   }
 
@@ -258,10 +275,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
 
   private assertWriter(what: string): void {
     if (this.role === 'consumer') throw new ReadOnlyError(`a consumer cannot ${what}; use DiffCache.peer() to write`)
-  }
-
-  private afterLocalWrite(update: Uint8Array): void {
-    this.shadow?.apply(update)
   }
 
   /** The state fingerprint a message carries; 0 means "none", so a real 0 becomes 1. */

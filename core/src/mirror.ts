@@ -3,6 +3,7 @@ import type { JsonObject, JsonValue } from './json.js'
 import { isKey, keyId, type Key } from './keys.js'
 import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
+import { RecoveryPoint } from './recovery-point.js'
 import { StateFingerprint } from './state-fingerprint.js'
 
 /** Name of the root map that holds the dict; any Yjs app sees the records there. */
@@ -18,23 +19,61 @@ export type MirrorListener = (changes: Map<string, RecordChange>, origin: unknow
  * The Yjs document that mirrors the dict: root map `diffstream`, one Y.Map per record, nested
  * Y.Map/Y.Array for objects and arrays. It writes plain values as minimal changes, reads records
  * back as plain values (cached until the record changes) and reports which records each
- * transaction touched. Nothing outside holds on to its Y.Doc, so it can be replaced.
+ * transaction touched. Nothing outside holds on to its Y.Doc, so it can be replaced — which a
+ * `recoverable` mirror does to undo an update it should not have accepted (see `restore`).
  */
 export class Mirror {
-  readonly doc: Y.Doc
-  readonly root: Y.Map<unknown>
+  private current!: Y.Doc
+  private map!: Y.Map<unknown>
+  private state!: StateFingerprint
   private readonly plain = new Map<string, JsonValue>()
   private readonly present = new Set<string>()
   private readonly listeners = new Set<MirrorListener>()
   private captured: Uint8Array | null = null
-  private readonly state: StateFingerprint
+  private readonly recovery: RecoveryPoint | null
 
-  constructor(doc: Y.Doc = new Y.Doc()) {
-    this.doc = doc
-    this.root = doc.getMap(ROOT_NAME)
-    this.state = new StateFingerprint(doc)
-    for (const id of this.root.keys()) this.present.add(id)
+  constructor(options: { doc?: Y.Doc; recoverable?: boolean } = {}) {
+    const doc = options.doc ?? new Y.Doc()
+    this.recovery = options.recoverable ? new RecoveryPoint(doc) : null
+    this.bind(doc)
+  }
+
+  /** The current document. It is replaced by `restore`, so do not keep it. */
+  get doc(): Y.Doc {
+    return this.current
+  }
+
+  get root(): Y.Map<unknown> {
+    return this.map
+  }
+
+  private bind(doc: Y.Doc, state?: StateFingerprint): void {
+    this.current = doc
+    this.map = doc.getMap(ROOT_NAME)
+    this.state = state ?? new StateFingerprint(doc)
+    this.plain.clear()
+    this.present.clear()
+    for (const id of this.map.keys()) this.present.add(id)
     doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
+  }
+
+  /** Marks an applied update as accepted, so that `restore` keeps it. */
+  accept(update: Uint8Array): void {
+    this.recovery?.record(update, this.current)
+  }
+
+  /**
+   * Goes back to the last accepted state, undoing whatever was applied since, without change
+   * events (listeners never heard of a state that was not accepted). Needs `recoverable: true`.
+   */
+  restore(): void {
+    if (!this.recovery) throw new Error('this mirror keeps no recovery point')
+    const old = this.current
+    let state: StateFingerprint | undefined
+    // The fingerprint follows the rebuild, so it counts the accepted deletions exactly once.
+    const doc = this.recovery.rebuild(old.clientID, (fresh) => (state = new StateFingerprint(fresh)))
+    old.destroy()
+    this.bind(doc, state)
   }
 
   get size(): number {
@@ -105,9 +144,9 @@ export class Mirror {
    */
   write(id: string, value: JsonObject, origin: unknown): Uint8Array | null {
     return this.capture(origin, () => {
-      const current = this.root.get(id)
+      const current = this.map.get(id)
       if (current instanceof Y.Map) reconcileMap(current, value)
-      else this.root.set(id, toMirror(value))
+      else this.map.set(id, toMirror(value))
     })
   }
 
@@ -148,6 +187,7 @@ export class Mirror {
     }
     const out = this.captured
     this.captured = null
+    if (out) this.accept(out)
     return out
   }
 

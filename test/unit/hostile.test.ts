@@ -104,7 +104,7 @@ test('at least 100 000 seeded hostile inputs: typed errors only, cache unchanged
       target.update(bytes)
       counts.accepted++
     } catch (err) {
-      assert.ok(err instanceof DiffStreamError, `case ${i}: ${String(err)}`)
+      assert.ok(err instanceof DiffStreamError, `case ${i}: ${String(err)} ${(err as Error).stack}`)
       assert.equal(state(target), before, `case ${i}: a refused message changed the cache (${(err as Error).name})`)
       counts.refused++
     }

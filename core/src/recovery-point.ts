@@ -1,0 +1,42 @@
+import * as Y from 'yjs'
+
+/** Log bytes allowed beyond the snapshot's size before a new snapshot is taken. */
+const SLACK_BYTES = 64 * 1024
+
+/**
+ * A way back to the last accepted state of a document, since Yjs cannot roll back an update: an
+ * encoded snapshot plus the updates accepted since. A new snapshot is taken once the log outgrows
+ * the snapshot, so keeping it costs O(1) amortized per byte and at most about twice the encoded
+ * state in memory — far less than a second live document.
+ */
+export class RecoveryPoint {
+  private snapshot: Uint8Array
+  private log: Uint8Array[] = []
+  private logBytes = 0
+
+  constructor(doc: Y.Doc) {
+    this.snapshot = Y.encodeStateAsUpdate(doc)
+  }
+
+  /** Notes an update that `doc` accepted. */
+  record(update: Uint8Array, doc: Y.Doc): void {
+    this.log.push(update)
+    this.logBytes += update.length
+    if (this.logBytes > this.snapshot.length + SLACK_BYTES) {
+      this.snapshot = Y.encodeStateAsUpdate(doc)
+      this.log = []
+      this.logBytes = 0
+    }
+  }
+
+  /** A new document holding exactly the accepted state, writing as `clientID`; `prepare` runs first. */
+  rebuild(clientID: number, prepare: (doc: Y.Doc) => void): Y.Doc {
+    const doc = new Y.Doc()
+    doc.clientID = clientID
+    prepare(doc)
+    // One transaction per update, as they were first applied: Yjs' result can depend on it.
+    Y.applyUpdate(doc, this.snapshot)
+    for (const update of this.log) Y.applyUpdate(doc, update)
+    return doc
+  }
+}
