@@ -4,13 +4,13 @@ import type { BenchRecord, Contender } from '../contender.js'
 /**
  * `@diffstream/core` through its public API with default options (`copy: true, strict: false`):
  * `producer.update(record).encode()` on one side, `consumer.update(bytes)` (which decodes and
- * fully checks the bytes, tries the update on a shadow doc, verifies the checksum, applies it and
+ * fully checks the bytes, applies the update, verifies the checksum (undoing it on a mismatch) and
  * returns a copy of the record) on the other.
  */
 export class DiffStream implements Contender {
   readonly name = 'DiffStream'
   readonly description =
-    'producer.update(record).encode(); consumer.update(bytes) (decode + inspect + shadow apply + checksum + apply + copy out)'
+    'producer.update(record).encode(); consumer.update(bytes) (decode + inspect + apply + checksum + copy out)'
   private producer = DiffCache.producer<JsonObject>()
   private consumer = DiffCache.consumer<JsonObject>()
   /** Keeps the consumer's answers reachable, so the work that produced them cannot be skipped. */
