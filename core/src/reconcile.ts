@@ -37,7 +37,9 @@ export function sameValue(mirror: unknown, value: JsonValue | undefined): boolea
       fields++
       if (!mirror.has(k) || !sameValue(mirror.get(k), v)) return false
     }
-    return fields === mirror.size
+    let size = 0
+    for (const item of mirror._map.values()) if (!item.deleted) size++
+    return fields === size
   }
   if (mirror instanceof Y.Array) {
     if (!Array.isArray(value) || value.length !== mirror.length) return false
@@ -51,11 +53,12 @@ export function sameValue(mirror: unknown, value: JsonValue | undefined): boolea
 /** Makes `map` hold `obj`. Returns the number of operations written. */
 export function reconcileMap(map: Y.Map<unknown>, obj: JsonObject): number {
   let ops = 0
-  for (const k of Array.from(map.keys())) {
-    if (obj[k] === undefined) {
-      map.delete(k)
-      ops++
-    }
+  // Y.Map's own key iterator allocates a filtered iterator per call; its entry map does not.
+  const gone: string[] = []
+  for (const [k, item] of map._map) if (!item.deleted && obj[k] === undefined) gone.push(k)
+  for (const k of gone) {
+    map.delete(k)
+    ops++
   }
   for (const k of Object.keys(obj)) {
     const v = obj[k]
