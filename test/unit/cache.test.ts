@@ -152,6 +152,26 @@ describe('producer and consumer', () => {
     assert.deepEqual(consumer.update(msg)[2], data)
   })
 
+  test('a refused message emits no change event and leaves later messages working', () => {
+    const { producer, consumer } = pair()
+    const seen: string[] = []
+    consumer.on('change', (e) => seen.push(`${e.cmd}:${JSON.stringify(e.data)}`))
+    const data = { key: 'k', v: 1 }
+    consumer.update(producer.update(data))
+    data.v = 2
+    const msg = producer.update(data)
+    const good = msg.checksum
+    msg.checksum = (good ^ 1) >>> 0
+    assert.throws(() => consumer.update(msg), ChecksumMismatchError)
+    assert.deepEqual(seen, ['new:{"key":"k","v":1}'])
+    msg.checksum = good
+    consumer.update(msg)
+    data.v = 3
+    consumer.update(producer.update(data).encode())
+    assert.deepEqual(seen, ['new:{"key":"k","v":1}', 'upd:{"key":"k","v":2}', 'upd:{"key":"k","v":3}'])
+    assert.deepEqual(consumer.get('k'), data)
+  })
+
   test('checksum mismatch from altered bytes', () => {
     const { producer, consumer } = pair()
     const data = { key: 'k', s: 'hello' }
