@@ -3,8 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as encoding from 'lib0/encoding'
 import { InvalidMessageError } from '@diffstream/core'
-// Not yet re-exported from the package entry points; import the built module directly.
-import { CHUNK_TYPE, isChunkFrame, MAX_FRAME, Reassembler, splitMessage } from '../../core/dist/net/chunking.js'
+import { CHUNK_TYPE, isChunkFrame, MAX_FRAME, Reassembler, splitMessage } from '@diffstream/core/net'
 
 function rng(seed: number): () => number {
   let s = seed >>> 0

@@ -5,7 +5,6 @@ import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import * as lib0buffer from 'lib0/buffer'
 import { InvalidMessageError, UnsupportedValueError } from '@diffstream/core'
-// Not yet re-exported from the package entry points; import the built module directly.
 import {
   decrypt,
   decryptJson,
@@ -18,7 +17,7 @@ import {
   toBase64,
   writeAny,
   type AnyValue,
-} from '../../core/dist/net/crypto.js'
+} from '@diffstream/core/net'
 
 // --- y-webrtc's src/crypto.js, transcribed: WebCrypto + lib0 encoding, nothing of ours ----------
 

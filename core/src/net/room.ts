@@ -13,7 +13,8 @@ import { Shadow } from '../shadow.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { Role } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
-import { decryptJson, deriveKey, encryptJson, fromBase64, toBase64 } from './crypto.js'
+import { fromBase64, toBase64 } from './base64.js'
+import { decryptJson, deriveKey, encryptJson } from './crypto.js'
 import { peerFactory, randomPeerId, webSocketImpl } from './environment.js'
 import {
   checkAwarenessUpdate,
