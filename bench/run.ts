@@ -4,11 +4,12 @@
  */
 import { parseArgs } from 'node:util'
 import { coreSuite } from './core-suite.js'
+import { roomsSuite } from './rooms-suite.js'
 import { checkLine, writeResults } from './report.js'
 import type { Suite } from './suite.js'
 
 /** Every suite, in the order they run. Add new suites (WebRTC latency, ...) here. */
-const SUITES: readonly Suite[] = [coreSuite]
+const SUITES: readonly Suite[] = [coreSuite, roomsSuite]
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -6,26 +6,31 @@
  *   node --import tsx bench/rooms/peer.ts <signaling url>
  */
 import SimplePeer from 'simple-peer'
+import * as Y from 'yjs'
 import { joinRoom, type JsonObject, type Room, type RoomChange } from '@diffstream/core'
 import { nowUs, wallUs } from './clock.js'
 import type {
+  BulkStamp,
   ChildMessage,
   LoadResult,
   ReceiveLog,
   Reply,
   Request,
   RequestEnvelope,
+  ResourceWindow,
   RoomTraffic,
+  YjsReference,
   Schedule,
   SendLog,
   SyncResult,
 } from './protocol.js'
-import { bidOn, digest, initialLots, jsonBytes, syncRecords, type Lot } from './records.js'
-import { ResourceMeter } from './resources.js'
+import { bidOn, digest, initialLots, jsonBytes, LOTS, syncRecords, type Lot } from './records.js'
+import { gcPauseMs, ResourceMeter } from './resources.js'
 import { Prng } from '../workloads/prng.js'
 
 const signalingUrl = process.argv[2]
-if (!signalingUrl || !process.send) throw new Error('usage: fork bench/rooms/peer.ts <signaling url> with an IPC channel')
+if (!signalingUrl || !process.send)
+  throw new Error('usage: fork bench/rooms/peer.ts <signaling url> with an IPC channel')
 
 /** Only loopback ICE candidates: all WebRTC traffic stays on this machine. */
 const loopback = (candidate: string): boolean => / (127\.0\.0\.1|::1) /.test(candidate)
@@ -38,19 +43,71 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** Lets pending GC performance entries arrive, then closes the window. */
-async function endWindow(meter: ResourceMeter): Promise<ReturnType<ResourceMeter['end']>> {
+async function endWindow(meter: ResourceMeter): Promise<ResourceWindow> {
   await turn()
+  await sleep(1)
   return meter.end()
 }
 
+// --- data-channel instrumentation ---------------------------------------------------------------
+
+/** Data-channel sends of the current window (start and end of each `RTCDataChannel.send` via simple-peer). */
+let channelSends: { start: number[]; end: number[] } | null = null
+/** When the last data-channel message reached JavaScript. */
+let lastArrivalUs = NaN
+const instrumented = new WeakSet<SimplePeer.Instance>()
+
+/**
+ * Stamps every data-channel send of `peer` (simple-peer's `write` and `send` both end in
+ * `peer.send`) and every arrival (a `data` listener placed before the room's own).
+ */
+function instrument(peer: SimplePeer.Instance, onData?: (data: Uint8Array, t: number) => void): void {
+  if (instrumented.has(peer)) return
+  instrumented.add(peer)
+  const send = peer.send.bind(peer)
+  peer.send = (chunk: SimplePeer.SimplePeerData): void => {
+    const start = nowUs()
+    send(chunk)
+    const end = nowUs()
+    if (channelSends) {
+      channelSends.start.push(start)
+      channelSends.end.push(end)
+    }
+  }
+  peer.prependListener('data', (data: Uint8Array) => {
+    lastArrivalUs = nowUs()
+    onData?.(data, lastArrivalUs)
+  })
+  // prependListener bypasses Readable's on('data'), which is what switches a stream to flowing mode.
+  peer.resume()
+}
+
+/**
+ * The simple-peer instances of a room's connections. Bench-only: reads the room's private `links`
+ * (PeerLink has `peer`); returns [] if the internals change, and the suite then reports no breakdown.
+ */
+function roomPeers(room: Room<JsonObject>): SimplePeer.Instance[] {
+  const links = (room as unknown as { links?: Map<string, { peer?: SimplePeer.Instance; connected?: boolean }> }).links
+  if (!(links instanceof Map)) return []
+  return Array.from(links.values())
+    .filter((l) => l.connected === true && l.peer !== undefined)
+    .map((l) => l.peer!)
+}
+
+// --- paced sending ---------------------------------------------------------------------------------
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4))
+
 /**
  * Runs a schedule: item i is due at start + i·period; each wake-up sends every item already due
- * (so a late timer never lowers the average rate, and items due together leave in one tick), then
- * sleeps with setTimeout until the next one is due. Resolves once the last send's tick has ended.
+ * (a late wake-up never lowers the average rate; items due together leave in one tick). Between
+ * wake-ups the loop waits as `schedule.pacing` says (see `Pacing`). Resolves after the last tick.
  */
 async function runSchedule(s: Schedule, send: (seq: number) => void): Promise<SendLog> {
   const intendedUs = new Float64Array(s.count)
   const actualUs = new Float64Array(s.count)
+  const sends = { start: [] as number[], end: [] as number[] }
+  channelSends = sends
   const meter = new ResourceMeter()
   let wakeups = 0
   const start = nowUs() + 2000
@@ -58,63 +115,78 @@ async function runSchedule(s: Schedule, send: (seq: number) => void): Promise<Se
     let i = 0
     const tick = (): void => {
       wakeups++
+      if (s.pacing === 'sleep') {
+        const waitMs = (start + i * s.periodUs - nowUs()) / 1000
+        if (waitMs > 0) Atomics.wait(sleeper, 0, 0, waitMs)
+      }
       while (i < s.count && start + i * s.periodUs <= nowUs()) {
         intendedUs[i] = start + i * s.periodUs
         actualUs[i] = nowUs()
         send(s.firstSeq + i)
         i++
       }
-      if (i >= s.count) {
-        setImmediate(resolve)
-        return
-      }
-      setTimeout(tick, Math.max(0, (start + i * s.periodUs - nowUs()) / 1000))
+      if (i >= s.count) setImmediate(resolve)
+      else if (s.pacing === 'sleep') setImmediate(tick)
+      else setTimeout(tick, Math.max(0, (start + i * s.periodUs - nowUs()) / 1000))
     }
     setTimeout(tick, 1)
   })
-  return { intendedUs, actualUs, wakeups, resources: await endWindow(meter) }
+  await turn() // the last tick's flush
+  channelSends = null
+  return {
+    intendedUs,
+    actualUs,
+    channelSendStartUs: Float64Array.from(sends.start),
+    channelSendEndUs: Float64Array.from(sends.end),
+    wakeups,
+    resources: await endWindow(meter),
+  }
 }
 
 /** Logs arrival times of the items of one schedule. */
 class Arrivals {
   readonly receivedUs: Float64Array
-  unexpected = 0
+  readonly arrivalUs: Float64Array
+  duplicates = 0
   private remaining: number
-  readonly meter = new ResourceMeter()
+  private readonly meter = new ResourceMeter()
 
   constructor(readonly schedule: Schedule) {
     this.receivedUs = new Float64Array(schedule.count).fill(NaN)
+    this.arrivalUs = new Float64Array(schedule.count).fill(NaN)
     this.remaining = schedule.count
   }
 
-  /** Records `seq` arriving at time `t`; returns false when it does not belong to this schedule. */
-  arrive(seq: number, t: number): boolean {
+  arrive(seq: number, t: number, arrival: number): void {
     const i = seq - this.schedule.firstSeq
-    if (i < 0 || i >= this.schedule.count) return false
+    if (i < 0 || i >= this.schedule.count) return
     if (!Number.isNaN(this.receivedUs[i]!)) {
-      this.unexpected++
-      return true
+      this.duplicates++
+      return
     }
     this.receivedUs[i] = t
+    this.arrivalUs[i] = arrival
     this.remaining--
-    return true
-  }
-
-  get complete(): boolean {
-    return this.remaining === 0
   }
 
   async collect(waitMs: number): Promise<ReceiveLog> {
     const deadline = performance.now() + waitMs
-    while (!this.complete && performance.now() < deadline) await sleep(5)
-    return { receivedUs: this.receivedUs, unexpected: this.unexpected, resources: await endWindow(this.meter) }
+    while (this.remaining > 0 && performance.now() < deadline) await sleep(5)
+    return {
+      receivedUs: this.receivedUs,
+      arrivalUs: this.arrivalUs,
+      duplicates: this.duplicates,
+      resources: await endWindow(this.meter),
+    }
   }
 }
 
 // --- raw simple-peer data channel ---------------------------------------------------------------
 
-const PING = 1
-const PONG = 2
+const ONE_WAY = 1
+const RTT_PING = 3
+const RTT_PONG = 4
+const BULK = 5
 
 type Wrtc = NonNullable<SimplePeer.Options['wrtc']>
 let wrtc: Promise<Wrtc> | null = null
@@ -125,35 +197,44 @@ function loadWrtc(): Promise<Wrtc> {
 
 let raw: SimplePeer.Instance | null = null
 let rawArrivals: Arrivals | null = null
-/** Pinger side: RTT of each ping by index, filled when its pong comes back. */
-let rawRtt: { schedule: Schedule; sentUs: Float64Array; rttUs: Float64Array; remaining: number } | null = null
+let onPong: ((t: number) => void) | null = null
+let bulk: { need: number; got: number; firstUs: number; lastUs: number; done: () => void } | null = null
+
+/** Signals relayed from the other side before our raw peer exists (its offer can beat our setup). */
+let earlySignals: SimplePeer.SignalData[] = []
 
 async function rawOpen(initiator: boolean): Promise<void> {
   raw?.destroy()
+  raw = null
   const peer = new SimplePeer({ initiator, wrtc: await loadWrtc(), config: { iceServers: [] }, trickle: true })
   raw = peer
+  for (const signal of earlySignals) peer.signal(signal)
+  earlySignals = []
   peer.on('signal', (data: SimplePeer.SignalData) => {
-    const candidate = data.candidate?.candidate
+    const candidate = (data as { candidate?: { candidate?: string } }).candidate?.candidate
     if (candidate !== undefined && !loopback(candidate)) return
     post({ signal: data })
   })
-  peer.on('data', (data: Uint8Array) => {
-    const t = nowUs()
+  instrument(peer, (data, t) => {
+    const type = data[0]
+    if (type === BULK) {
+      const b = bulk
+      if (!b) return
+      if (b.got === 0) b.firstUs = t
+      b.got += data.byteLength
+      b.lastUs = t
+      if (b.got >= b.need) b.done()
+      return
+    }
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-    const type = view.getUint8(0)
-    const seq = view.getInt32(1)
-    if (type === PING) {
-      // Answer first, then log: the pong leaves as soon as the ping is seen.
+    if (type === ONE_WAY) {
+      rawArrivals?.arrive(view.getInt32(1), t, t)
+    } else if (type === RTT_PING) {
       const pong = new Uint8Array(data)
-      pong[0] = PONG
+      pong[0] = RTT_PONG
       peer.send(pong)
-      rawArrivals?.arrive(seq, t)
-    } else if (type === PONG && rawRtt) {
-      const i = seq - rawRtt.schedule.firstSeq
-      if (i >= 0 && i < rawRtt.schedule.count && Number.isNaN(rawRtt.rttUs[i]!)) {
-        rawRtt.rttUs[i] = t - rawRtt.sentUs[i]!
-        rawRtt.remaining--
-      }
+    } else if (type === RTT_PONG) {
+      onPong?.(t)
     }
   })
   peer.on('error', (err: Error) => post({ warning: `raw peer: ${err.message}` }))
@@ -166,28 +247,64 @@ async function rawOpen(initiator: boolean): Promise<void> {
   })
 }
 
-async function rawPing(schedule: Schedule, payloadBytes: number): Promise<Reply> {
-  const peer = raw
-  if (!peer) throw new Error('no raw peer')
-  const state = {
-    schedule,
-    sentUs: new Float64Array(schedule.count),
-    rttUs: new Float64Array(schedule.count).fill(NaN),
-    remaining: schedule.count,
+function rawPeer(): SimplePeer.Instance {
+  if (!raw) throw new Error('no raw peer')
+  return raw
+}
+
+function message(type: number, seq: number, bytes: number): Uint8Array {
+  const msg = new Uint8Array(Math.max(5, bytes))
+  const view = new DataView(msg.buffer)
+  view.setUint8(0, type)
+  view.setInt32(1, seq)
+  return msg
+}
+
+async function rawRtt(count: number, payloadBytes: number): Promise<Float64Array> {
+  const peer = rawPeer()
+  const rtt = new Float64Array(count)
+  for (let i = 0; i < count; i++) {
+    const t0 = nowUs()
+    const back = new Promise<number>((resolve) => {
+      onPong = resolve
+    })
+    peer.send(message(RTT_PING, i, payloadBytes))
+    rtt[i] = (await back) - t0
   }
-  rawRtt = state
-  const log = await runSchedule(schedule, (seq) => {
-    const msg = new Uint8Array(Math.max(5, payloadBytes))
-    const view = new DataView(msg.buffer)
-    view.setUint8(0, PING)
-    view.setInt32(1, seq)
-    state.sentUs[seq - schedule.firstSeq] = nowUs()
-    peer.send(msg)
+  onPong = null
+  return rtt
+}
+
+async function bulkReceive(bytes: number, timeoutMs: number): Promise<BulkStamp> {
+  const state = { need: bytes, got: 0, firstUs: NaN, lastUs: NaN, done: () => {} }
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`bulk: ${state.got} of ${bytes} B within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    state.done = () => {
+      clearTimeout(timer)
+      resolve()
+    }
   })
-  const deadline = performance.now() + 2000
-  while (state.remaining > 0 && performance.now() < deadline) await sleep(5)
-  rawRtt = null
-  return { op: 'raw-ping', log, rttUs: state.rttUs }
+  bulk = state
+  try {
+    await done
+  } finally {
+    bulk = null
+  }
+  return { firstUs: state.firstUs, lastUs: state.lastUs, bytes: state.got }
+}
+
+function bulkSend(bytes: number, chunkBytes: number): BulkStamp {
+  const peer = rawPeer()
+  const firstUs = nowUs()
+  for (let sent = 0; sent < bytes; sent += chunkBytes) {
+    const chunk = new Uint8Array(Math.min(chunkBytes, bytes - sent))
+    chunk[0] = BULK
+    peer.write(chunk)
+  }
+  return { firstUs, lastUs: nowUs(), bytes }
 }
 
 // --- rooms ----------------------------------------------------------------------------------------
@@ -208,28 +325,43 @@ function joined(name: string): Joined {
 
 function traffic(room: Room<JsonObject>): RoomTraffic {
   const s = room.stats
-  return { messagesSent: s.messagesSent, bytesSent: s.bytesSent, messagesReceived: s.messagesReceived, bytesReceived: s.bytesReceived }
+  return {
+    messagesSent: s.messagesSent,
+    bytesSent: s.bytesSent,
+    messagesReceived: s.messagesReceived,
+    bytesReceived: s.bytesReceived,
+  }
 }
 
-/** Joins a room; a producer first writes the auction lots the latency runs update, unless `empty`. */
-function join(name: string, role: 'producer' | 'consumer', empty = false): Joined {
-  const room = joinRoom<JsonObject>(name, { signaling: [signalingUrl!], role, candidateFilter: loopback, name: `bench-${role}` })
+function enter(name: string, role: 'producer' | 'consumer'): Joined {
+  if (rooms.has(name)) throw new Error(`already in room ${name}`)
+  const room = joinRoom<JsonObject>(name, {
+    signaling: [signalingUrl!],
+    role,
+    candidateFilter: loopback,
+    name: `bench-${role}`,
+  })
   room.on('warning', (message) => post({ warning: `${name}: ${message}` }))
   const j: Joined = { room, lots: [], rng: new Prng(0x5eed), arrivals: null }
+  rooms.set(name, j)
+  return j
+}
+
+/** Joins the latency room: a producer first writes the auction lots the runs then update. */
+function join(name: string, role: 'producer' | 'consumer'): void {
+  const j = enter(name, role)
   if (role === 'consumer') {
-    room.on('change', (change: RoomChange<JsonObject>) => {
+    j.room.on('change', (change: RoomChange<JsonObject>) => {
       const t = nowUs() // first thing: the moment the application sees the change
       const a = j.arrivals
       if (!a || change.origin !== 'remote' || change.data === null) return
       const seq = change.data['seq']
-      if (typeof seq === 'number') a.arrive(seq, t)
+      if (typeof seq === 'number') a.arrive(seq, t, lastArrivalUs)
     })
-  } else if (!empty) {
-    j.lots = initialLots(100, 0x10ca1)
-    for (const lot of j.lots) room.cache.update(lot)
+  } else {
+    j.lots = initialLots(LOTS, 0x10ca1)
+    for (const lot of j.lots) j.room.cache.update(lot)
   }
-  rooms.set(name, j)
-  return j
 }
 
 async function waitSynced(room: Room<JsonObject>, timeoutMs: number): Promise<void> {
@@ -246,6 +378,7 @@ async function waitSynced(room: Room<JsonObject>, timeoutMs: number): Promise<vo
 
 async function produce(name: string, schedule: Schedule): Promise<Reply> {
   const j = joined(name)
+  for (const p of roomPeers(j.room)) instrument(p)
   const log = await runSchedule(schedule, (seq) => {
     const at = seq % j.lots.length
     const next = bidOn(j.lots[at]!, seq, j.rng)
@@ -258,7 +391,7 @@ async function produce(name: string, schedule: Schedule): Promise<Reply> {
 function load(name: string, set: 'many' | 'one', seed: number): LoadResult {
   const records = syncRecords(set, seed)
   const t0 = performance.now()
-  const j = join(name, 'producer', true)
+  const j = enter(name, 'producer')
   for (const r of records) j.room.cache.update(r)
   const writeMs = performance.now() - t0
   return {
@@ -269,16 +402,25 @@ function load(name: string, set: 'many' | 'one', seed: number): LoadResult {
   }
 }
 
-async function sync(name: string, expectRecords: number, timeoutMs: number): Promise<SyncResult> {
-  if (rooms.has(name)) throw new Error(`already in room ${name}`)
+const CHUNK_FRAME = 10
+
+async function sync(name: string, expectRecords: number, timeoutMs: number, reference: boolean): Promise<SyncResult> {
   const meter = new ResourceMeter()
   const t0 = nowUs()
-  const room = joinRoom<JsonObject>(name, { signaling: [signalingUrl!], role: 'consumer', candidateFilter: loopback })
-  rooms.set(name, { room, lots: [], rng: new Prng(1), arrivals: null })
-  room.on('warning', (message) => post({ warning: `${name}: ${message}` }))
+  const { room } = enter(name, 'consumer')
   let connectUs = NaN
+  let firstChunkUs = NaN
+  let lastChunkUs = NaN
   room.on('peers', (peers) => {
-    if (peers.length > 0 && Number.isNaN(connectUs)) connectUs = nowUs()
+    if (peers.length === 0 || !Number.isNaN(connectUs)) return
+    connectUs = nowUs()
+    for (const p of roomPeers(room)) {
+      instrument(p, (data, t) => {
+        if (data[0] !== CHUNK_FRAME) return
+        if (Number.isNaN(firstChunkUs)) firstChunkUs = t
+        lastChunkUs = t
+      })
+    }
   })
   await waitSynced(room, timeoutMs)
   const syncedUs = nowUs()
@@ -286,17 +428,43 @@ async function sync(name: string, expectRecords: number, timeoutMs: number): Pro
   while (room.cache.size < expectRecords && performance.now() < deadline) await sleep(1)
   const doneUs = nowUs()
   const resources = await endWindow(meter)
-  // Untimed: check the copy.
+  // Untimed: check the copy, then time plain Yjs and JSON on the same state.
   const records = room.cache.keys().map((k) => room.cache.get(k)!)
+  const yjs = reference ? await yjsReference(room, records) : null
+  const ms = (us: number): number => (us - t0) / 1000
   return {
-    connectMs: (connectUs - t0) / 1000,
-    syncedMs: (syncedUs - t0) / 1000,
-    totalMs: (doneUs - t0) / 1000,
+    yjs,
+    connectMs: ms(connectUs),
+    firstChunkMs: ms(firstChunkUs),
+    lastChunkMs: ms(lastChunkUs),
+    syncedMs: ms(syncedUs),
+    totalMs: ms(doneUs),
     records: records.length,
     digest: digest(records),
     traffic: traffic(room),
     resources,
   }
+}
+
+/** One encode and one apply of the room's whole state with plain Yjs, and JSON.parse of the records. */
+async function yjsReference(room: Room<JsonObject>, records: JsonObject[]): Promise<YjsReference> {
+  globalThis.gc?.()
+  let t = performance.now()
+  const update = Y.encodeStateAsUpdate(room.awareness.doc)
+  const encodeMs = performance.now() - t
+  globalThis.gc?.()
+  t = performance.now()
+  Y.applyUpdate(new Y.Doc(), update)
+  const t1 = performance.now()
+  const applyMs = t1 - t
+  await endWindow(new ResourceMeter()) // lets the GC entries arrive
+  const applyGcMs = gcPauseMs(t, t1)
+  const json = JSON.stringify(records)
+  globalThis.gc?.()
+  t = performance.now()
+  JSON.parse(json)
+  const jsonParseMs = performance.now() - t
+  return { updateBytes: update.length, encodeMs, applyMs, applyGcMs, jsonParseMs }
 }
 
 async function leave(name: string): Promise<void> {
@@ -319,10 +487,18 @@ async function handle(req: Request): Promise<Reply> {
       await rawOpen(req.initiator)
       return { op: 'ok' }
     case 'raw-signal':
-      raw?.signal(req.data as SimplePeer.SignalData)
+      if (raw) raw.signal(req.data as SimplePeer.SignalData)
+      else earlySignals.push(req.data as SimplePeer.SignalData)
       return { op: 'ok' }
-    case 'raw-ping':
-      return rawPing(req.schedule, req.payloadBytes)
+    case 'raw-send': {
+      const peer = rawPeer()
+      const log = await runSchedule(req.schedule, (seq) => {
+        const msg = message(ONE_WAY, seq, req.payloadBytes)
+        if (req.via === 'send') peer.send(msg)
+        else peer.write(msg)
+      })
+      return { op: 'raw-send', log }
+    }
     case 'raw-listen':
       rawArrivals = new Arrivals(req.schedule)
       return { op: 'ok' }
@@ -332,9 +508,16 @@ async function handle(req: Request): Promise<Reply> {
       rawArrivals = null
       return { op: 'raw-collect', log: await a.collect(req.waitMs) }
     }
+    case 'raw-rtt':
+      return { op: 'raw-rtt', rttUs: await rawRtt(req.count, req.payloadBytes) }
+    case 'raw-bulk-receive':
+      return { op: 'raw-bulk', stamp: await bulkReceive(req.bytes, req.timeoutMs) }
+    case 'raw-bulk-send':
+      return { op: 'raw-bulk', stamp: bulkSend(req.bytes, req.chunkBytes) }
     case 'raw-close':
       raw?.destroy()
       raw = null
+      earlySignals = []
       return { op: 'ok' }
     case 'join':
       join(req.room, req.role)
@@ -344,9 +527,12 @@ async function handle(req: Request): Promise<Reply> {
       return { op: 'ok' }
     case 'produce':
       return produce(req.room, req.schedule)
-    case 'listen':
-      joined(req.room).arrivals = new Arrivals(req.schedule)
+    case 'listen': {
+      const j = joined(req.room)
+      for (const p of roomPeers(j.room)) instrument(p)
+      j.arrivals = new Arrivals(req.schedule)
       return { op: 'ok' }
+    }
     case 'collect': {
       const j = joined(req.room)
       const a = j.arrivals
@@ -360,7 +546,7 @@ async function handle(req: Request): Promise<Reply> {
     case 'load':
       return { op: 'load', result: load(req.room, req.set, req.seed) }
     case 'sync':
-      return { op: 'sync', result: await sync(req.room, req.expectRecords, req.timeoutMs) }
+      return { op: 'sync', result: await sync(req.room, req.expectRecords, req.timeoutMs, req.reference) }
     case 'leave':
       await leave(req.room)
       return { op: 'ok' }

@@ -30,6 +30,9 @@ export interface Lot extends JsonObject {
   seq: number
 }
 
+/** Auction lots the latency runs create, then update round robin (item i and i + LOTS update the same lot). */
+export const LOTS = 100
+
 /** `n` auction lots as the latency runs create them (untimed) before updating their `last_bid`. */
 export function initialLots(n: number, seed: number): Lot[] {
   const rng = new Prng(seed)

@@ -34,10 +34,3 @@ export function summarize(values: ArrayLike<number>): Summary {
     mean: n > 0 ? sum / n : NaN,
   }
 }
-
-/** Element-wise `a[i] − b[i]`, divided by `scale` (e.g. 1000 for µs → ms). */
-export function diff(a: Float64Array, b: Float64Array, scale = 1): Float64Array {
-  const out = new Float64Array(a.length)
-  for (let i = 0; i < a.length; i++) out[i] = (a[i]! - b[i]!) / scale
-  return out
-}

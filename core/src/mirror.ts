@@ -124,10 +124,6 @@ export class Mirror {
     return this.state.value()
   }
 
-  /** The running hash of deletions, for a copy of this document to start from. */
-  get deletedHash(): number {
-    return this.state.deletedHash
-  }
 
   encodeStateVector(): Uint8Array {
     return Y.encodeStateVector(this.doc)

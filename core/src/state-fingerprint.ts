@@ -49,11 +49,7 @@ function rangeHash(client: number, clock: number, len: number): number {
 export class StateFingerprint {
   private deleted = 0
 
-  constructor(
-    private readonly doc: Y.Doc,
-    initialDeleted = 0,
-  ) {
-    this.deleted = initialDeleted
+  constructor(private readonly doc: Y.Doc) {
     doc.on('afterTransaction', (tr: Y.Transaction) => this.count(tr))
   }
 
@@ -91,10 +87,6 @@ export class StateFingerprint {
     this.deleted = ((sum % 0x100000000) + 0x100000000) % 0x100000000
   }
 
-  /** The running hash of deleted units, to seed a copy of the same document. */
-  get deletedHash(): number {
-    return this.deleted
-  }
 
   /** A 32-bit fingerprint of the state vector and the delete set together. */
   value(): number {

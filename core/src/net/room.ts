@@ -7,9 +7,8 @@ import { DiffStreamError, InvalidMessageError, ReadOnlyError } from '../errors.j
 import { HeldMessages } from '../held.js'
 import { cloneJson, type JsonObject } from '../json.js'
 import { keyId, type Key, type KeyLike } from '../keys.js'
-import { Mirror } from '../mirror.js'
+import { Mirror, type RecordChange } from '../mirror.js'
 import { checkRecord } from '../record.js'
-import { Shadow } from '../shadow.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { Role } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
@@ -68,8 +67,10 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   readonly cache: RoomCache<T>
   /** y-protocols awareness: each peer's `{ name, role }` by Yjs client id. */
   readonly awareness: awarenessProtocol.Awareness
-  private readonly mirror = new Mirror()
-  private readonly shadow: Shadow
+  /** Recoverable: an update that makes Yjs throw is undone instead of tried on a second document. */
+  private readonly mirror = new Mirror({ recoverable: true })
+  /** Record changes seen while a remote update is applied, announced once it is accepted. */
+  private pending: Array<[Map<string, RecordChange>, unknown]> | null = null
   private readonly held = new HeldMessages(16 * 1024 * 1024)
   /** Which link told us about each awareness client, to forget them when that link closes. */
   private readonly awarenessOwner = new Map<number, PeerLink>()
@@ -105,19 +106,18 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.keyName = options.keyName ?? 'key'
     this.maxConns = options.maxConns ?? 20
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
-    this.shadow = new Shadow(this.mirror)
     this.cache = this.makeCache()
-    this.awareness = new awarenessProtocol.Awareness(this.mirror.doc)
+    // Awareness gets a document of its own with the same client id: the mirror's document is
+    // replaced when an update is undone, and awareness must not go down with it.
+    const awarenessDoc = new Y.Doc()
+    awarenessDoc.clientID = this.mirror.doc.clientID
+    this.awareness = new awarenessProtocol.Awareness(awarenessDoc)
     const presence: PeerPresence = { name: options.name ?? `peer-${this.peerId.slice(0, 4)}`, role: this.role }
     this.awareness.setLocalState(presence)
     this.awareness.on('update', this.onAwarenessUpdate)
-    this.mirror.doc.on('update', this.onDocUpdate)
     this.mirror.onChange((changes, origin) => {
-      if (this.listenerCount('change') === 0) return
-      for (const [id, cmd] of changes) {
-        const data = cmd === 'del' ? null : ((this.cache.get(id) ?? null) as T | null)
-        this.emit('change', { cmd, key: this.keyOf(id), data, origin: origin === LOCAL ? 'local' : 'remote' })
-      }
+      if (this.pending) this.pending.push([changes, origin])
+      else this.announce(changes, origin)
     })
     this.key = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
     this.factory = peerFactory(options.wrtc)
@@ -166,7 +166,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     for (const link of this.links.values()) link.destroy()
     this.links.clear()
     this.awareness.destroy()
-    this.shadow.destroy()
+    this.awareness.doc.destroy()
     this.mirror.destroy()
   }
 
@@ -181,11 +181,16 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
         const update = room.mirror.write(id, value, LOCAL)
         room.counters.writes++
         room.counters.jsonBytes += utf8Length(JSON.stringify(value))
-        if (update) room.counters.updateBytes += update.length
+        if (update) {
+          room.counters.updateBytes += update.length
+          room.queue(update, null)
+        }
       },
       delete(key: KeyLike): boolean {
         room.assertWriter()
-        return room.mirror.remove(keyId(key), LOCAL) !== null
+        const update = room.mirror.remove(keyId(key), LOCAL)
+        if (update) room.queue(update, null)
+        return update !== null
       },
       get(key: KeyLike): T | undefined {
         const v = room.mirror.read(keyId(key))
@@ -210,10 +215,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
 
   // --- outgoing updates: batched per tick, relayed to everyone but their source ----------
 
-  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === LOCAL) {
-      this.shadow.apply(update)
-      this.queue(update, null)
+  private announce(changes: Map<string, RecordChange>, origin: unknown): void {
+    if (this.listenerCount('change') === 0) return
+    for (const [id, cmd] of changes) {
+      const data = cmd === 'del' ? null : ((this.cache.get(id) ?? null) as T | null)
+      this.emit('change', { cmd, key: this.keyOf(id), data, origin: origin === LOCAL ? 'local' : 'remote' })
     }
   }
 
@@ -290,12 +296,18 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       return
     }
     const before = this.mirror.fingerprint()
+    this.pending = []
     try {
-      this.shadow.apply(update)
+      this.mirror.apply(update, link)
     } catch (err) {
+      this.pending = null
+      this.mirror.restore()
       throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
     }
-    this.mirror.apply(update, link)
+    this.mirror.accept(update)
+    const accepted = this.pending
+    this.pending = null
+    for (const [changes, origin] of accepted) this.announce(changes, origin)
     if (this.mirror.fingerprint() !== before) this.queue(update, link)
     for (;;) {
       const next = this.held.takeReady((h) => dependenciesMet(h.inspection, (c) => this.mirror.clock(c)))
