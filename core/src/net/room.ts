@@ -12,9 +12,9 @@ import { checkRecord } from '../record.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { Role } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
-import { fromBase64, toBase64 } from './base64.js'
-import { decryptJson, deriveKey, encryptJson } from './crypto.js'
-import { peerFactory, randomPeerId, webSocketImpl } from './environment.js'
+import { filterCandidates } from './candidates.js'
+import { deriveKey } from './crypto.js'
+import { peerFactory, randomPeerId } from './environment.js'
 import {
   checkAwarenessUpdate,
   decodeFrame,
@@ -24,7 +24,8 @@ import {
   encodeUpdate,
 } from './frames.js'
 import { PeerLink, type PeerFactory } from './peer-link.js'
-import { SignalingClient } from './signaling-client.js'
+import { RoomSignaling, type SignalPayload } from './room-signaling.js'
+import type { SignalingClient } from './signaling-client.js'
 import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
 
 const LOCAL = Symbol('room-local')
@@ -75,8 +76,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   /** Which link told us about each awareness client, to forget them when that link closes. */
   private readonly awarenessOwner = new Map<number, PeerLink>()
   private readonly links = new Map<string, PeerLink>()
-  private readonly signaling: SignalingClient[] = []
-  private readonly key: Promise<CryptoKey | null>
+  private readonly signaling: RoomSignaling
   private readonly keyName: string
   private readonly maxConns: number
   private readonly maxMessageBytes: number
@@ -119,11 +119,15 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       if (this.pending) this.pending.push([changes, origin])
       else this.announce(changes, origin)
     })
-    this.key = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
+    const key = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
+    this.signaling = new RoomSignaling(name, this.peerId, key)
+    this.signaling.on('payload', (payload, conn) => void this.onPayload(payload, conn))
+    this.signaling.on('status', () => this.statusChanged())
+    this.signaling.on('warning', (w) => this.warn(w))
     this.factory = peerFactory(options.wrtc)
     // Never an unhandled rejection: failures surface as warnings.
     this.factory.catch((err: unknown) => this.warn(`WebRTC is not available: ${String(err)}`))
-    void this.connectSignaling()
+    void this.signaling.connect(options.signaling ?? DEFAULT_SIGNALING)
   }
 
   /** Ids of the peers this room has a WebRTC connection to. */
@@ -146,7 +150,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   }
 
   get status(): RoomStatus {
-    return { signaling: this.signaling.filter((s) => s.connected).length, peers: this.peers.length, synced: this.synced }
+    return { signaling: this.signaling.connected, peers: this.peers.length, synced: this.synced }
   }
 
   get stats(): RoomStats {
@@ -159,10 +163,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.closed = true
     this.flush()
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.mirror.doc.clientID], 'close')
-    for (const s of this.signaling) {
-      s.send({ type: 'unsubscribe', topics: [this.name] })
-      s.close()
-    }
+    this.signaling.close()
     for (const link of this.links.values()) link.destroy()
     this.links.clear()
     this.awareness.destroy()
@@ -351,12 +352,12 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       { config, trickle: true },
       {
         signal: (raw) => {
-          const signal = this.filterCandidates(raw)
+          const signal = filterCandidates(raw, this.options.candidateFilter)
           if (!signal) return
           // y-webrtc's glare rule needs a token per connection attempt; `ds` tells DiffStream peers
           // apart from y-webrtc ones (which ignore the field), so only DiffStream peers get chunks.
           link.glareToken ??= Date.now() + Math.random()
-          void this.publish(conn, { type: 'signal', from: this.peerId, to: remoteId, token: link.glareToken, ds: 1, signal })
+          void this.signaling.publish(conn, { type: 'signal', from: this.peerId, to: remoteId, token: link.glareToken, ds: 1, signal })
         },
         connect: () => {
           this.sendTo(link, encodeSyncStep1(this.mirror.encodeStateVector()))
@@ -376,7 +377,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
           for (const client of gone) this.awarenessOwner.delete(client)
           awarenessProtocol.removeAwarenessStates(this.awareness, gone, 'peer closed')
           this.peersChanged()
-          if (!this.closed) this.announceAll()
+          if (!this.closed && this.links.size < this.maxConns) this.signaling.announceAll()
         },
         misbehaved: (reason) => this.dropPeer(link, new InvalidMessageError(reason)),
       },
@@ -422,105 +423,28 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
 
   // --- signaling -------------------------------------------------------------------------------
 
-  private async connectSignaling(): Promise<void> {
-    let WebSocketImpl
-    try {
-      WebSocketImpl = await webSocketImpl()
-    } catch (err) {
-      this.warn(`no WebSocket implementation: ${String(err)}`)
-      return
-    }
+  private async onPayload(payload: SignalPayload, conn: SignalingClient): Promise<void> {
     if (this.closed) return
-    for (const url of this.options.signaling ?? DEFAULT_SIGNALING) {
-      const conn = new SignalingClient(url, WebSocketImpl)
-      this.signaling.push(conn)
-      conn.on('status', (connected) => {
-        if (connected) {
-          conn.send({ type: 'subscribe', topics: [this.name] })
-          void this.publish(conn, { type: 'announce', from: this.peerId })
-        }
-        this.statusChanged()
-      })
-      conn.on('message', (msg) => void this.onSignal(conn, msg))
-    }
-  }
-
-  /** Drops the ICE candidates `candidateFilter` refuses, both trickled ones and those inside an SDP. */
-  private filterCandidates(signal: SimplePeer.SignalData): SimplePeer.SignalData | null {
-    const accept = this.options.candidateFilter
-    if (!accept) return signal
-    const candidate = (signal as { candidate?: { candidate?: string } }).candidate?.candidate
-    if (candidate !== undefined) return candidate === '' || accept(candidate) ? signal : null
-    const described = signal as { sdp?: unknown }
-    if (typeof described.sdp !== 'string') return signal
-    const sdp = described.sdp
-      .split('\r\n')
-      .filter((line: string) => !line.startsWith('a=candidate:') || accept(line.slice(2)))
-      .join('\r\n')
-    return { ...signal, sdp } as SimplePeer.SignalData
-  }
-
-  private readonly reannounced = new Map<string, number>()
-
-  private reannounce(conn: SignalingClient, to: string): void {
-    const now = Date.now()
-    if (now - (this.reannounced.get(to) ?? 0) < 2000) return
-    this.reannounced.set(to, now)
-    void this.publish(conn, { type: 'announce', from: this.peerId })
-  }
-
-  private announceAll(): void {
-    for (const conn of this.signaling) {
-      if (conn.connected && this.links.size < this.maxConns) void this.publish(conn, { type: 'announce', from: this.peerId })
-    }
-  }
-
-  private async publish(conn: SignalingClient, data: Record<string, unknown>): Promise<void> {
-    try {
-      const key = await this.key
-      if (key) conn.send({ type: 'publish', topic: this.name, data: toBase64(await encryptJson(data, key)) })
-      else conn.send({ type: 'publish', topic: this.name, data })
-    } catch (err) {
-      this.warn(`could not publish a signal: ${String(err)}`)
-    }
-  }
-
-  private async onSignal(conn: SignalingClient, msg: Record<string, unknown>): Promise<void> {
-    if (msg.type !== 'publish' || msg.topic !== this.name || this.closed) return
-    let data: unknown = msg.data
-    try {
-      const key = await this.key
-      if (key) {
-        if (typeof data !== 'string') return
-        data = await decryptJson(fromBase64(data), key)
-      }
-    } catch {
-      this.warn('a signaling message did not decrypt: is the password the same on every peer?')
-      return
-    }
-    if (data === null || typeof data !== 'object') return
-    const { type, from, to, signal } = data as { type?: unknown; from?: unknown; to?: unknown; signal?: unknown }
-    if (typeof from !== 'string' || from === this.peerId) return
-    if (to !== undefined && to !== this.peerId) return
+    const { type, from, signal } = payload
     try {
       if (type === 'announce') {
         if (this.links.has(from)) return
         // Only the smaller id offers, so two peers that announce at once do not both offer (glare);
         // the larger one announces again so that the smaller one, if it missed us, offers.
         if (this.peerId < from) await this.createLink(conn, from, true)
-        else this.reannounce(conn, from)
-      } else if (type === 'signal' && to === this.peerId && signal !== null && typeof signal === 'object') {
+        else this.signaling.reannounce(conn, from)
+      } else if (payload.to === this.peerId && signal !== null && typeof signal === 'object') {
         const existing = this.links.get(from)
         if (existing && !existing.connected && (signal as { type?: unknown }).type === 'offer') {
           // Both offered (a y-webrtc peer offers on every announce). y-webrtc's rule: the side whose
           // attempt has the larger token refuses the other's offer; the other answers it.
-          const remoteToken = (data as { token?: unknown }).token
+          const remoteToken = payload.token
           if (existing.glareToken !== undefined && typeof remoteToken === 'number' && existing.glareToken > remoteToken) return
           existing.glareToken = undefined
         }
         const link = await this.createLink(conn, from, false)
         if (!link) return
-        if ((data as { ds?: unknown }).ds === 1) link.chunking = true
+        if (payload.ds === 1) link.chunking = true
         link.signal(signal as SimplePeer.SignalData)
       }
     } catch (err) {

@@ -1,0 +1,123 @@
+import { Emitter } from '../emitter.js'
+import { fromBase64, toBase64 } from './base64.js'
+import { decryptJson, encryptJson } from './crypto.js'
+import { webSocketImpl } from './environment.js'
+import { SignalingClient } from './signaling-client.js'
+
+/** A signaling payload addressed to this peer (or to everyone), decrypted and checked. */
+export interface SignalPayload {
+  type: 'announce' | 'signal'
+  from: string
+  to?: string
+  [field: string]: unknown
+}
+
+/** Events of a {@link RoomSignaling}. */
+export type RoomSignalingEvents = {
+  /** A payload for this peer arrived through `conn`. */
+  payload: (payload: SignalPayload, conn: SignalingClient) => void
+  /** A signaling server connected or went away. */
+  status: () => void
+  warning: (message: string) => void
+}
+
+const REANNOUNCE_EVERY_MS = 2000
+
+/**
+ * A room's side of the signaling servers: y-webrtc's subscribe/publish protocol, with payloads
+ * encrypted exactly as y-webrtc does when the room has a password. It subscribes and announces on
+ * every (re)connect and hands the room only payloads that decrypt and are meant for this peer.
+ */
+export class RoomSignaling extends Emitter<RoomSignalingEvents> {
+  readonly conns: SignalingClient[] = []
+  private readonly reannounced = new Map<string, number>()
+  private closed = false
+
+  constructor(
+    private readonly topic: string,
+    private readonly peerId: string,
+    private readonly key: Promise<CryptoKey | null>,
+  ) {
+    super()
+  }
+
+  /** Connects to each server; failures surface as warnings, never as rejections. */
+  async connect(urls: readonly string[]): Promise<void> {
+    let WebSocketImpl
+    try {
+      WebSocketImpl = await webSocketImpl()
+    } catch (err) {
+      this.emit('warning', `no WebSocket implementation: ${String(err)}`)
+      return
+    }
+    if (this.closed) return
+    for (const url of urls) {
+      const conn = new SignalingClient(url, WebSocketImpl)
+      this.conns.push(conn)
+      conn.on('status', (connected) => {
+        if (connected) {
+          conn.send({ type: 'subscribe', topics: [this.topic] })
+          void this.publish(conn, { type: 'announce', from: this.peerId })
+        }
+        this.emit('status')
+      })
+      conn.on('message', (msg) => void this.receive(conn, msg))
+    }
+  }
+
+  get connected(): number {
+    return this.conns.filter((c) => c.connected).length
+  }
+
+  /** Announces this peer on every connected server. */
+  announceAll(): void {
+    for (const conn of this.conns) if (conn.connected) void this.publish(conn, { type: 'announce', from: this.peerId })
+  }
+
+  /** Announces again so that `to` (which we will not offer to) offers to us; at most every 2 s per peer. */
+  reannounce(conn: SignalingClient, to: string): void {
+    const now = Date.now()
+    if (now - (this.reannounced.get(to) ?? 0) < REANNOUNCE_EVERY_MS) return
+    this.reannounced.set(to, now)
+    void this.publish(conn, { type: 'announce', from: this.peerId })
+  }
+
+  async publish(conn: SignalingClient, data: Record<string, unknown>): Promise<void> {
+    try {
+      const key = await this.key
+      if (key) conn.send({ type: 'publish', topic: this.topic, data: toBase64(await encryptJson(data, key)) })
+      else conn.send({ type: 'publish', topic: this.topic, data })
+    } catch (err) {
+      this.emit('warning', `could not publish a signal: ${String(err)}`)
+    }
+  }
+
+  close(): void {
+    this.closed = true
+    for (const conn of this.conns) {
+      conn.send({ type: 'unsubscribe', topics: [this.topic] })
+      conn.close()
+    }
+  }
+
+  private async receive(conn: SignalingClient, msg: Record<string, unknown>): Promise<void> {
+    if (msg.type !== 'publish' || msg.topic !== this.topic || this.closed) return
+    let data: unknown = msg.data
+    try {
+      const key = await this.key
+      if (key) {
+        if (typeof data !== 'string') return
+        data = await decryptJson(fromBase64(data), key)
+      }
+    } catch {
+      this.emit('warning', 'a signaling message did not decrypt: is the password the same on every peer?')
+      return
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) return
+    const payload = data as Partial<SignalPayload>
+    if (payload.type !== 'announce' && payload.type !== 'signal') return
+    if (typeof payload.from !== 'string' || payload.from === this.peerId) return
+    if (payload.to !== undefined && payload.to !== this.peerId) return
+    this.emit('payload', payload as SignalPayload, conn)
+  }
+}
