@@ -1,4 +1,5 @@
 import { ByteReader } from './byte-reader.js'
+import { pushVarUint } from './byte-writer.js'
 import { InvalidMessageError } from './errors.js'
 import { isKey, type Key } from './keys.js'
 import { compactUpdate, expandUpdate } from './update-codec.js'
@@ -80,14 +81,14 @@ export class DataMsg {
     let keyBytes: Uint8Array | null = null
     if (keyType === KEY_STRING) keyBytes = utf8.encode(this.key as string)
     else if (keyType === KEY_HEX) keyBytes = hexBytes(this.key as string)
-    if (keyBytes) writeVarUint(head, keyBytes.length)
-    else if (keyType === KEY_UINT) writeVarUint(head, this.key as number)
-    else if (keyType === KEY_NEG_INT) writeVarUint(head, -(this.key as number))
+    if (keyBytes) pushVarUint(head, keyBytes.length)
+    else if (keyType === KEY_UINT) pushVarUint(head, this.key as number)
+    else if (keyType === KEY_NEG_INT) pushVarUint(head, -(this.key as number))
     const floatAt = head.length
     if (keyType === KEY_FLOAT) head.push(0, 0, 0, 0, 0, 0, 0, 0)
     const keyLen = keyBytes ? keyBytes.length : 0
     const tail: number[] = []
-    if (this.epoch > 0) writeVarUint(tail, this.epoch)
+    if (this.epoch > 0) pushVarUint(tail, this.epoch)
     pushUint32(tail, this.checksum)
     if (this.state !== 0) pushUint32(tail, this.state)
     const update = compactUpdate(this.update)
@@ -172,14 +173,6 @@ function keyTypeOf(key: Key): number {
   if (typeof key === 'string') return HEX_KEY.test(key) ? KEY_HEX : KEY_STRING
   if (Number.isSafeInteger(key)) return key >= 0 ? KEY_UINT : KEY_NEG_INT
   return KEY_FLOAT
-}
-
-function writeVarUint(out: number[], n: number): void {
-  while (n > 0x7f) {
-    out.push(0x80 | (n % 128))
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
 }
 
 function pushUint32(out: number[], n: number): void {

@@ -1,13 +1,14 @@
 import * as Y from 'yjs'
 
-/** Log bytes allowed beyond the snapshot's size before a new snapshot is taken. */
-const SLACK_BYTES = 64 * 1024
+/** Log bytes allowed beyond twice the snapshot's size before a new snapshot is taken. */
+const SLACK_BYTES = 1024 * 1024
 
 /**
  * A way back to the last accepted state of a document, since Yjs cannot roll back an update: an
  * encoded snapshot plus the updates accepted since. A new snapshot is taken once the log outgrows
- * the snapshot, so keeping it costs O(1) amortized per byte and at most about twice the encoded
- * state in memory — far less than a second live document.
+ * twice the snapshot, so keeping it costs O(1) amortized per byte and a few times the encoded state
+ * in memory — far less than a second live document. A single large update (an initial sync) stays
+ * in the log as it came instead of being encoded again at once.
  */
 export class RecoveryPoint {
   private snapshot: Uint8Array
@@ -22,7 +23,7 @@ export class RecoveryPoint {
   record(update: Uint8Array, doc: Y.Doc): void {
     this.log.push(update)
     this.logBytes += update.length
-    if (this.logBytes > this.snapshot.length + SLACK_BYTES) {
+    if (this.log.length > 1 && this.logBytes > 2 * this.snapshot.length + SLACK_BYTES) {
       this.snapshot = Y.encodeStateAsUpdate(doc)
       this.log = []
       this.logBytes = 0

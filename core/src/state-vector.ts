@@ -1,4 +1,5 @@
 import { ByteReader } from './byte-reader.js'
+import { pushVarUint } from './byte-writer.js'
 import { InvalidMessageError } from './errors.js'
 
 /**
@@ -18,17 +19,10 @@ export function decodeStateVector(bytes: Uint8Array): Map<number, number> {
 /** Encodes a state vector as Yjs does. */
 export function encodeStateVector(sv: Map<number, number>): Uint8Array {
   const out: number[] = []
-  const put = (n: number): void => {
-    while (n > 0x7f) {
-      out.push(0x80 | (n % 128))
-      n = Math.floor(n / 128)
-    }
-    out.push(n)
-  }
-  put(sv.size)
+  pushVarUint(out, sv.size)
   for (const [client, clock] of sv) {
-    put(client)
-    put(clock)
+    pushVarUint(out, client)
+    pushVarUint(out, clock)
   }
   return Uint8Array.from(out)
 }

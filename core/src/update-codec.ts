@@ -1,4 +1,5 @@
 import { ByteReader } from './byte-reader.js'
+import { pushVarUint, writeVarUintAt } from './byte-writer.js'
 import { ID_CLIENT, inspectUpdate } from './update-inspect.js'
 
 /*
@@ -9,14 +10,6 @@ import { ID_CLIENT, inspectUpdate } from './update-inspect.js'
  * clock as the zigzag difference from the clock before it. Everything else is byte for byte the
  * same, so the transform is lossless, and the update walker finds the places in both directions.
  */
-
-function writeVarUint(out: number[], n: number): void {
-  while (n > 0x7f) {
-    out.push(0x80 | (n % 128))
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-}
 
 const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1)
 const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2)
@@ -32,12 +25,7 @@ function rewrite(bytes: Uint8Array, spans: number[], head: number[], map: (value
     const start = spans[i]!
     out.set(bytes.subarray(at, start), pos)
     pos += start - at
-    let n = map(spans[i + 2]!, spans[i + 3]!)
-    while (n > 0x7f) {
-      out[pos++] = 0x80 | (n % 128)
-      n = Math.floor(n / 128)
-    }
-    out[pos++] = n
+    pos = writeVarUintAt(out, pos, map(spans[i + 2]!, spans[i + 3]!))
     at = spans[i + 1]!
   }
   out.set(bytes.subarray(at), pos)
@@ -54,8 +42,8 @@ export function compactUpdate(update: Uint8Array): Uint8Array {
     if (spans[i + 3] === ID_CLIENT && !index.has(spans[i + 2]!)) index.set(spans[i + 2]!, index.size)
   }
   const head: number[] = []
-  writeVarUint(head, index.size)
-  for (const client of index.keys()) writeVarUint(head, client)
+  pushVarUint(head, index.size)
+  for (const client of index.keys()) pushVarUint(head, client)
   let clock = 0
   return rewrite(update, spans, head, (value, kind) => {
     if (kind === ID_CLIENT) return index.get(value)!

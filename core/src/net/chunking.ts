@@ -1,4 +1,5 @@
 import { ByteReader } from '../byte-reader.js'
+import { writeVarUintAt } from '../byte-writer.js'
 import { InvalidMessageError } from '../errors.js'
 
 /*
@@ -31,15 +32,6 @@ function varUintLength(n: number): number {
     len++
   }
   return len
-}
-
-function writeVarUint(buf: Uint8Array, pos: number, n: number): number {
-  while (n > 0x7f) {
-    buf[pos++] = 0x80 | (n % 128)
-    n = Math.floor(n / 128)
-  }
-  buf[pos++] = n
-  return pos
 }
 
 /** Worst-case header: type byte plus three varuints of at most 8 bytes each (values below 2^53). */
@@ -82,10 +74,10 @@ export function splitMessage(message: Uint8Array, id: number, maxFrame: number =
     const slice = message.subarray(index * payload, (index + 1) * payload)
     const header = fixed + varUintLength(index) + varUintLength(total)
     const frame = new Uint8Array(header + slice.length)
-    let pos = writeVarUint(frame, 0, CHUNK_TYPE)
-    pos = writeVarUint(frame, pos, id)
-    pos = writeVarUint(frame, pos, index)
-    pos = writeVarUint(frame, pos, total)
+    let pos = writeVarUintAt(frame, 0, CHUNK_TYPE)
+    pos = writeVarUintAt(frame, pos, id)
+    pos = writeVarUintAt(frame, pos, index)
+    pos = writeVarUintAt(frame, pos, total)
     frame.set(slice, pos)
     frames.push(frame)
   }

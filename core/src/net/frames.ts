@@ -1,4 +1,5 @@
 import { ByteReader } from '../byte-reader.js'
+import { pushVarUint } from '../byte-writer.js'
 
 /*
  * Data-channel frames, as y-webrtc sends them: a varuint message type, then for sync messages the
@@ -50,14 +51,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
 
 function frame(prefix: number[], payload?: Uint8Array): Uint8Array {
   const head = [...prefix]
-  if (payload) {
-    let n = payload.length
-    while (n > 0x7f) {
-      head.push(0x80 | (n % 128))
-      n = Math.floor(n / 128)
-    }
-    head.push(n)
-  }
+  if (payload) pushVarUint(head, payload.length)
   const out = new Uint8Array(head.length + (payload?.length ?? 0))
   out.set(head)
   if (payload) out.set(payload, head.length)
