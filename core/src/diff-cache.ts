@@ -63,8 +63,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   private readonly counters = new StatsCounter()
   private readonly held: HeldMessages<{ update: Uint8Array; inspection: UpdateInspection; msg: DataMsg }>
   private readonly maxMessageBytes: number
-  /** Record changes seen while a remote update is applied, announced only once it is accepted. */
-  private pending: Array<[Map<string, RecordChange>, unknown]> | null = null
   /** With `copy: false`, the caller's own objects, until a remote change replaces them. */
   private readonly own = new Map<string, T>()
 
@@ -78,10 +76,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     this.held = new HeldMessages(options.maxHeldBytes ?? 16 * 1024 * 1024)
     // Only a cache that receives needs a way back from an update it refuses after applying it.
     this.mirror = new Mirror({ recoverable: role !== 'producer' })
-    this.mirror.onChange((changes, origin) => {
-      if (this.pending) this.pending.push([changes, origin])
-      else this.onMirrorChange(changes, origin)
-    })
+    this.mirror.onChange((changes, origin) => this.onMirrorChange(changes, origin))
   }
 
   /**
@@ -228,35 +223,23 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
    * mirror's recovery point, and nobody hears of the changes it made.
    */
   private applyChecked(msg: DataMsg, id: string): void {
-    this.pending = []
+    const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     try {
-      try {
-        this.mirror.apply(msg.update, REMOTE)
-      } catch (err) {
-        this.mirror.restore()
-        throw new InvalidMessageError(`${msg.cmd} ${JSON.stringify(msg.key)}: the update does not apply`, { cause: err })
-      }
-      // The checksum describes the sender's record; it can only be compared when this cache holds
-      // exactly what the sender held (same inserts and deletes). Otherwise concurrent writes, or a
-      // delete-only message still on its way, make them differ legitimately and the CRDT merge is
-      // what counts. A message without a state fingerprint is never compared.
-      if (msg.cmd !== 'del' && msg.state !== 0 && msg.state === this.mirror.fingerprint()) {
+      this.mirror.tryApply(msg.update, REMOTE, () => {
+        // The checksum describes the sender's record; it can only be compared when this cache holds
+        // exactly what the sender held (same inserts and deletes). Otherwise concurrent writes, or a
+        // delete-only message still on its way, make them differ legitimately and the CRDT merge is
+        // what counts. A message without a state fingerprint is never compared.
+        if (msg.cmd === 'del' || msg.state === 0 || msg.state !== this.mirror.fingerprint()) return
         const hash = hashJson(this.mirror.read(id))
         if (hash !== msg.checksum) {
-          this.mirror.restore()
-          throw new ChecksumMismatchError(
-            `${msg.cmd} ${JSON.stringify(msg.key)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
-          )
+          throw new ChecksumMismatchError(`${what}: the record would hash to ${hash}, the message says ${msg.checksum}`)
         }
-      }
-      this.mirror.accept(msg.update)
+      })
     } catch (err) {
-      this.pending = null
-      throw err
+      if (err instanceof DiffStreamError) throw err
+      throw new InvalidMessageError(`${what}: the update does not apply`, { cause: err })
     }
-    const accepted = this.pending
-    this.pending = null
-    for (const [changes, origin] of accepted) this.onMirrorChange(changes, origin)
     this.counters.receivedMessage(msg.byteLength)
   }
 

@@ -30,6 +30,8 @@ export class Mirror {
   private readonly present = new Set<string>()
   private readonly listeners = new Set<MirrorListener>()
   private captured: Uint8Array | null = null
+  /** Changes of an update being tried, announced once it is accepted. */
+  private deferred: Array<[Map<string, RecordChange>, Y.Transaction]> | null = null
   private readonly recovery: RecoveryPoint | null
 
   constructor(options: { doc?: Y.Doc; recoverable?: boolean } = {}) {
@@ -57,8 +59,8 @@ export class Mirror {
     doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
   }
 
-  /** Marks an applied update as accepted, so that `restore` keeps it. */
-  accept(update: Uint8Array): void {
+  /** Notes an update the document holds as accepted, so that `restore` keeps it. */
+  private accept(update: Uint8Array): void {
     this.recovery?.record(update, this.current)
   }
 
@@ -66,7 +68,7 @@ export class Mirror {
    * Goes back to the last accepted state, undoing whatever was applied since, without change
    * events (listeners never heard of a state that was not accepted). Needs `recoverable: true`.
    */
-  restore(): void {
+  private restore(): void {
     if (!this.recovery) throw new Error('this mirror keeps no recovery point')
     const old = this.current
     let state: StateFingerprint | undefined
@@ -152,9 +154,25 @@ export class Mirror {
     return this.capture(origin, () => this.root.delete(id))
   }
 
-  /** Applies a (checked) Yjs update. */
-  apply(update: Uint8Array, origin: unknown): void {
-    Y.applyUpdate(this.doc, update, origin)
+  /**
+   * Applies a (checked) Yjs update, then runs `verify`. If Yjs or `verify` throws, the mirror goes
+   * back to its last accepted state and the error is rethrown; listeners hear of the update's
+   * changes only once it is accepted. Needs `recoverable: true`.
+   */
+  tryApply(update: Uint8Array, origin: unknown, verify?: () => void): void {
+    this.deferred = []
+    try {
+      Y.applyUpdate(this.current, update, origin)
+      verify?.()
+      this.accept(update)
+    } catch (err) {
+      this.deferred = null
+      this.restore()
+      throw err
+    }
+    const accepted = this.deferred
+    this.deferred = null
+    for (const [changes, tr] of accepted) this.notify(changes, tr)
   }
 
   /** Listens to record changes; returns the function that stops listening. */
@@ -209,6 +227,11 @@ export class Mirror {
       if (now || before) changes.set(id, !now ? 'del' : before ? 'upd' : 'new')
     }
     if (changes.size === 0) return
+    if (this.deferred) this.deferred.push([changes, tr])
+    else this.notify(changes, tr)
+  }
+
+  private notify(changes: Map<string, RecordChange>, tr: Y.Transaction): void {
     for (const listener of this.listeners) listener(changes, tr.origin, tr.local)
   }
 

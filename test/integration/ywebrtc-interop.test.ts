@@ -91,7 +91,7 @@ class YPeer {
     }
   }
 
-  async peers(n: number, timeoutMs = 20_000): Promise<void> {
+  async peers(n: number, timeoutMs = 45_000): Promise<void> {
     await this.waitFor((e) => e.event === 'peers' && Array.isArray(e.peers) && e.peers.length >= n, timeoutMs, true)
   }
 

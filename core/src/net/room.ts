@@ -30,7 +30,7 @@ import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } fro
 
 const LOCAL = Symbol('room-local')
 const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
-const CONNECT_TIMEOUT_MS = 15_000
+const CONNECT_TIMEOUT_MS = 8_000
 
 /** The room's dict: the same reading and writing methods as a `DiffCache`, without messages. */
 export interface RoomCache<T> {
@@ -70,8 +70,6 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   readonly awareness: awarenessProtocol.Awareness
   /** Recoverable: an update that makes Yjs throw is undone instead of tried on a second document. */
   private readonly mirror = new Mirror({ recoverable: true })
-  /** Record changes seen while a remote update is applied, announced once it is accepted. */
-  private pending: Array<[Map<string, RecordChange>, unknown]> | null = null
   private readonly held = new HeldMessages(16 * 1024 * 1024)
   /** Which link told us about each awareness client, to forget them when that link closes. */
   private readonly awarenessOwner = new Map<number, PeerLink>()
@@ -115,10 +113,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     const presence: PeerPresence = { name: options.name ?? `peer-${this.peerId.slice(0, 4)}`, role: this.role }
     this.awareness.setLocalState(presence)
     this.awareness.on('update', this.onAwarenessUpdate)
-    this.mirror.onChange((changes, origin) => {
-      if (this.pending) this.pending.push([changes, origin])
-      else this.announce(changes, origin)
-    })
+    this.mirror.onChange((changes, origin) => this.announce(changes, origin))
     const key = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
     this.signaling = new RoomSignaling(name, this.peerId, key)
     this.signaling.on('payload', (payload, conn) => void this.onPayload(payload, conn))
@@ -297,18 +292,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       return
     }
     const before = this.mirror.fingerprint()
-    this.pending = []
     try {
-      this.mirror.apply(update, link)
+      this.mirror.tryApply(update, link)
     } catch (err) {
-      this.pending = null
-      this.mirror.restore()
       throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
     }
-    this.mirror.accept(update)
-    const accepted = this.pending
-    this.pending = null
-    for (const [changes, origin] of accepted) this.announce(changes, origin)
     if (this.mirror.fingerprint() !== before) this.queue(update, link)
     for (;;) {
       const next = this.held.takeReady((h) => dependenciesMet(h.inspection, (c) => this.mirror.clock(c)))
