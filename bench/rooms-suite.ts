@@ -985,7 +985,7 @@ function render(r: Report): string {
           'Room columns: medians over the runs. The plain-Yjs and JSON columns are measured once per set, after the first run, ' +
             'in the consumer process on the synced state (untimed for the sync): one encode (what the producer does after the connection, ' +
             "before the first chunk) and one apply into a fresh Y.Doc (the room's consumer, after the last chunk, inspects the update, " +
-            'applies it to its shadow doc to check it, then to its mirror). JSON.parse of the same records is a floor for any format.',
+            'applies it to its mirror and notes it in the recovery point). JSON.parse of the same records is a floor for any format.',
           '',
         ]
       : []),
