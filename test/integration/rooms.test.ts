@@ -36,7 +36,7 @@ describe('rooms over WebRTC', { timeout: 120_000 }, () => {
     producer.send({ op: 'delete', key: 'lot-3' })
     delete expected['lot-3']
     const same = (r: Record<string, unknown>) => JSON.stringify(sorted(r)) === JSON.stringify(sorted(expected))
-    const [r1, r2] = await Promise.all([c1.until(same), c2.until(same)])
+    const [{ records: r1 }, { records: r2 }] = await Promise.all([c1.until(same), c2.until(same)])
     assert.deepEqual(r1, expected)
     assert.deepEqual(r2, expected)
     // a consumer cannot write
@@ -56,7 +56,7 @@ describe('rooms over WebRTC', { timeout: 120_000 }, () => {
     producer.send({ op: 'updateMany', records: Array.from({ length: 50 }, (_, i) => ({ key: i, v: `second ${i}` })) })
     producer.send({ op: 'delete', key: 7 })
     consumer = start({ ...room, role: 'consumer', name: 'consumer again' })
-    const records = await consumer.until((r) => Object.keys(r).length === 49 && (r['0'] as { v: string }).v === 'second 0')
+    const { records } = await consumer.until((r) => Object.keys(r).length === 49 && (r['0'] as { v: string }).v === 'second 0')
     assert.deepEqual(records['10'], { key: 10, v: 'second 10' })
     assert.equal(records['7'], undefined)
   })
@@ -91,7 +91,7 @@ describe('rooms over WebRTC', { timeout: 120_000 }, () => {
     a.send({ op: 'update', data: { key: 'big', blob } })
     await a.until((r) => r.big !== undefined)
     const b = start({ ...room, role: 'consumer', name: 'newcomer' })
-    const records = await b.until((r) => r.big !== undefined, 60_000)
+    const { records } = await b.until((r) => r.big !== undefined, 60_000)
     assert.deepEqual((records.big as { blob: string[] }).blob, blob)
   })
 

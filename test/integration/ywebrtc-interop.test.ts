@@ -5,12 +5,12 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect, createServer } from 'node:net'
-import { createInterface } from 'node:readline'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startSignalingProcess, type SignalingProcess } from '../helpers/signaling-process.js'
-import { PeerProcess, type PeerEvent } from '../helpers/peer-process.js'
+import { PeerProcess } from '../helpers/peer-process.js'
+import { LineProcess, type Records } from '../helpers/line-process.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const Y_PEER = fileURLToPath(new URL('../helpers/ywebrtc-peer.ts', import.meta.url))
@@ -18,7 +18,6 @@ const Y_PEER = fileURLToPath(new URL('../helpers/ywebrtc-peer.ts', import.meta.u
 const Y_SERVER = join(dirname(createRequire(import.meta.url).resolve('y-webrtc')), '..', 'bin', 'server.js')
 const loopback = (candidate: string): boolean => / (127\.0\.0\.1|::1) /.test(candidate)
 
-type Records = Record<string, unknown>
 interface YDump {
   records: Records
   types: Record<string, unknown>
@@ -26,81 +25,11 @@ interface YDump {
 }
 
 /** A y-webrtc peer process, driven like PeerProcess. */
-class YPeer {
-  readonly child: ChildProcess
-  readonly events: PeerEvent[] = []
-  private waiters: Array<{ test: (e: PeerEvent) => boolean; resolve: (e: PeerEvent) => void }> = []
-  stderr = ''
-
+class YPeer extends LineProcess<YDump> {
   constructor(readonly options: { room: string; signaling: string; password?: string; name: string }) {
-    const args = ['--import', 'tsx', Y_PEER, '--room', options.room, '--signaling', options.signaling]
+    const args = ['--room', options.room, '--signaling', options.signaling]
     if (options.password) args.push('--password', options.password)
-    this.child = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] })
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()))
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      let e: PeerEvent
-      try {
-        e = JSON.parse(line) as PeerEvent
-      } catch {
-        return
-      }
-      this.events.push(e)
-      for (const w of this.waiters.slice()) {
-        if (w.test(e)) {
-          this.waiters.splice(this.waiters.indexOf(w), 1)
-          w.resolve(e)
-        }
-      }
-    })
-  }
-
-  send(cmd: Record<string, unknown>): void {
-    this.child.stdin!.write(JSON.stringify(cmd) + '\n')
-  }
-
-  waitFor(test: (e: PeerEvent) => boolean, timeoutMs = 20_000, past = false): Promise<PeerEvent> {
-    if (past) {
-      const seen = this.events.find(test)
-      if (seen) return Promise.resolve(seen)
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting (${this.options.name}); stderr: ${this.stderr.slice(-2000)}`)),
-        timeoutMs,
-      )
-      this.waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) })
-    })
-  }
-
-  async dump(): Promise<YDump> {
-    const p = this.waitFor((e) => e.event === 'dump')
-    this.send({ op: 'dump' })
-    return (await p) as unknown as YDump
-  }
-
-  async until(check: (records: Records) => boolean, timeoutMs = 20_000): Promise<YDump> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const d = await this.dump()
-      if (check(d.records)) return d
-      if (Date.now() > deadline)
-        throw new Error(
-          `${this.options.name}: condition not met; records: ${JSON.stringify(d.records).slice(0, 500)}\n${this.stderr.slice(-2000)}`,
-        )
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
-
-  async peers(n: number, timeoutMs = 45_000): Promise<void> {
-    await this.waitFor((e) => e.event === 'peers' && Array.isArray(e.peers) && e.peers.length >= n, timeoutMs, true)
-  }
-
-  kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve()
-    return new Promise((resolve) => {
-      this.child.once('exit', () => resolve())
-      this.child.kill('SIGKILL')
-    })
+    super(options.name, Y_PEER, args)
   }
 }
 
