@@ -23,6 +23,9 @@ export type PeerFactory = (opts: SimplePeer.Options) => SimplePeer.Instance
 export class PeerLink {
   connected = false
   synced = false
+  /** When we last asked this peer for a state-vector sync (ms since the epoch), and the pending ask. */
+  lastResync = 0
+  resyncTimer: ReturnType<typeof setTimeout> | null = null
   /** y-webrtc's glare token of our current connection attempt. */
   glareToken: number | undefined = undefined
   /**
@@ -106,6 +109,8 @@ export class PeerLink {
   private closedOnce = false
   private finish(): void {
     this.connected = false
+    if (this.resyncTimer) clearTimeout(this.resyncTimer)
+    this.resyncTimer = null
     if (this.closedOnce) return
     this.closedOnce = true
     this.destroyed = true

@@ -31,6 +31,7 @@ import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } fro
 const LOCAL = Symbol('room-local')
 const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
 const CONNECT_TIMEOUT_MS = 8_000
+const RESYNC_EVERY_MS = 500
 
 /** The room's dict: the same reading and writing methods as a `DiffCache`, without messages. */
 export interface RoomCache<T> {
@@ -288,7 +289,9 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       // Arrived ahead of what it builds on (relayed out of order): hold it and ask this peer for
       // what we lack, instead of letting Yjs integrate half of it.
       this.held.add({ update, inspection })
-      this.sendTo(link, encodeSyncStep1(this.mirror.encodeStateVector()))
+      // One state-vector sync answers every gap; asking again for each early update would make the
+      // peer send the same difference over and over.
+      this.requestResync(link)
       return
     }
     const before = this.mirror.fingerprint()
@@ -307,6 +310,20 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
         // a held update that no longer applies is dropped; a state-vector sync recovers
       }
     }
+  }
+
+  /** Asks `link` for what we lack, at most every RESYNC_EVERY_MS (a later gap waits for the window). */
+  private requestResync(link: PeerLink): void {
+    if (link.resyncTimer) return
+    const wait = link.lastResync + RESYNC_EVERY_MS - Date.now()
+    const ask = (): void => {
+      link.resyncTimer = null
+      if (!link.connected || this.closed) return
+      link.lastResync = Date.now()
+      this.sendTo(link, encodeSyncStep1(this.mirror.encodeStateVector()))
+    }
+    if (wait <= 0) ask()
+    else link.resyncTimer = setTimeout(ask, wait)
   }
 
   private readonly onAwarenessUpdate = (
