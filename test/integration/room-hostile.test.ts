@@ -53,11 +53,8 @@ function rawPeer(url: string, topic: string): Promise<{ peer: SimplePeer.Instanc
       const msg = JSON.parse(String(raw)) as { type: string; data?: { type: string; from: string; to?: string; signal?: SimplePeer.SignalData } }
       const d = msg.data
       if (msg.type !== 'publish' || !d || d.from === id) return
-      // DiffStream's rule: the smaller id offers, the larger announces again.
-      if (d.type === 'announce' && !peer) {
-        if (id < d.from) make(d.from, true)
-        else publish({ type: 'announce', from: id })
-      }
+      // Like y-webrtc: offer to whoever announces (DiffStream never offers to a peer without `ds: 1`).
+      if (d.type === 'announce' && !peer) make(d.from, true)
       if (d.type === 'signal' && d.to === id) {
         try {
           make(d.from, false).signal(d.signal!)

@@ -57,7 +57,7 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
       conn.on('status', (connected) => {
         if (connected) {
           conn.send({ type: 'subscribe', topics: [this.topic] })
-          void this.publish(conn, { type: 'announce', from: this.peerId })
+          void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
         }
         this.emit('status')
       })
@@ -71,7 +71,7 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
 
   /** Announces this peer on every connected server. */
   announceAll(): void {
-    for (const conn of this.conns) if (conn.connected) void this.publish(conn, { type: 'announce', from: this.peerId })
+    for (const conn of this.conns) if (conn.connected) void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
   }
 
   /** Announces again so that `to` (which we will not offer to) offers to us; at most every 2 s per peer. */
@@ -79,7 +79,7 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
     const now = Date.now()
     if (now - (this.reannounced.get(to) ?? 0) < REANNOUNCE_EVERY_MS) return
     this.reannounced.set(to, now)
-    void this.publish(conn, { type: 'announce', from: this.peerId })
+    void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
   }
 
   async publish(conn: SignalingClient, data: Record<string, unknown>): Promise<void> {

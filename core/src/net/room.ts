@@ -434,9 +434,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     try {
       if (type === 'announce') {
         if (this.links.has(from)) return
-        // Only the smaller id offers, so two peers that announce at once do not both offer (glare);
-        // the larger one announces again so that the smaller one, if it missed us, offers.
-        if (this.peerId < from) await this.createLink(conn, from, true)
+        // Only one side may offer, or two peers that announce at once both offer (glare). Between
+        // DiffStream peers (their announce says `ds: 1`) the smaller id offers; a y-webrtc peer
+        // offers to everyone that announces, so we never offer to it. Whoever does not offer
+        // announces again, so that the other side, if it missed our announce, offers.
+        if (payload.ds === 1 && this.peerId < from) await this.createLink(conn, from, true)
         else this.signaling.reannounce(conn, from)
       } else if (payload.to === this.peerId && signal !== null && typeof signal === 'object') {
         const existing = this.links.get(from)
