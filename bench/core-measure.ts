@@ -4,6 +4,7 @@ import { keyId, type BenchRecord, type Contender } from './contender.js'
 import { createContender } from './contenders/index.js'
 import { auctionStream } from './workloads/auction.js'
 import { readmeEdits, readmeExample } from './workloads/readme.js'
+import { machineBusyUs } from './rooms/load.js'
 import { finalState, type Workload } from './workloads/workload.js'
 
 /** Sizes of the core suite's workloads. */
@@ -39,28 +40,6 @@ export interface Rep {
    * kernel tick (10 ms), so it is only meaningful for repetitions of a few hundred ms.
    */
   otherLoad: number | null
-}
-
-/** Busy CPU time of the whole machine so far, in µs (Linux /proc/stat, USER_HZ = 100), or null. */
-function machineBusyUs(): number | null {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
-    const f = line.trim().split(/\s+/).slice(1).map(Number)
-    if (f.length < 8 || f.some((x) => !Number.isFinite(x))) return null
-    const [user, nice, system, , , irq, softirq, steal] = f as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ]
-    return (user + nice + system + irq + softirq + steal) * 10_000
-  } catch {
-    return null
-  }
 }
 
 /** [on-CPU ns, run-queue wait ns] of the calling thread, or null when the kernel does not tell. */

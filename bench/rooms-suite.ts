@@ -16,7 +16,7 @@ import type {
   YjsReference,
 } from './rooms/protocol.js'
 import { ITEM_JSON_BYTES, ITEMS, LOTS } from './rooms/records.js'
-import { summarize, type Summary } from './rooms/stats.js'
+import { lowerBound, summarize, type Summary } from './rooms/stats.js'
 import type { Check, Suite, SuiteOptions, SuiteResult } from './suite.js'
 
 /*
@@ -210,18 +210,6 @@ interface StreamResult {
   receiver: ResourceWindow
   /** Share of the machine used by other processes during the runs (mean over blocks; null: unknown). */
   otherLoad: number | null
-}
-
-/** Index of the first element of ascending `a` that is ≥ v (a.length if none). */
-function lowerBound(a: Float64Array, v: number): number {
-  let lo = 0
-  let hi = a.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (a[mid]! < v) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 /** Whether [from, to] overlaps any of the intervals [starts[k], ends[k]]. */
@@ -1161,24 +1149,9 @@ export const roomsSuite: Suite = {
         ...producer.warnings.map((w) => `producer: ${w}`),
         ...consumer.warnings.map((w) => `consumer: ${w}`),
       ]
-      const report: Report = {
-        config,
-        machine,
-        clocks,
-        raw,
-        rawWrite,
-        rttMs,
-        bulk,
-        room,
-        timer,
-        warmup,
-        ramp,
-        syncs,
-        checks,
-        warnings,
-        discarded: ctx.retrier.discarded,
-        quick: options.quick,
-      }
+      // The measurements, shared by the Markdown report and the raw JSON.
+      const results = { clocks, raw, rawWrite, rttMs, bulk, room, timer, warmup, ramp, syncs, checks, warnings }
+      const report: Report = { config, machine, ...results, discarded: ctx.retrier.discarded, quick: options.quick }
       const markdown = render(report)
       const data: Record<string, unknown> = plainJson({
         suite: 'rooms',
@@ -1201,19 +1174,8 @@ export const roomsSuite: Suite = {
           otherLoad:
             '/proc/stat busy time minus the CPU time of the suite processes, over the run, as a share of all cores',
         },
-        clocks,
-        raw,
-        rawWrite,
-        rttMs,
-        bulk,
-        room,
-        timer,
-        warmup,
-        ramp,
-        syncs,
-        checks,
+        ...results,
         retried: ctx.retrier.discarded,
-        warnings,
       }) as Record<string, unknown>
       return { markdown, data, checks }
     } finally {

@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os'
 
 const TICK_US = 10_000
 
-function machineBusyUs(): number | null {
+/** Busy CPU time of the whole machine so far, in µs (Linux /proc/stat), or null elsewhere. */
+export function machineBusyUs(): number | null {
   try {
     const f = (readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '').trim().split(/\s+/).slice(1).map(Number)
     if (f.length < 8 || f.some((x) => !Number.isFinite(x))) return null

@@ -34,3 +34,15 @@ export function summarize(values: ArrayLike<number>): Summary {
     mean: n > 0 ? sum / n : NaN,
   }
 }
+
+/** Index of the first element of ascending `a` that is ≥ v (a.length if none). */
+export function lowerBound(a: Float64Array, v: number): number {
+  let lo = 0
+  let hi = a.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (a[mid]! < v) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}

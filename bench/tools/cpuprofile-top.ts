@@ -3,19 +3,9 @@
  * (self + callees) time for the functions whose location contains `--inclusive=<text>`:
  *   node --import tsx bench/tools/cpuprofile-top.ts <file.cpuprofile> [--top=25] [--inclusive=core/]
  */
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { readProfile, type ProfileNode } from './cpuprofile.js'
 
-interface ProfileNode {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
-  children?: number[]
-}
-interface Profile {
-  nodes: ProfileNode[]
-  samples: number[]
-  timeDeltas: number[]
-}
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,7 +17,7 @@ if (!file || positionals.length !== 1 || !Number.isInteger(top)) {
   console.error('usage: cpuprofile-top.ts <file.cpuprofile> [--top=N] [--inclusive=text]')
   process.exit(2)
 }
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+const profile = readProfile(file)
 const byId = new Map(profile.nodes.map((n) => [n.id, n]))
 const parent = new Map<number, number>()
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)

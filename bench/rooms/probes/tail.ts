@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 import { startSignalingServer } from '@diffstream/signaling'
 import { PeerProcess } from '../child.js'
 import type { ResourceWindow, Schedule } from '../protocol.js'
-import { summarize } from '../stats.js'
+import { lowerBound, summarize } from '../stats.js'
 
 const { values } = parseArgs({
   options: {
@@ -23,17 +23,6 @@ const { values } = parseArgs({
 })
 const count = Number(values.updates)
 const slowMs = Number(values.slow)
-
-function lowerBound(a: Float64Array, v: number): number {
-  let lo = 0
-  let hi = a.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (a[mid]! < v) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
 
 const gcPauses = (r: ResourceWindow): Array<[number, number]> => Array.from(r.gcStartUs, (s, k) => [s, r.gcEndUs[k]!])
 const pct = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(0)}%`

@@ -9,19 +9,9 @@
  * The profiler samples wall time, so a thread blocked in native code (a WebRTC call) or in
  * Atomics.wait shows under the JavaScript frame that called it.
  */
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { readProfile, type ProfileNode } from '../../tools/cpuprofile.js'
 
-interface ProfileNode {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
-  children?: number[]
-}
-interface Profile {
-  nodes: ProfileNode[]
-  samples: number[]
-  timeDeltas: number[]
-}
 
 const { values, positionals } = parseArgs({
   options: {
@@ -39,7 +29,7 @@ const windowUs = Number(values.window) * 1000
 const match = new RegExp(values.match)
 const top = Number(values.top)
 
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+const profile = readProfile(file)
 const parent = new Map<number, number>()
 const byId = new Map<number, ProfileNode>()
 for (const n of profile.nodes) {
