@@ -20,6 +20,20 @@ export interface DiffCacheOptions {
   maxMessageBytes?: number
   /** Bytes of early messages kept until what they build on arrives (default 16 MiB). */
   maxHeldBytes?: number
+  /**
+   * When the mirror's history outweighs its live data, start a fresh document (a new epoch) that
+   * holds only the live state, so memory and a newcomer's catch-up follow the data, not the
+   * history. Default on; `false` turns it off. See docs/compaction.md.
+   */
+  compaction?: false | CompactionOptions
+}
+
+/** When a cache compacts (see {@link DiffCacheOptions.compaction}). */
+export interface CompactionOptions {
+  /** Compact when the encoded state exceeds this many times the live data's JSON size (default 4). */
+  ratio?: number
+  /** Never compact a state smaller than this many bytes (default 64 KiB). */
+  minBytes?: number
 }
 
 /** What `consumer.update(msg)` returns: the command, the record's key and the record (null after `del`). */
