@@ -101,5 +101,4 @@ export class ByteReader {
     const b = this.take(4)
     return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0
   }
-
 }

@@ -21,8 +21,20 @@ export interface DataMsgInit {
    * only writer of the stream (a `producer`); see docs/wire.md.
    */
   state?: number
-  /** The mirror generation the update belongs to. */
+  /** The epoch (mirror generation) the update belongs to; 0 before the first compaction. */
   epoch?: number
+  /**
+   * Sent with the first messages of a new epoch: the epoch it compacted and the sender's state
+   * fingerprint then. A receiver holding exactly that state compacts the same way itself instead
+   * of asking for the new epoch's base.
+   */
+  cut?: EpochCut | null
+}
+
+/** See {@link DataMsgInit.cut}. */
+export interface EpochCut {
+  parent: number
+  state: number
 }
 
 /** Limits applied when decoding untrusted bytes. */
@@ -40,6 +52,8 @@ const KEY_FLOAT = 3
 /** Lowercase hex of even length (uuid.hex, content hashes, ObjectIds): sent as its bytes. */
 const KEY_HEX = 4
 const HAS_EPOCH = 0x20
+/** Epoch ids travel doubled (a flag in the low bit), so they stay below 2^52. */
+const MAX_EPOCH = 2 ** 52
 const HAS_STATE = 0x40
 /** Set by a future, incompatible format; this version refuses such messages. */
 const FUTURE_FORMAT = 0x80
@@ -59,6 +73,7 @@ export class DataMsg {
   checksum: number
   state: number
   epoch: number
+  cut: EpochCut | null
   #encoded: (DataMsgInit & { bytes: Uint8Array }) | null = null
 
   constructor(init: DataMsgInit) {
@@ -68,16 +83,29 @@ export class DataMsg {
     this.checksum = init.checksum ?? 0
     this.state = init.state ?? 0
     this.epoch = init.epoch ?? 0
+    this.cut = init.cut ?? null
   }
 
   /** The message as bytes for the wire (the same bytes again while no field changes). */
   encode(): Uint8Array {
     const c = this.#encoded
-    if (c && c.cmd === this.cmd && c.key === this.key && c.update === this.update && c.checksum === this.checksum && c.state === this.state && c.epoch === this.epoch)
+    if (
+      c &&
+      c.cmd === this.cmd &&
+      c.key === this.key &&
+      c.update === this.update &&
+      c.checksum === this.checksum &&
+      c.state === this.state &&
+      c.epoch === this.epoch &&
+      c.cut === this.cut
+    )
       return c.bytes
     checkFields(this)
     const keyType = keyTypeOf(this.key)
-    const head: number[] = [(this.state !== 0 ? HAS_STATE : 0) | (this.epoch > 0 ? HAS_EPOCH : 0) | (keyType << 2) | COMMANDS.indexOf(this.cmd)]
+    const hasEpoch = this.epoch > 0 || this.cut !== null
+    const head: number[] = [
+      (this.state !== 0 ? HAS_STATE : 0) | (hasEpoch ? HAS_EPOCH : 0) | (keyType << 2) | COMMANDS.indexOf(this.cmd),
+    ]
     let keyBytes: Uint8Array | null = null
     if (keyType === KEY_STRING) keyBytes = utf8.encode(this.key as string)
     else if (keyType === KEY_HEX) keyBytes = hexBytes(this.key as string)
@@ -88,7 +116,14 @@ export class DataMsg {
     if (keyType === KEY_FLOAT) head.push(0, 0, 0, 0, 0, 0, 0, 0)
     const keyLen = keyBytes ? keyBytes.length : 0
     const tail: number[] = []
-    if (this.epoch > 0) pushVarUint(tail, this.epoch)
+    if (hasEpoch) {
+      // The epoch's lowest bit says whether a cut follows.
+      pushVarUint(tail, this.epoch * 2 + (this.cut ? 1 : 0))
+      if (this.cut) {
+        pushVarUint(tail, this.cut.parent)
+        pushUint32(tail, this.cut.state)
+      }
+    }
     pushUint32(tail, this.checksum)
     if (this.state !== 0) pushUint32(tail, this.state)
     const update = compactUpdate(this.update)
@@ -98,7 +133,16 @@ export class DataMsg {
     if (keyBytes) out.set(keyBytes, head.length)
     out.set(tail, head.length + keyLen)
     out.set(update, head.length + keyLen + tail.length)
-    this.#encoded = { cmd: this.cmd, key: this.key, update: this.update, checksum: this.checksum, state: this.state, epoch: this.epoch, bytes: out }
+    this.#encoded = {
+      cmd: this.cmd,
+      key: this.key,
+      update: this.update,
+      checksum: this.checksum,
+      state: this.state,
+      epoch: this.epoch,
+      cut: this.cut,
+      bytes: out,
+    }
     return out
   }
 
@@ -111,7 +155,8 @@ export class DataMsg {
   static decodeInspected(bytes: unknown, limits: DecodeLimits = {}): { msg: DataMsg; inspection: UpdateInspection } {
     if (!(bytes instanceof Uint8Array)) throw new InvalidMessageError('a message must be a Uint8Array')
     const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
-    if (bytes.length > max) throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds the limit of ${max}`)
+    if (bytes.length > max)
+      throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds the limit of ${max}`)
     const r = new ByteReader(bytes)
     const first = r.u8()
     if (first & FUTURE_FORMAT) r.fail('a message of a newer DiffStream format')
@@ -133,14 +178,23 @@ export class DataMsg {
     } else {
       return r.fail(`unknown key type ${keyType}`)
     }
-    const epoch = first & HAS_EPOCH ? r.varUint() : 0
-    if (first & HAS_EPOCH && epoch === 0) r.fail('epoch flag with epoch 0')
+    let epoch = 0
+    let cut: EpochCut | null = null
+    if (first & HAS_EPOCH) {
+      const field = r.varUint()
+      epoch = Math.floor(field / 2)
+      if (field % 2 === 1) {
+        const parent = r.varUint()
+        if (parent >= epoch) r.fail('a cut whose parent epoch is not older')
+        cut = { parent, state: r.uint32() }
+      } else if (epoch === 0) r.fail('epoch flag with epoch 0')
+    }
     const checksum = r.uint32()
     const state = first & HAS_STATE ? r.uint32() : 0
     if (first & HAS_STATE && state === 0) r.fail('state flag with state 0')
     const update = expandUpdate(bytes.subarray(r.pos))
     const inspection = inspectUpdate(update)
-    return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch }), inspection }
+    return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut }), inspection }
   }
 
   /** @internal Checks a message object whose public fields may have been changed by anyone. */
@@ -165,8 +219,17 @@ function checkFields(msg: DataMsg): void {
   if (!(msg.update instanceof Uint8Array)) throw new InvalidMessageError('update must be a Uint8Array')
   if (!Number.isInteger(msg.checksum) || msg.checksum < 0 || msg.checksum > 0xffffffff)
     throw new InvalidMessageError('checksum must be a uint32')
-  if (!Number.isInteger(msg.state) || msg.state < 0 || msg.state > 0xffffffff) throw new InvalidMessageError('state must be a uint32')
-  if (!Number.isSafeInteger(msg.epoch) || msg.epoch < 0) throw new InvalidMessageError('epoch must be a non-negative integer')
+  if (!Number.isInteger(msg.state) || msg.state < 0 || msg.state > 0xffffffff)
+    throw new InvalidMessageError('state must be a uint32')
+  if (!Number.isSafeInteger(msg.epoch) || msg.epoch < 0 || msg.epoch > MAX_EPOCH)
+    throw new InvalidMessageError('epoch must be a non-negative integer below 2^52')
+  if (msg.cut !== null) {
+    const { parent, state } = msg.cut as Partial<EpochCut>
+    if (!Number.isSafeInteger(parent) || parent! < 0 || parent! >= msg.epoch)
+      throw new InvalidMessageError('cut.parent must be an older epoch')
+    if (!Number.isInteger(state) || state! < 0 || state! > 0xffffffff)
+      throw new InvalidMessageError('cut.state must be a uint32')
+  }
 }
 
 function keyTypeOf(key: Key): number {
@@ -202,7 +265,8 @@ export function utf8Length(s: string): number {
     const c = s.charCodeAt(i)
     if (c < 0x80) continue
     if (c < 0x800) n += 1
-    else if (c >= 0xd800 && c <= 0xdbff) i++, (n += 2) // a surrogate pair: 2 UTF-16 units, 4 bytes
+    else if (c >= 0xd800 && c <= 0xdbff)
+      (i++, (n += 2)) // a surrogate pair: 2 UTF-16 units, 4 bytes
     else n += 2
   }
   return n

@@ -1,4 +1,8 @@
-import { DataMsg, DEFAULT_MAX_MESSAGE_BYTES, utf8Length, type Command } from './data-msg.js'
+import * as Y from 'yjs'
+import { holdsBase } from './base-doc.js'
+import { CompactionPolicy } from './compaction-policy.js'
+import { DataMsg, DEFAULT_MAX_MESSAGE_BYTES, utf8Length, type Command, type EpochCut } from './data-msg.js'
+import { nextEpoch } from './epoch.js'
 import { Emitter } from './emitter.js'
 import {
   CacheKeyError,
@@ -10,11 +14,13 @@ import {
   NoChangeError,
   PatchMismatchError,
   ReadOnlyError,
+  StaleEpochError,
   WriteOnlyError,
 } from './errors.js'
 import { hashJson } from './hash.js'
 import { HeldMessages } from './held.js'
-import { cloneJson, type JsonObject } from './json.js'
+import { cloneJson, type JsonObject, type JsonValue } from './json.js'
+import { materialize } from './materialize.js'
 import { checkRecord } from './record.js'
 import { keyId, type Key, type KeyLike } from './keys.js'
 import { Mirror, type RecordChange } from './mirror.js'
@@ -27,6 +33,8 @@ const LOCAL = Symbol('diffstream-local')
 const REMOTE = Symbol('diffstream-remote')
 /** What Yjs emits for a transaction that changed nothing: no structs, no deletes. */
 const EMPTY_UPDATE = Uint8Array.of(0, 0)
+/** How many messages after a compaction carry its cut, so that receivers in sync follow without a retran. */
+const CUT_MESSAGES = 4
 
 /**
  * A cache of keyed records kept in sync by messages that carry only what changed: the DiffStream
@@ -65,6 +73,13 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   private readonly maxMessageBytes: number
   /** With `copy: false`, the caller's own objects, until a remote change replaces them. */
   private readonly own = new Map<string, T>()
+  private readonly policy: CompactionPolicy
+  /** The cut of this cache's last compaction, sent with the next few messages. */
+  private cut: EpochCut | null = null
+  private cutLeft = 0
+  /** Local writes replayed onto an adopted epoch, sent with the next message. */
+  private replayed: Uint8Array | null = null
+  private compactionCount = 0
 
   constructor(role: Role, options: DiffCacheOptions = {}) {
     super()
@@ -74,8 +89,10 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     this.strict = options.strict ?? false
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.held = new HeldMessages(options.maxHeldBytes ?? 16 * 1024 * 1024)
-    // Only a cache that receives needs a way back from an update it refuses after applying it.
-    this.mirror = new Mirror({ recoverable: role !== 'producer' })
+    this.policy = new CompactionPolicy(options.compaction)
+    // Only a cache that receives needs a way back from an update it refuses after applying it, and
+    // only one that also writes has writes to replay when it adopts another's epoch.
+    this.mirror = new Mirror({ recoverable: role !== 'producer', journal: role === 'peer' })
     this.mirror.onChange((changes, origin) => this.onMirrorChange(changes, origin))
   }
 
@@ -95,10 +112,11 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   delete(key: KeyLike): DataMsg {
     this.assertWriter('delete')
     const id = keyId(key)
+    if (!this.mirror.has(id)) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
+    this.maybeCompact()
     const storedKey = this.keyOf(id)
-    const update = this.mirror.remove(id, LOCAL)
-    if (!update) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
-    const msg = new DataMsg({ cmd: 'del', key: storedKey, update, state: this.fingerprint() })
+    const update = this.withReplayed(this.mirror.remove(id, LOCAL)!)
+    const msg = this.message({ cmd: 'del', key: storedKey, update })
     this.counters.sentMessage('del', msg.byteLength, 0)
     return msg
   }
@@ -112,16 +130,35 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     const id = keyId(key)
     if (!this.mirror.has(id)) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
     const sv = stateVector === undefined ? undefined : encodeStateVector(decodeStateVector(stateVector))
+    // A vector from another epoch names none of this epoch's clients, so the diff holds everything.
     const update = this.mirror.diff(sv)
-    const msg = new DataMsg({
-      cmd: 'ret',
-      key: this.keyOf(id),
-      update,
-      checksum: hashJson(this.mirror.read(id)),
-      state: this.fingerprint(),
-    })
+    const msg = this.message({ cmd: 'ret', key: this.keyOf(id), update, checksum: hashJson(this.mirror.read(id)) })
     this.counters.sentMessage('ret', msg.byteLength, this.jsonLength(id))
     return msg
+  }
+
+  /**
+   * Compacts now: starts a new epoch whose document holds only the live records (see
+   * docs/compaction.md). Writers also do this by themselves when the `compaction` option allows.
+   */
+  compact(): void {
+    this.assertWriter('compact')
+    this.compactNow()
+  }
+
+  /** The epoch this cache is in: 0 until the first compaction, then an id that only grows. */
+  get epoch(): number {
+    return this.mirror.epoch
+  }
+
+  /** How many times this cache compacted by itself. */
+  get compactions(): number {
+    return this.compactionCount
+  }
+
+  /** Bytes of this cache's whole state (what a newcomer's catch-up costs). */
+  stateBytes(): number {
+    return this.mirror.diff().length
   }
 
   /** This cache's Yjs state vector: what it has seen, for `retran`. */
@@ -170,17 +207,93 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   private write(data: T): DataMsg {
     this.assertWriter('update')
     const { key, id, value } = checkRecord(data, this.keyName)
+    this.maybeCompact()
     const existed = this.mirror.has(id)
     let update = this.mirror.write(id, value, LOCAL)
     if (!update) {
-      if (this.strict) throw new NoChangeError(`the update of ${JSON.stringify(key)} changes nothing`)
+      if (this.strict && !this.replayed) throw new NoChangeError(`the update of ${JSON.stringify(key)} changes nothing`)
       update = EMPTY_UPDATE
     }
+    update = this.withReplayed(update)
     if (!this.copy) this.own.set(id, data)
     const cmd: Command = existed ? 'upd' : 'new'
-    const msg = new DataMsg({ cmd, key, update, checksum: hashJson(value), state: this.fingerprint() })
+    const msg = this.message({ cmd, key, update, checksum: hashJson(value) })
     this.counters.sentMessage(cmd, msg.byteLength, utf8Length(JSON.stringify(data)))
     return msg
+  }
+
+  /** A message of this cache's epoch (with the cut of a fresh compaction) and its state fingerprint. */
+  private message(init: { cmd: Command; key: Key; update: Uint8Array; checksum?: number }): DataMsg {
+    let cut: EpochCut | null = null
+    if (this.cutLeft > 0) {
+      this.cutLeft--
+      cut = this.cut
+    }
+    return new DataMsg({ ...init, state: this.fingerprint(), epoch: this.mirror.epoch, cut })
+  }
+
+  private withReplayed(update: Uint8Array): Uint8Array {
+    const replayed = this.replayed
+    if (!replayed) return update
+    this.replayed = null
+    return update === EMPTY_UPDATE ? replayed : Y.mergeUpdates([replayed, update])
+  }
+
+  private maybeCompact(): void {
+    const mirror = this.mirror
+    const due = this.policy.due({
+      historyBytes: mirror.historyBytes,
+      stateBytes: () => mirror.diff().length,
+      liveBytes: () => {
+        let n = 0
+        for (const [, v] of mirror.entries()) n += utf8Length(JSON.stringify(v))
+        return n
+      },
+    })
+    if (due) this.compactNow()
+  }
+
+  private compactNow(): void {
+    const parent = this.mirror.epoch
+    const state = this.fingerprint()
+    this.mirror.compact(nextEpoch(parent))
+    this.cut = { parent, state }
+    this.cutLeft = CUT_MESSAGES
+    this.compactionCount++
+    this.policy.compacted(this.mirror.diff().length)
+  }
+
+  /**
+   * Moves to the newer epoch of `msg` if it can: from a message that holds that epoch's whole base
+   * (a retran), or — when this cache holds exactly the state the sender compacted — by compacting
+   * the same way itself. Returns false when it cannot (the message is then held).
+   */
+  private enterEpoch(msg: DataMsg, inspection: UpdateInspection): boolean {
+    const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
+    if (holdsBase(inspection, msg.epoch)) {
+      try {
+        this.mirror.adopt(msg.update, msg.epoch, null, null, (root, fingerprint) => {
+          if (msg.cmd === 'del' || msg.state === 0 || msg.state !== (fingerprint || 1)) return
+          const hash = hashJson(materialize(root.get(keyId(msg.key))) as JsonValue)
+          if (hash !== msg.checksum)
+            throw new ChecksumMismatchError(
+              `${what}: the record would hash to ${hash}, the message says ${msg.checksum}`,
+            )
+        })
+      } catch (err) {
+        if (err instanceof DiffStreamError) throw err
+        throw new InvalidMessageError(`${what}: the epoch's base does not apply`, { cause: err })
+      }
+    } else if (msg.cut && msg.cut.parent === this.mirror.epoch && msg.cut.state === this.fingerprint()) {
+      this.mirror.compact(msg.epoch)
+    } else {
+      return false
+    }
+    this.replayed = this.mirror.takeReplayed()
+    this.policy.compacted(this.mirror.diff().length)
+    const epoch = this.mirror.epoch
+    this.held.discard((h) => h.msg.epoch < epoch)
+    return true
   }
 
   private receive(input: DataMsg | Uint8Array): ApplyResult<T> {
@@ -194,19 +307,32 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       ;({ msg, inspection } = DataMsg.decodeInspected(input, { maxBytes: this.maxMessageBytes }))
     }
     const id = keyId(msg.key)
+    const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
+    if (msg.epoch < this.mirror.epoch) {
+      throw new StaleEpochError(`${what}: from epoch ${msg.epoch}, older than this cache's ${this.mirror.epoch}`)
+    }
+    if (msg.epoch > this.mirror.epoch && !this.enterEpoch(msg, inspection)) {
+      const dropped = this.held.add({ update: msg.update, inspection, msg })
+      this.counters.held++
+      this.counters.dropped += dropped
+      throw new PatchMismatchError(
+        `${what}: from epoch ${msg.epoch}, newer than this cache's ${this.mirror.epoch}; held until a retran brings that epoch`,
+      )
+    }
     const had = this.mirror.has(id)
     if (!this.ready(inspection)) {
       const dropped = this.held.add({ update: msg.update, inspection, msg })
       this.counters.held++
       this.counters.dropped += dropped
-      const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
-      if (msg.cmd === 'upd' && !had) throw new CacheKeyError(`${what}: this cache never had that record; held until it arrives`)
+      if (msg.cmd === 'upd' && !had)
+        throw new CacheKeyError(`${what}: this cache never had that record; held until it arrives`)
       if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`${what}: this cache does not hold that record`)
       throw new PatchMismatchError(`${what}: builds on changes this cache missed; held until they arrive`)
     }
     // A del for a record this cache does not hold has nothing left to do (it was deleted already);
     // applying it anyway would let a wrong key delete something else.
-    if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`del ${JSON.stringify(msg.key)}: this cache does not hold that record`)
+    if (msg.cmd === 'del' && !had)
+      throw new CacheKeyWarning(`del ${JSON.stringify(msg.key)}: this cache does not hold that record`)
     this.applyChecked(msg, id)
     this.drainHeld()
     if (msg.cmd === 'del') return ['del', msg.key, null]
@@ -245,7 +371,8 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
 
   private drainHeld(): void {
     for (;;) {
-      const next = this.held.takeReady((h) => this.ready(h.inspection))
+      const epoch = this.mirror.epoch
+      const next = this.held.takeReady((h) => h.msg.epoch === epoch && this.ready(h.inspection))
       if (!next) return
       try {
         this.applyChecked(next.msg, keyId(next.msg.key))

@@ -59,6 +59,14 @@ export class NoChangeError extends DiffStreamError {
   override name = 'NoChangeError'
 }
 
+/**
+ * A message of an older epoch than the cache's: it builds on a document that compaction replaced,
+ * so it is not applied. The sender moves to the new epoch when it receives a message of it.
+ */
+export class StaleEpochError extends DiffStreamError {
+  override name = 'StaleEpochError'
+}
+
 /** A value that is not JSON: undefined in an array, a function, symbol, bigint, NaN, a cycle, a class instance… */
 export class UnsupportedValueError extends DiffStreamError {
   override name = 'UnsupportedValueError'
@@ -72,4 +80,50 @@ export class ReadOnlyError extends DiffStreamError {
 /** A message was given to a cache that only produces (a `producer`); use a `peer` to both write and receive. */
 export class WriteOnlyError extends DiffStreamError {
   override name = 'WriteOnlyError'
+}
+
+/**
+ * Base class of the errors a {@link DocStore} (file or IndexedDB) throws on purpose. A store that
+ * throws one of these on open has changed nothing on disk.
+ */
+export class StoreError extends DiffStreamError {
+  override name = 'StoreError'
+}
+
+/**
+ * What a store holds cannot be read as a DiffStream store: a truncated or foreign header, a damaged
+ * snapshot, a missing file, a record of the wrong shape. A damaged *tail* of frames is not an error:
+ * it is cut and reported in `StoredState.repaired`.
+ */
+export class StoreCorruptError extends StoreError {
+  override name = 'StoreCorruptError'
+}
+
+/** The store was written by a newer DiffStream (a format version this one does not know). */
+export class StoreVersionError extends StoreError {
+  override name = 'StoreVersionError'
+  constructor(
+    message: string,
+    /** The version found in the store. */
+    readonly found: number,
+    /** The newest version this DiffStream reads. */
+    readonly supported: number,
+  ) {
+    super(message)
+  }
+}
+
+/** Another process (or browser tab, or an open store in this process) holds the store's lock. */
+export class StoreLockedError extends StoreError {
+  override name = 'StoreLockedError'
+}
+
+/** A frame or snapshot above the store's size limit (refused on append and on load). */
+export class StoreLimitError extends StoreError {
+  override name = 'StoreLimitError'
+}
+
+/** An operation on a store that was closed, or that failed (a write or flush error) and must be reopened. */
+export class StoreClosedError extends StoreError {
+  override name = 'StoreClosedError'
 }

@@ -35,6 +35,16 @@ export class HeldMessages<H extends HeldMessage = HeldMessage> {
     return dropped
   }
 
+  /** Drops every held message for which `stale` is true. */
+  discard(stale: (held: H) => boolean): void {
+    const keep: H[] = []
+    for (const h of this.items) {
+      if (stale(h)) this.bytes -= h.update.length
+      else keep.push(h)
+    }
+    this.items = keep
+  }
+
   /** Removes and returns the first held message for which `ready` is true, if any. */
   takeReady(ready: (held: H) => boolean): H | undefined {
     const i = this.items.findIndex(ready)

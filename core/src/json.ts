@@ -76,7 +76,8 @@ export function assertJson(value: unknown, path = '$'): asserts value is JsonVal
 
 /** Sets a field without tripping the `__proto__` setter, which JSON allows as an ordinary name. */
 export function setField(obj: JsonObject, field: string, value: JsonValue): void {
-  if (field === '__proto__') Object.defineProperty(obj, field, { value, enumerable: true, writable: true, configurable: true })
+  if (field === '__proto__')
+    Object.defineProperty(obj, field, { value, enumerable: true, writable: true, configurable: true })
   else obj[field] = value
 }
 

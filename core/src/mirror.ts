@@ -3,14 +3,26 @@ import type { JsonObject, JsonValue } from './json.js'
 import { isKey, keyId, type Key } from './keys.js'
 import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
+import { buildBaseDoc } from './base-doc.js'
+import type { Cut } from './cut.js'
+import { Journal, replay } from './journal.js'
 import { RecoveryPoint } from './recovery-point.js'
 import { StateFingerprint } from './state-fingerprint.js'
 
-/** Name of the root map that holds the dict; any Yjs app sees the records there. */
-export const ROOT_NAME = 'diffstream'
+import { ROOT_NAME } from './root.js'
+
+export { ROOT_NAME }
 
 /** How a record changed in one transaction. */
 export type RecordChange = 'new' | 'upd' | 'del'
+
+/** The origin of the changes a move to another epoch makes. */
+export const EPOCH_ORIGIN = Symbol('diffstream-epoch')
+
+/** A fresh random Yjs client id: each epoch's document writes under a new one. */
+function freshClientId(): number {
+  return (Math.random() * 0x100000000) >>> 0
+}
 
 /** Called after each transaction with the records it changed. */
 export type MirrorListener = (changes: Map<string, RecordChange>, origin: unknown, local: boolean) => void
@@ -32,12 +44,30 @@ export class Mirror {
   private captured: Uint8Array | null = null
   /** Changes of an update being tried, announced once it is accepted. */
   private deferred: Array<[Map<string, RecordChange>, Y.Transaction]> | null = null
-  private readonly recovery: RecoveryPoint | null
+  private recovery: RecoveryPoint | null
+  private readonly recoverable: boolean
+  private currentEpoch = 0
+  /** Update bytes accepted in this epoch: what the history weighs, for the compaction policy. */
+  private accepted = 0
+  /** Local writes of this epoch and the one before, when the mirror journals (see Journal). */
+  readonly journal: Journal | null
 
-  constructor(options: { doc?: Y.Doc; recoverable?: boolean } = {}) {
+  constructor(options: { doc?: Y.Doc; recoverable?: boolean; journal?: boolean } = {}) {
     const doc = options.doc ?? new Y.Doc()
-    this.recovery = options.recoverable ? new RecoveryPoint(doc) : null
+    this.recoverable = options.recoverable ?? false
+    this.recovery = this.recoverable ? new RecoveryPoint(doc) : null
+    this.journal = options.journal ? new Journal() : null
     this.bind(doc)
+  }
+
+  /** The epoch the current document belongs to (0 until the first compaction). */
+  get epoch(): number {
+    return this.currentEpoch
+  }
+
+  /** Update bytes accepted since this epoch began. */
+  get historyBytes(): number {
+    return this.accepted
   }
 
   /** The current document. It is replaced by `restore`, so do not keep it. */
@@ -61,8 +91,95 @@ export class Mirror {
 
   /** Notes an update the document holds as accepted, so that `restore` keeps it. */
   private accept(update: Uint8Array): void {
+    this.accepted += update.length
     this.recovery?.record(update, this.current)
   }
+
+  /** Every record as a plain value (shared: do not mutate). */
+  entries(): Array<[string, JsonValue]> {
+    return Array.from(this.map.keys(), (id) => [id, this.read(id)!])
+  }
+
+  /**
+   * Moves to epoch `epoch` by compacting: a fresh document holding only the live records, built so
+   * that every copy holding the same records builds the same bytes (see base-doc.ts).
+   */
+  compact(epoch: number): void {
+    const doc = buildBaseDoc(this.entries(), epoch)
+    // The base holds every local write already: nothing to replay.
+    this.switchTo(doc, epoch, false, null, null)
+  }
+
+  /**
+   * Moves to epoch `epoch` from an update that holds its whole base (checked by the caller). Throws,
+   * changing nothing, when Yjs refuses it. Local writes the new epoch lacks are replayed onto it:
+   * those of epoch `cutEpoch` that `cut` does not cover, and all of other epochs.
+   */
+  adopt(
+    update: Uint8Array,
+    epoch: number,
+    cutEpoch: number | null,
+    cut: Cut | null,
+    verify?: (root: Y.Map<unknown>, fingerprint: number) => void,
+  ): void {
+    const doc = new Y.Doc()
+    doc.clientID = freshClientId()
+    let state: StateFingerprint | undefined
+    try {
+      state = new StateFingerprint(doc)
+      Y.applyUpdate(doc, update)
+      verify?.(doc.getMap(ROOT_NAME), state.value())
+    } catch (err) {
+      doc.destroy()
+      throw err
+    }
+    this.switchTo(doc, epoch, true, cutEpoch, cut, state)
+  }
+
+  private switchTo(
+    doc: Y.Doc,
+    epoch: number,
+    replayWrites: boolean,
+    cutEpoch: number | null,
+    cut: Cut | null,
+    state?: StateFingerprint,
+  ): void {
+    const before = new Map(this.entries())
+    const pending = this.journal && replayWrites ? this.journal.pending(cutEpoch, cut) : []
+    const previous = this.currentEpoch
+    const old = this.current
+    doc.clientID = freshClientId()
+    this.bind(doc, state)
+    old.destroy()
+    this.currentEpoch = epoch
+    this.accepted = 0
+    this.recovery = this.recoverable ? new RecoveryPoint(doc) : null
+    // Entries older than the epoch just left can no longer be tested against any cut we will see.
+    this.journal?.retain(new Set([previous, epoch]))
+    const changes = new Map<string, RecordChange>()
+    for (const [id, value] of before) {
+      const now = this.read(id)
+      if (now === undefined) changes.set(id, 'del')
+      else if (!sameJson(now, value)) changes.set(id, 'upd')
+    }
+    for (const id of this.map.keys()) if (!before.has(id)) changes.set(id, 'new')
+    if (changes.size > 0) for (const listener of this.listeners) listener(changes, EPOCH_ORIGIN, false)
+    if (pending.length > 0) {
+      const update = this.capture(EPOCH_ORIGIN, () => {
+        for (const entry of pending) replay(this.map, entry.ops)
+      })
+      this.replayed = update
+    }
+  }
+
+  /** The update the last epoch move wrote to replay local writes, once; others must receive it. */
+  takeReplayed(): Uint8Array | null {
+    const out = this.replayed
+    this.replayed = null
+    return out
+  }
+
+  private replayed: Uint8Array | null = null
 
   /**
    * Goes back to the last accepted state, undoing whatever was applied since, without change
@@ -125,7 +242,6 @@ export class Mirror {
   fingerprint(): number {
     return this.state.value()
   }
-
 
   encodeStateVector(): Uint8Array {
     return Y.encodeStateVector(this.doc)
@@ -207,6 +323,7 @@ export class Mirror {
 
   private afterTransaction(tr: Y.Transaction): void {
     if (tr.changed.size === 0) return
+    if (tr.local && this.journal) this.journal.record(tr, this.map, this.currentEpoch)
     const ids = new Set<string>()
     for (const [type, fields] of tr.changed) {
       if ((type as unknown) === this.root) {
@@ -247,4 +364,19 @@ export class Mirror {
       t = parent
     }
   }
+}
+
+function sameJson(a: JsonValue, b: JsonValue): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i]!, b[i]!)) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  for (const k of ka) if (!(k in b) || !sameJson(a[k]!, b[k]!)) return false
+  return true
 }

@@ -87,7 +87,6 @@ export class StateFingerprint {
     this.deleted = ((sum % 0x100000000) + 0x100000000) % 0x100000000
   }
 
-
   /** A 32-bit fingerprint of the state vector and the delete set together. */
   value(): number {
     let sum = 0

@@ -15,7 +15,12 @@ const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1)
 const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2)
 
 /** Replaces the values at `spans` (start, end, value, kind quadruples) by `map(value, kind)`. */
-function rewrite(bytes: Uint8Array, spans: number[], head: number[], map: (value: number, kind: number) => number): Uint8Array {
+function rewrite(
+  bytes: Uint8Array,
+  spans: number[],
+  head: number[],
+  map: (value: number, kind: number) => number,
+): Uint8Array {
   // A varuint of a safe integer takes at most 8 bytes.
   const out = new Uint8Array(head.length + bytes.length + (spans.length / 4) * 8)
   out.set(head)

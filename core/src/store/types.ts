@@ -29,3 +29,39 @@ export interface StoredState {
   /** What was wrong and cut on open (a torn or corrupt tail), or null when the store was intact. */
   repaired: string | null
 }
+
+/**
+ * How appends reach the disk. `'group'` (the default): appends that arrive while a flush is in flight
+ * are written together and share the next flush (one fsync or one IndexedDB transaction).
+ * `'each'`: one flush per frame, in order (slower; the baseline for benchmarks).
+ */
+export type SyncMode = 'group' | 'each'
+
+/** Options every store takes. Sizes are bounded on append and again on load (stored bytes are input too). */
+export interface StoreOptions {
+  /** See {@link SyncMode}; default `'group'`. */
+  sync?: SyncMode
+  /** Largest frame `append` accepts and `load` reads back; default 64 MiB (a DataMsg's own limit). */
+  maxFrameBytes?: number
+  /** Largest snapshot `compact` accepts and `load` reads back; default 1 GiB. */
+  maxSnapshotBytes?: number
+}
+
+/** Counters of what a store did since it was opened, to see group commit at work. */
+export interface StoreStats {
+  /** Frames appended (durable or still pending). */
+  appends: number
+  /** Flushes of appended frames: fsyncs of the log (file store) or committed transactions (IndexedDB). */
+  flushes: number
+  /** Completed compactions. */
+  compactions: number
+  /** Frames in the largest flush so far. */
+  largestBatch: number
+  /** Bytes written (frame headers and payloads; snapshots included). */
+  bytesWritten: number
+}
+
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
+export const DEFAULT_MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024
+/** The length field is a u32 and a Node Buffer is at most 4 GiB: no limit may exceed this. */
+export const MAX_LIMIT_BYTES = 0xffff_ff00

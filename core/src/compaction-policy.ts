@@ -1,0 +1,57 @@
+import type { CompactionOptions } from './types.js'
+
+/** Defaults of {@link CompactionOptions}: see docs/compaction.md for why. */
+export const DEFAULT_RATIO = 2
+export const DEFAULT_MIN_BYTES = 4 * 1024
+const MIN_CHECK_STEP = 1024
+
+/** What the policy needs to know about a mirror, computed only when a check is due. */
+export interface CompactionProbe {
+  /** Update bytes accepted since the epoch began (cheap, always known). */
+  readonly historyBytes: number
+  /** Bytes of the encoded state now (costly: the whole document). */
+  stateBytes(): number
+  /** Bytes of the live records as JSON (costly: every record). */
+  liveBytes(): number
+}
+
+/**
+ * Decides when a mirror compacts: when its encoded state exceeds `ratio` times the live data's JSON
+ * and `minBytes`. Measuring the state costs a full encode, so it is measured only after the history
+ * has grown by a quarter of the state measured last — O(1) amortized per update byte — which bounds
+ * how far past the threshold the state can get before the next check.
+ */
+export class CompactionPolicy {
+  readonly enabled: boolean
+  readonly ratio: number
+  readonly minBytes: number
+  private nextCheck: number
+  /** The state right after the last compaction: compacting again below twice that gains little. */
+  private baseBytes = 0
+
+  constructor(options: false | CompactionOptions | undefined) {
+    this.enabled = options !== false
+    const o = options === false || options === undefined ? {} : options
+    this.ratio = o.ratio ?? DEFAULT_RATIO
+    this.minBytes = o.minBytes ?? DEFAULT_MIN_BYTES
+    if (!(this.ratio >= 1)) throw new RangeError('compaction.ratio must be at least 1')
+    if (!(this.minBytes >= 0)) throw new RangeError('compaction.minBytes must be non-negative')
+    this.nextCheck = Math.max(this.minBytes, MIN_CHECK_STEP)
+  }
+
+  /** Whether the mirror should compact now. */
+  due(probe: CompactionProbe): boolean {
+    if (!this.enabled || probe.historyBytes < this.nextCheck) return false
+    const state = probe.stateBytes()
+    const live = probe.liveBytes()
+    if (state > this.minBytes && state > this.ratio * live && state > 2 * this.baseBytes) return true
+    this.nextCheck = probe.historyBytes + Math.max(MIN_CHECK_STEP, state / 4)
+    return false
+  }
+
+  /** Notes a compaction (by this copy or adopted from another) and the state it left. */
+  compacted(stateBytes: number): void {
+    this.baseBytes = stateBytes
+    this.nextCheck = Math.max(this.minBytes, MIN_CHECK_STEP, stateBytes / 4)
+  }
+}

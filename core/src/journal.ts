@@ -1,0 +1,160 @@
+import * as Y from 'yjs'
+import { coversDeletes, coversInserts, type Cut } from './cut.js'
+import { isPlainObject, type JsonValue } from './json.js'
+import { materialize } from './materialize.js'
+import { reconcileArray, reconcileMap, sameValue, toMirror } from './reconcile.js'
+
+/** One field-level change of a local write: the value a path got, or its deletion. */
+export type JournalOp = { path: string[]; value: JsonValue } | { path: string[]; deleted: true }
+
+/** One local transaction: what it inserted and deleted (to test against a cut) and its field changes. */
+export interface JournalEntry {
+  epoch: number
+  client: number
+  /** Clock range `[from, to)` of the structs it inserted. */
+  from: number
+  to: number
+  /** Deleted ranges as client, clock, length. */
+  deletes: Array<[number, number, number]>
+  ops: JournalOp[]
+}
+
+/**
+ * The local writes a copy made in its last two epochs, at field level. When the copy moves to an
+ * epoch that another copy compacted, the writes that epoch's cut does not cover are replayed onto
+ * it as new writes, so edits made offline or in a partition survive a compaction they missed.
+ */
+export class Journal {
+  private entries: JournalEntry[] = []
+
+  get size(): number {
+    return this.entries.length
+  }
+
+  /** All entries, oldest first (for persistence). */
+  all(): readonly JournalEntry[] {
+    return this.entries
+  }
+
+  add(entry: JournalEntry): void {
+    if (entry.ops.length > 0) this.entries.push(entry)
+  }
+
+  /** Notes a local transaction of `root`'s document in epoch `epoch`. */
+  record(tr: Y.Transaction, root: Y.Map<unknown>, epoch: number): void {
+    const client = tr.doc.clientID
+    const deletes: Array<[number, number, number]> = []
+    for (const [c, items] of tr.deleteSet.clients) for (const i of items) deletes.push([c, i.clock, i.len])
+    const ops = new Map<string, JournalOp>()
+    for (const [type, keys] of tr.changed) {
+      const base = pathOf(type as Y.AbstractType<unknown>, root)
+      if (base === null) continue
+      if (base.kind === 'array') {
+        const target = base.target
+        ops.set(JSON.stringify(base.path), { path: base.path, value: materialize(target) })
+        continue
+      }
+      for (const k of keys) {
+        if (k === null) continue
+        const path = [...base.path, k]
+        const map = type as unknown as Y.Map<unknown>
+        ops.set(JSON.stringify(path), map.has(k) ? { path, value: materialize(map.get(k)) } : { path, deleted: true })
+      }
+    }
+    this.add({
+      epoch,
+      client,
+      from: tr.beforeState.get(client) ?? 0,
+      to: tr.afterState.get(client) ?? 0,
+      deletes,
+      ops: Array.from(ops.values()),
+    })
+  }
+
+  /** Keeps only the entries of these epochs. */
+  retain(epochs: ReadonlySet<number>): void {
+    this.entries = this.entries.filter((e) => epochs.has(e.epoch))
+  }
+
+  /**
+   * The writes to replay on a move to a new epoch: entries of the epoch `cut` was taken in that it
+   * does not cover, and every entry of other epochs (no cut to test them against: they are replayed
+   * where their value differs, see docs/compaction.md).
+   */
+  pending(cutEpoch: number | null, cut: Cut | null): JournalEntry[] {
+    return this.entries.filter((e) => {
+      if (cut === null || e.epoch !== cutEpoch) return true
+      return !(coversInserts(cut, e.client, e.from, e.to) && coversDeletes(cut, e.deletes))
+    })
+  }
+}
+
+/**
+ * Replays field changes onto a root map, inside the caller's transaction. A change under a path that
+ * no longer leads to a map (its record deleted, an object replaced by a scalar) is dropped, as Yjs
+ * drops a concurrent write into a deleted map. Returns how many changes were written.
+ */
+export function replay(root: Y.Map<unknown>, ops: readonly JournalOp[]): number {
+  let written = 0
+  for (const op of ops) {
+    let parent: Y.Map<unknown> = root
+    let ok = true
+    for (let i = 0; i < op.path.length - 1; i++) {
+      const next = parent.get(op.path[i]!)
+      if (!(next instanceof Y.Map)) {
+        ok = false
+        break
+      }
+      parent = next
+    }
+    if (!ok) continue
+    const k = op.path[op.path.length - 1]!
+    const current = parent.get(k)
+    if ('deleted' in op) {
+      if (parent.has(k)) {
+        parent.delete(k)
+        written++
+      }
+      continue
+    }
+    if (parent.has(k) && sameValue(current, op.value)) continue
+    if (current instanceof Y.Map && isPlainObject(op.value)) reconcileMap(current, op.value)
+    else if (current instanceof Y.Array && Array.isArray(op.value)) reconcileArray(current, op.value)
+    else parent.set(k, toMirror(op.value))
+    written++
+  }
+  return written
+}
+
+/**
+ * Where a changed type sits under the root: a path of map keys, or — when an array lies on the way,
+ * whose indexes shift under concurrent edits — the path of the outermost such array, rewritten whole.
+ */
+function pathOf(
+  type: Y.AbstractType<unknown>,
+  root: Y.Map<unknown>,
+): { kind: 'map'; path: string[] } | { kind: 'array'; path: string[]; target: Y.AbstractType<unknown> } | null {
+  if (type === root) return { kind: 'map', path: [] }
+  const steps: string[] = []
+  let arrayAt: Y.AbstractType<unknown> | null = type instanceof Y.Array ? (type as Y.AbstractType<unknown>) : null
+  let t: Y.AbstractType<unknown> = type
+  for (;;) {
+    const item = t._item
+    if (item === null || item.deleted) return null
+    const parent = item.parent
+    if (!(parent instanceof Y.AbstractType)) return null
+    if (item.parentSub === null) {
+      // inside an array: the array becomes the unit of change
+      arrayAt = parent as Y.AbstractType<unknown>
+      steps.length = 0
+      t = parent as Y.AbstractType<unknown>
+      continue
+    }
+    steps.push(item.parentSub)
+    if (parent === root) break
+    t = parent as Y.AbstractType<unknown>
+  }
+  steps.reverse()
+  if (arrayAt) return { kind: 'array', path: steps, target: arrayAt }
+  return { kind: 'map', path: steps }
+}

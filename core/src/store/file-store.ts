@@ -1,0 +1,335 @@
+/// <reference types="node" />
+/**
+ * The file store for Node and Electron: a directory holding `snapshot` (one checksummed frame) and
+ * `log` (the frames appended since), both tagged with the snapshot's generation, plus `lock`.
+ * Layout, crash points and recovery: docs/store.md.
+ */
+import { mkdir, open, readdir, rename, truncate, unlink, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { StoreClosedError, StoreCorruptError, StoreLimitError } from '../errors.js'
+import { CommitQueue } from './commit-queue.js'
+import {
+  decodeHeader,
+  decodeSnapshotFile,
+  encodeFrame,
+  encodeHeader,
+  encodeSnapshotFile,
+  HEADER_BYTES,
+  scanFrames,
+} from './file-format.js'
+import { readIfExists, syncDirectory, writeAll, writeFileDurably } from './file-io.js'
+import { lockDirectory, type DirLock } from './file-lock.js'
+import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js'
+import type { DocStore, StoredState, StoreOptions, StoreStats } from './types.js'
+
+export const LOG_FILE = 'log'
+export const SNAPSHOT_FILE = 'snapshot'
+const TEMP_SUFFIX = '.tmp'
+
+/** Options of {@link openFileStore}. */
+export interface FileStoreOptions extends StoreOptions {
+  /** A group-commit batch stops growing at this many bytes; default 4 MiB. */
+  maxBatchBytes?: number
+}
+
+/** {@link StoreStats} of the file store, with the fsyncs it did. */
+export interface FileStoreStats extends StoreStats {
+  /** fsync/fdatasync calls on files and directories, compactions included. */
+  fsyncs: number
+}
+
+/**
+ * Opens (creating it if needed) the store in directory `dir`: takes its lock, checks both files,
+ * cuts a torn or corrupt log tail (reported by {@link FileStore.load} in `repaired`) and finishes
+ * an interrupted compaction.
+ *
+ * @throws {@link StoreLockedError} another process (or an open store in this one) holds `dir`.
+ * @throws {@link StoreCorruptError} a file is not a DiffStream store file or its snapshot is damaged.
+ * @throws {@link StoreVersionError} the store was written by a newer format version.
+ * @throws {@link StoreLimitError} a stored frame or snapshot is above the configured limits.
+ */
+export async function openFileStore(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
+  const resolved = resolveStoreOptions(options)
+  const maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024
+  if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) throw new RangeError('maxBatchBytes must be ≥ 1')
+  await mkdir(dir, { recursive: true })
+  const lock = await lockDirectory(dir)
+  try {
+    const counters: FileStoreStats = {
+      appends: 0,
+      flushes: 0,
+      compactions: 0,
+      largestBatch: 0,
+      bytesWritten: 0,
+      fsyncs: 0,
+    }
+    const opened = await recover(dir, resolved, counters)
+    return new FileStore(dir, lock, resolved, maxBatchBytes, opened, counters)
+  } catch (error) {
+    await lock.release()
+    throw error
+  }
+}
+
+interface Opened {
+  handle: FileHandle
+  generation: number
+  /** Where the next frame goes: the end of the last good frame. */
+  end: number
+  snapshotBytes: number
+  state: StoredState
+}
+
+/** Brings the directory to a consistent state and reads it (see "Opening" in docs/store.md). */
+async function recover(dir: string, options: ResolvedStoreOptions, stats: FileStoreStats): Promise<Opened> {
+  const logPath = join(dir, LOG_FILE)
+  const snapshotPath = join(dir, SNAPSHOT_FILE)
+  // Temporaries are never part of the committed state: a crash left them half written or unused.
+  for (const name of await readdir(dir)) {
+    if (name === LOG_FILE + TEMP_SUFFIX || name === SNAPSHOT_FILE + TEMP_SUFFIX) await unlink(join(dir, name))
+  }
+  const snapshotFile = await readIfExists(snapshotPath)
+  const snap = snapshotFile ? decodeSnapshotFile(snapshotFile, options.maxSnapshotBytes, snapshotPath) : null
+  const generation = snap?.generation ?? 0
+  const logFile = await readIfExists(logPath)
+  let frames: Uint8Array[] = []
+  let end = HEADER_BYTES
+  let repaired: string | null = null
+
+  if (logFile === null) {
+    // Only a brand-new store has no log: every later change replaces the log by a rename.
+    if (snap) throw new StoreCorruptError(`${logPath} is missing (the snapshot of generation ${generation} is there)`)
+    await writeLog(dir, generation, stats)
+  } else {
+    const header = decodeHeader(logFile, 'log', logPath)
+    if (header.generation > generation) {
+      throw new StoreCorruptError(
+        `${logPath} continues snapshot ${header.generation}, but ${snap ? `the snapshot is number ${generation}` : 'there is no snapshot'}`,
+      )
+    }
+    if (header.generation < generation) {
+      // A compaction committed its snapshot and crashed before replacing the log: every frame of
+      // this log is inside the snapshot. Finish the compaction.
+      await writeLog(dir, generation, stats)
+    } else {
+      const scan = scanFrames(logFile, HEADER_BYTES, options.maxFrameBytes, logPath)
+      frames = scan.frames
+      end = scan.end
+      if (scan.problem !== null) {
+        const cut = logFile.length - scan.end
+        repaired = `${logPath}: cut ${cut} byte${cut === 1 ? '' : 's'} at offset ${scan.end} after ${frames.length} good frame${frames.length === 1 ? '' : 's'}: ${scan.problem}`
+        await truncate(logPath, scan.end)
+      }
+    }
+  }
+  const handle = await open(logPath, 'r+')
+  try {
+    if (repaired !== null) {
+      await handle.sync()
+      stats.fsyncs++
+    }
+  } catch (error) {
+    await handle.close()
+    throw error
+  }
+  return {
+    handle,
+    generation,
+    end,
+    snapshotBytes: snapshotFile?.length ?? 0,
+    state: { snapshot: snap?.snapshot ?? null, frames, repaired },
+  }
+}
+
+/** Replaces the log by an empty one for `generation`: temp file, fsync, rename, fsync the directory. */
+async function writeLog(dir: string, generation: number, stats: FileStoreStats): Promise<void> {
+  const temp = join(dir, LOG_FILE + TEMP_SUFFIX)
+  await writeFileDurably(temp, [encodeHeader('log', generation)])
+  await rename(temp, join(dir, LOG_FILE))
+  await syncDirectory(dir)
+  stats.fsyncs += 2
+  stats.bytesWritten += HEADER_BYTES
+}
+
+/**
+ * A {@link DocStore} in a directory. Appends go to the log; those that arrive while a write+fsync is
+ * in flight share the next one (`sync: 'group'`, the default). Obtain one with {@link openFileStore}.
+ */
+export class FileStore implements DocStore {
+  private readonly queue: CommitQueue
+  private handle: FileHandle | null
+  private generation: number
+  private end: number
+  private snapshotBytes: number
+  private pendingBytes = 0
+  private opened: StoredState | null
+  private closing: Promise<void> | null = null
+  private failure: unknown = null
+  private readonly counters: FileStoreStats
+
+  /** @internal use {@link openFileStore} */
+  constructor(
+    /** The store's directory. */
+    readonly dir: string,
+    private readonly lock: DirLock,
+    private readonly options: ResolvedStoreOptions,
+    maxBatchBytes: number,
+    opened: Opened,
+    counters: FileStoreStats,
+  ) {
+    this.handle = opened.handle
+    this.generation = opened.generation
+    this.end = opened.end
+    this.snapshotBytes = opened.snapshotBytes
+    this.opened = opened.state
+    this.counters = counters
+    this.queue = new CommitQueue(
+      { writeFrames: (frames) => this.writeFrames(frames), compact: (snapshot) => this.writeSnapshot(snapshot) },
+      {
+        batch: options.sync === 'group',
+        maxBatchBytes,
+        maxBatchFrames: 4096,
+        onFailure: (error) => (this.failure = error),
+        failedError: (cause) =>
+          new StoreClosedError(`the store in ${dir} failed (${String(cause)}); close and reopen it`, { cause }),
+      },
+    )
+  }
+
+  /** What the store holds, after every append and compaction called before has completed. */
+  async load(): Promise<StoredState> {
+    this.assertOpen()
+    await this.queue.idle()
+    this.assertOpen()
+    if (this.opened) {
+      // Nothing was written since open: hand out what open already read and checked.
+      const state = this.opened
+      this.opened = null
+      return state
+    }
+    const logPath = join(this.dir, LOG_FILE)
+    const snapshotPath = join(this.dir, SNAPSHOT_FILE)
+    const snapshotFile = await readIfExists(snapshotPath)
+    const snap = snapshotFile ? decodeSnapshotFile(snapshotFile, this.options.maxSnapshotBytes, snapshotPath) : null
+    const logFile = (await readIfExists(logPath)) ?? new Uint8Array(0)
+    decodeHeader(logFile, 'log', logPath)
+    const scan = scanFrames(logFile.subarray(0, this.end), HEADER_BYTES, this.options.maxFrameBytes, logPath)
+    // We hold the lock and wrote these bytes: any problem now is damage from outside, not a torn write.
+    if (scan.problem !== null || (snap?.generation ?? 0) !== this.generation) {
+      throw new StoreCorruptError(`${this.dir} changed under an open store: ${scan.problem ?? 'generation mismatch'}`)
+    }
+    return { snapshot: snap?.snapshot ?? null, frames: scan.frames, repaired: null }
+  }
+
+  /**
+   * Appends `frame` (copied at once; the caller may reuse its buffer). Resolves once the frame is
+   * written and fsync'd. Rejects with {@link StoreLimitError} above `maxFrameBytes`.
+   */
+  async append(frame: Uint8Array): Promise<void> {
+    this.assertOpen()
+    if (!(frame instanceof Uint8Array)) throw new TypeError('a frame is a Uint8Array')
+    if (frame.length > this.options.maxFrameBytes) {
+      throw new StoreLimitError(
+        `a frame of ${frame.length} bytes is above maxFrameBytes (${this.options.maxFrameBytes})`,
+      )
+    }
+    const encoded = encodeFrame(frame)
+    this.counters.appends++
+    this.pendingBytes += encoded.length
+    this.opened = null
+    return this.queue.append(encoded)
+  }
+
+  /**
+   * Replaces everything by `snapshot` (frames appended before this call are dropped; appends made
+   * after it go to the new log). Resolves once the new snapshot and the empty log are durable.
+   */
+  async compact(snapshot: Uint8Array): Promise<void> {
+    this.assertOpen()
+    if (!(snapshot instanceof Uint8Array)) throw new TypeError('a snapshot is a Uint8Array')
+    if (snapshot.length > this.options.maxSnapshotBytes) {
+      throw new StoreLimitError(
+        `a snapshot of ${snapshot.length} bytes is above maxSnapshotBytes (${this.options.maxSnapshotBytes})`,
+      )
+    }
+    this.opened = null
+    return this.queue.compact(snapshot.slice())
+  }
+
+  /** Bytes of both files, plus frames accepted but not yet written. */
+  get size(): number {
+    return this.snapshotBytes + this.end + this.pendingBytes
+  }
+
+  /** Counters since open: `fsyncs` against `appends` shows group commit at work. */
+  get stats(): FileStoreStats {
+    return { ...this.counters }
+  }
+
+  /** Waits for pending appends, closes the log and releases the lock. Idempotent. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      await this.queue.idle()
+      const handle = this.handle
+      this.handle = null
+      try {
+        await handle?.close()
+      } finally {
+        await this.lock.release()
+      }
+    })())
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new StoreClosedError(`the store in ${this.dir} is closed`)
+    if (this.failure !== null) {
+      throw new StoreClosedError(`the store in ${this.dir} failed (${String(this.failure)}); close and reopen it`, {
+        cause: this.failure,
+      })
+    }
+  }
+
+  private async writeFrames(frames: readonly Uint8Array[]): Promise<void> {
+    const handle = this.handle!
+    const bytes = await writeAll(handle, frames, this.end)
+    // fdatasync: the data and the new file length, without the timestamps nobody reads.
+    await handle.datasync()
+    this.end += bytes
+    this.pendingBytes -= bytes
+    const c = this.counters
+    c.fsyncs++
+    c.flushes++
+    c.bytesWritten += bytes
+    if (frames.length > c.largestBatch) c.largestBatch = frames.length
+  }
+
+  /**
+   * The compaction. Its commit point is the rename of the snapshot: before it the old snapshot and
+   * log are untouched; after it the new snapshot's generation makes the old log stale, and opening
+   * replaces a stale log by an empty one.
+   */
+  private async writeSnapshot(snapshot: Uint8Array): Promise<void> {
+    const next = this.generation + 1
+    const dir = this.dir
+    const snapshotTemp = join(dir, SNAPSHOT_FILE + TEMP_SUFFIX)
+    const logTemp = join(dir, LOG_FILE + TEMP_SUFFIX)
+    const snapshotFile = encodeSnapshotFile(next, snapshot)
+    await writeFileDurably(snapshotTemp, snapshotFile)
+    await writeFileDurably(logTemp, [encodeHeader('log', next)])
+    await rename(snapshotTemp, join(dir, SNAPSHOT_FILE))
+    await syncDirectory(dir)
+    // Committed. Windows cannot rename over an open file, so the old log is closed first.
+    this.generation = next
+    await this.handle!.close()
+    this.handle = null
+    await rename(logTemp, join(dir, LOG_FILE))
+    await syncDirectory(dir)
+    this.handle = await open(join(dir, LOG_FILE), 'r+')
+    this.end = HEADER_BYTES
+    this.snapshotBytes = snapshotFile.reduce((n, b) => n + b.length, 0)
+    const c = this.counters
+    c.fsyncs += 4
+    c.compactions++
+    c.bytesWritten += this.snapshotBytes + HEADER_BYTES
+  }
+}
