@@ -272,7 +272,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     if (holdsBase(inspection, msg.epoch)) {
       try {
-        this.mirror.adopt(msg.update, msg.epoch, null, null, (root, fingerprint) => {
+        this.mirror.adopt(msg.update, msg.epoch, [], (root, fingerprint) => {
           if (msg.cmd === 'del' || msg.state === 0 || msg.state !== (fingerprint || 1)) return
           const hash = hashJson(materialize(root.get(keyId(msg.key))) as JsonValue)
           if (hash !== msg.checksum)

@@ -12,3 +12,4 @@ export type { ApplyResult, ChangeEvent, DiffCacheEvents, DiffCacheOptions, Role 
 export { hashJson } from './hash.js'
 export { joinRoom, Room, type RoomCache } from './net/room.js'
 export type { PeerPresence, RoomChange, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './net/types.js'
+export { openIndexedDbStore, IndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb-store.js'

@@ -1,4 +1,5 @@
 import * as Y from 'yjs'
+import { generationOf } from './epoch.js'
 import { coversDeletes, coversInserts, type Cut } from './cut.js'
 import { isPlainObject, type JsonValue } from './json.js'
 import { materialize } from './materialize.js'
@@ -20,7 +21,7 @@ export interface JournalEntry {
 }
 
 /**
- * The local writes a copy made in its last two epochs, at field level. When the copy moves to an
+ * The local writes a copy made in its last few generations of epochs, at field level. When the copy moves to an
  * epoch that another copy compacted, the writes that epoch's cut does not cover are replayed onto
  * it as new writes, so edits made offline or in a partition survive a compaction they missed.
  */
@@ -71,22 +72,33 @@ export class Journal {
     })
   }
 
-  /** Keeps only the entries of these epochs. */
-  retain(epochs: ReadonlySet<number>): void {
-    this.entries = this.entries.filter((e) => epochs.has(e.epoch))
+  /** Keeps only the entries of epochs of generation `generation` or later. */
+  retainFrom(generation: number): void {
+    this.entries = this.entries.filter((e) => generationOf(e.epoch) >= generation)
   }
 
   /**
-   * The writes to replay on a move to a new epoch: entries of the epoch `cut` was taken in that it
-   * does not cover, and every entry of other epochs (no cut to test them against: they are replayed
-   * where their value differs, see docs/compaction.md).
+   * The writes to replay on a move to a new epoch whose recent history is `lineage` (each
+   * compaction that led to it, with its cut): an entry of an epoch that one of those compactions
+   * left is replayed unless its cut covers it; an entry of an epoch outside the lineage (a branch
+   * that lost, or beyond what the lineage remembers) is replayed where its value differs.
    */
-  pending(cutEpoch: number | null, cut: Cut | null): JournalEntry[] {
+  pending(lineage: readonly LineageStep[]): JournalEntry[] {
+    const left = new Map<number, Cut>()
+    for (const step of lineage) left.set(step.parent, step.cut)
     return this.entries.filter((e) => {
-      if (cut === null || e.epoch !== cutEpoch) return true
+      const cut = left.get(e.epoch)
+      if (!cut) return true
       return !(coversInserts(cut, e.client, e.from, e.to) && coversDeletes(cut, e.deletes))
     })
   }
+}
+
+/** One compaction in an epoch's history: from epoch `parent` to `epoch`, and what `parent` held then. */
+export interface LineageStep {
+  epoch: number
+  parent: number
+  cut: Cut
 }
 
 /**

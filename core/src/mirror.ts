@@ -4,8 +4,8 @@ import { isKey, keyId, type Key } from './keys.js'
 import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
-import type { Cut } from './cut.js'
-import { Journal, replay } from './journal.js'
+import { generationOf } from './epoch.js'
+import { Journal, replay, type LineageStep } from './journal.js'
 import { RecoveryPoint } from './recovery-point.js'
 import { StateFingerprint } from './state-fingerprint.js'
 
@@ -15,6 +15,9 @@ export { ROOT_NAME }
 
 /** How a record changed in one transaction. */
 export type RecordChange = 'new' | 'upd' | 'del'
+
+/** How many compactions an epoch's lineage remembers, and how many generations the journal keeps. */
+export const LINEAGE_STEPS = 8
 
 /** The origin of the changes a move to another epoch makes. */
 export const EPOCH_ORIGIN = Symbol('diffstream-epoch')
@@ -107,19 +110,18 @@ export class Mirror {
   compact(epoch: number): void {
     const doc = buildBaseDoc(this.entries(), epoch)
     // The base holds every local write already: nothing to replay.
-    this.switchTo(doc, epoch, false, null, null)
+    this.switchTo(doc, epoch, null)
   }
 
   /**
    * Moves to epoch `epoch` from an update that holds its whole base (checked by the caller). Throws,
-   * changing nothing, when Yjs refuses it. Local writes the new epoch lacks are replayed onto it:
-   * those of epoch `cutEpoch` that `cut` does not cover, and all of other epochs.
+   * changing nothing, when Yjs refuses it. Local writes the new epoch lacks are replayed onto it
+   * (see Journal.pending for how `lineage` tells which).
    */
   adopt(
     update: Uint8Array,
     epoch: number,
-    cutEpoch: number | null,
-    cut: Cut | null,
+    lineage: readonly LineageStep[],
     verify?: (root: Y.Map<unknown>, fingerprint: number) => void,
   ): void {
     const doc = new Y.Doc()
@@ -133,20 +135,12 @@ export class Mirror {
       doc.destroy()
       throw err
     }
-    this.switchTo(doc, epoch, true, cutEpoch, cut, state)
+    this.switchTo(doc, epoch, lineage, state)
   }
 
-  private switchTo(
-    doc: Y.Doc,
-    epoch: number,
-    replayWrites: boolean,
-    cutEpoch: number | null,
-    cut: Cut | null,
-    state?: StateFingerprint,
-  ): void {
+  private switchTo(doc: Y.Doc, epoch: number, lineage: readonly LineageStep[] | null, state?: StateFingerprint): void {
     const before = new Map(this.entries())
-    const pending = this.journal && replayWrites ? this.journal.pending(cutEpoch, cut) : []
-    const previous = this.currentEpoch
+    const pending = this.journal && lineage ? this.journal.pending(lineage) : []
     const old = this.current
     doc.clientID = freshClientId()
     this.bind(doc, state)
@@ -154,8 +148,8 @@ export class Mirror {
     this.currentEpoch = epoch
     this.accepted = 0
     this.recovery = this.recoverable ? new RecoveryPoint(doc) : null
-    // Entries older than the epoch just left can no longer be tested against any cut we will see.
-    this.journal?.retain(new Set([previous, epoch]))
+    // A lineage remembers LINEAGE_STEPS compactions: older entries could not be tested any more.
+    this.journal?.retainFrom(generationOf(epoch) - LINEAGE_STEPS)
     const changes = new Map<string, RecordChange>()
     for (const [id, value] of before) {
       const now = this.read(id)

@@ -21,7 +21,10 @@ export class LineProcess<Dump extends { records: Records }> {
     script: string,
     args: string[],
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()))
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let e: PeerEvent
@@ -51,7 +54,10 @@ export class LineProcess<Dump extends { records: Records }> {
       if (seen) return Promise.resolve(seen)
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting (${this.name}); stderr: ${this.stderr.slice(-2000)}`)), timeoutMs)
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting (${this.name}); stderr: ${this.stderr.slice(-2000)}`)),
+        timeoutMs,
+      )
       this.waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) })
     })
   }
@@ -69,7 +75,9 @@ export class LineProcess<Dump extends { records: Records }> {
       const d = await this.dump()
       if (check(d.records)) return d
       if (Date.now() > deadline) {
-        throw new Error(`${this.name}: condition not met; records: ${JSON.stringify(d.records).slice(0, 500)}\n${this.stderr.slice(-2000)}`)
+        throw new Error(
+          `${this.name}: condition not met; records: ${JSON.stringify(d.records).slice(0, 4000)}\n${this.stderr.slice(-2000)}`,
+        )
       }
       await new Promise((r) => setTimeout(r, 100))
     }

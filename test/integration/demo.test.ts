@@ -1,4 +1,4 @@
-// The two demos users run first: `npm start` (core API) and `npm run demo` (rooms over WebRTC).
+// The two console demos: `npm run demo:core` (core API) and `npm run demo` (rooms over WebRTC).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -8,8 +8,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const run = (script: string, args: string[]) =>
   spawnSync(process.execPath, [script, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 })
 
-test('npm start: the core demo streams auctions and reports the saving', () => {
-  const r = run('scripts/start.mjs', ['--seconds', '1'])
+test('npm run demo:core: the core demo streams auctions and reports the saving', () => {
+  const r = run('scripts/core-demo.mjs', ['--seconds', '1'])
   assert.equal(r.status, 0, r.stderr)
   const saving = Number(/saving ([\d.]+)%\s*$/m.exec(r.stdout)?.[1])
   assert.ok(saving > 50, r.stdout)

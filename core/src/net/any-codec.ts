@@ -12,14 +12,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** Values lib0's `writeAny` can carry that also make sense in a signaling message. */
 export type AnyValue =
-  | null
-  | undefined
-  | boolean
-  | number
-  | string
-  | Uint8Array
-  | AnyValue[]
-  | { [key: string]: AnyValue }
+  null | undefined | boolean | number | string | Uint8Array | AnyValue[] | { [key: string]: AnyValue }
 
 /**
  * What {@link writeAny} and {@link encryptJson} take: an {@link AnyValue}, or an object whose
@@ -277,4 +270,3 @@ export function readAny(bytes: Uint8Array): AnyValue {
 }
 
 // --- base64 ------------------------------------------------------------------------------------
-

@@ -51,7 +51,8 @@ const MAX_HEADER = 1 + 8 * 3
  */
 export function splitMessage(message: Uint8Array, id: number, maxFrame: number = MAX_FRAME): Uint8Array[] {
   if (message.length <= maxFrame) return [message]
-  if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`chunk id must be a safe non-negative integer, got ${id}`)
+  if (!Number.isSafeInteger(id) || id < 0)
+    throw new RangeError(`chunk id must be a safe non-negative integer, got ${id}`)
   if (!Number.isSafeInteger(maxFrame) || maxFrame <= MAX_HEADER) {
     throw new RangeError(`maxFrame must be an integer above ${MAX_HEADER}, got ${maxFrame}`)
   }

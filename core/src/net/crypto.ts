@@ -117,4 +117,3 @@ export async function decryptJson(data: Uint8Array, key: CryptoKey): Promise<Any
 }
 
 // --- lib0 writeAny / readAny -------------------------------------------------------------------
-

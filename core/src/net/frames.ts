@@ -12,6 +12,24 @@ export const MESSAGE_AWARENESS = 1
 export const MESSAGE_QUERY_AWARENESS = 3
 /** y-webrtc's BroadcastChannel peer id message; never sent over data channels, ignored. */
 export const MESSAGE_BC_PEER_ID = 4
+/** DiffStream's epoch frames (docs/rooms.md): y-webrtc ignores these types. */
+export const MESSAGE_EPOCH_HELLO = 11
+export const MESSAGE_EPOCH_WANT = 12
+export const MESSAGE_EPOCH_BASE = 13
+
+/** One compaction of an epoch's history as it travels: the cut is encoded (cut.ts). */
+export interface EncodedLineageStep {
+  epoch: number
+  parent: number
+  cut: Uint8Array
+}
+
+/** Which epoch a peer is in and how it got there: the epoch it compacted and its fingerprint then. */
+export interface EpochInfo {
+  epoch: number
+  parent: number
+  cutState: number
+}
 
 const SYNC_STEP1 = 0
 const SYNC_STEP2 = 1
@@ -24,6 +42,9 @@ export type Frame =
   | { kind: 'update'; update: Uint8Array }
   | { kind: 'awareness'; update: Uint8Array }
   | { kind: 'query-awareness' }
+  | ({ kind: 'epoch-hello' } & EpochInfo)
+  | { kind: 'epoch-want'; epoch: number }
+  | ({ kind: 'epoch-base'; lineage: EncodedLineageStep[]; state: Uint8Array } & EpochInfo)
   | { kind: 'other'; type: number }
 
 /** Decodes a frame; throws `InvalidMessageError` when it is malformed. */
@@ -42,11 +63,75 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     frame = { kind: 'awareness', update: r.varBytes() }
   } else if (type === MESSAGE_QUERY_AWARENESS) {
     frame = { kind: 'query-awareness' }
+  } else if (type === MESSAGE_EPOCH_HELLO) {
+    frame = { kind: 'epoch-hello', ...readEpochInfo(r) }
+  } else if (type === MESSAGE_EPOCH_WANT) {
+    frame = { kind: 'epoch-want', epoch: r.varUint() }
+  } else if (type === MESSAGE_EPOCH_BASE) {
+    const info = readEpochInfo(r)
+    const n = r.count(3)
+    const lineage: EncodedLineageStep[] = []
+    for (let i = 0; i < n; i++) lineage.push({ epoch: r.varUint(), parent: r.varUint(), cut: r.varBytes() })
+    frame = { kind: 'epoch-base', ...info, lineage, state: r.varBytes() }
   } else {
     return { kind: 'other', type }
   }
   if (r.remaining !== 0) r.fail('trailing bytes in frame')
   return frame
+}
+
+function readEpochInfo(r: ByteReader): EpochInfo {
+  const epoch = r.varUint()
+  const parent = r.varUint()
+  const cutState = r.uint32()
+  if (epoch > 0 && parent >= epoch) r.fail('an epoch whose parent is not older')
+  return { epoch, parent, cutState }
+}
+
+function epochInfoBytes(info: EpochInfo, type: number): number[] {
+  const out = [type]
+  pushVarUint(out, info.epoch)
+  pushVarUint(out, info.parent)
+  const n = info.cutState >>> 0
+  out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24)
+  return out
+}
+
+export const encodeEpochHello = (info: EpochInfo): Uint8Array =>
+  Uint8Array.from(epochInfoBytes(info, MESSAGE_EPOCH_HELLO))
+
+export function encodeEpochWant(epoch: number): Uint8Array {
+  const out = [MESSAGE_EPOCH_WANT]
+  pushVarUint(out, epoch)
+  return Uint8Array.from(out)
+}
+
+export function encodeEpochBase(
+  info: EpochInfo,
+  lineage: readonly EncodedLineageStep[],
+  state: Uint8Array,
+): Uint8Array {
+  const parts: Array<number[] | Uint8Array> = []
+  const head = epochInfoBytes(info, MESSAGE_EPOCH_BASE)
+  pushVarUint(head, lineage.length)
+  parts.push(head)
+  for (const step of lineage) {
+    const h: number[] = []
+    pushVarUint(h, step.epoch)
+    pushVarUint(h, step.parent)
+    pushVarUint(h, step.cut.length)
+    parts.push(h, step.cut)
+  }
+  const tail: number[] = []
+  pushVarUint(tail, state.length)
+  parts.push(tail, state)
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }
 
 function frame(prefix: number[], payload?: Uint8Array): Uint8Array {

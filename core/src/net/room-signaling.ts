@@ -71,7 +71,8 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
 
   /** Announces this peer on every connected server. */
   announceAll(): void {
-    for (const conn of this.conns) if (conn.connected) void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
+    for (const conn of this.conns)
+      if (conn.connected) void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
   }
 
   /** Announces again so that `to` (which we will not offer to) offers to us; at most every 2 s per peer. */

@@ -4,26 +4,17 @@ import type SimplePeer from 'simple-peer'
 import { utf8Length } from '../data-msg.js'
 import { Emitter } from '../emitter.js'
 import { DiffStreamError, InvalidMessageError, ReadOnlyError } from '../errors.js'
-import { HeldMessages } from '../held.js'
 import { cloneJson, type JsonObject } from '../json.js'
 import { keyId, type Key, type KeyLike } from '../keys.js'
-import { Mirror, type RecordChange } from '../mirror.js'
+import type { RecordChange } from '../mirror.js'
 import { checkRecord } from '../record.js'
-import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { Role } from '../types.js'
-import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
 import { filterCandidates } from './candidates.js'
 import { deriveKey } from './crypto.js'
 import { peerFactory, randomPeerId } from './environment.js'
-import {
-  checkAwarenessUpdate,
-  decodeFrame,
-  encodeAwareness,
-  encodeSyncStep1,
-  encodeSyncStep2,
-  encodeUpdate,
-} from './frames.js'
+import { checkAwarenessUpdate, decodeFrame, encodeAwareness, type Frame } from './frames.js'
 import { PeerLink, type PeerFactory } from './peer-link.js'
+import { Replica, type ReplicaLink } from './replica.js'
 import { RoomSignaling, type SignalPayload } from './room-signaling.js'
 import type { SignalingClient } from './signaling-client.js'
 import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
@@ -31,7 +22,6 @@ import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } fro
 const LOCAL = Symbol('room-local')
 const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
 const CONNECT_TIMEOUT_MS = 8_000
-const RESYNC_EVERY_MS = 500
 
 /** The room's dict: the same reading and writing methods as a `DiffCache`, without messages. */
 export interface RoomCache<T> {
@@ -69,9 +59,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   readonly cache: RoomCache<T>
   /** y-protocols awareness: each peer's `{ name, role }` by Yjs client id. */
   readonly awareness: awarenessProtocol.Awareness
-  /** Recoverable: an update that makes Yjs throw is undone instead of tried on a second document. */
-  private readonly mirror = new Mirror({ recoverable: true })
-  private readonly held = new HeldMessages(16 * 1024 * 1024)
+  /** The dict and its sync protocol (Yjs sync, held updates, epochs), fed frames by the links. */
+  private readonly replica: Replica
+  /** Each peer link as the replica sees it. */
+  private readonly replicaLinks = new Map<PeerLink, ReplicaLink>()
+  private readonly earlyFrames = new Map<PeerLink, Frame[]>()
   /** Which link told us about each awareness client, to forget them when that link closes. */
   private readonly awarenessOwner = new Map<number, PeerLink>()
   private readonly links = new Map<string, PeerLink>()
@@ -80,8 +72,6 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   private readonly maxConns: number
   private readonly maxMessageBytes: number
   private factory: Promise<PeerFactory>
-  private outgoing: Array<{ update: Uint8Array; except: PeerLink | null }> = []
-  private flushScheduled = false
   private closed = false
   private syncedWaiters: Array<() => void> = []
   private lastStatus = ''
@@ -105,16 +95,19 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.keyName = options.keyName ?? 'key'
     this.maxConns = options.maxConns ?? 20
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
+    this.replica = new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction })
+    this.replica.on('synced', () => this.statusChanged())
+    this.replica.on('warning', (w) => this.warn(w))
+    this.replica.on('epoch', (epoch) => this.emit('epoch', epoch))
     this.cache = this.makeCache()
-    // Awareness gets a document of its own with the same client id: the mirror's document is
-    // replaced when an update is undone, and awareness must not go down with it.
+    // Awareness gets a document of its own: the mirror's document is replaced by compaction, and
+    // when an update is undone, and awareness must not go down with it.
     const awarenessDoc = new Y.Doc()
-    awarenessDoc.clientID = this.mirror.doc.clientID
     this.awareness = new awarenessProtocol.Awareness(awarenessDoc)
     const presence: PeerPresence = { name: options.name ?? `peer-${this.peerId.slice(0, 4)}`, role: this.role }
     this.awareness.setLocalState(presence)
     this.awareness.on('update', this.onAwarenessUpdate)
-    this.mirror.onChange((changes, origin) => this.announce(changes, origin))
+    this.replica.mirror.onChange((changes, origin) => this.announce(changes, origin))
     const key = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
     this.signaling = new RoomSignaling(name, this.peerId, key)
     this.signaling.on('payload', (payload, conn) => void this.onPayload(payload, conn))
@@ -135,8 +128,18 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
 
   /** Connected to at least one peer and synced with every connected one. */
   get synced(): boolean {
-    const connected = Array.from(this.links.values()).filter((l) => l.connected)
-    return connected.length > 0 && connected.every((l) => l.synced)
+    return this.replica.synced
+  }
+
+  /** The epoch the room's document is in (it changes when a peer compacts; see docs/compaction.md). */
+  get epoch(): number {
+    return this.replica.epoch
+  }
+
+  /** Starts a new epoch holding only the live records now (writers also do this by themselves). */
+  compact(): void {
+    this.assertWriter()
+    this.replica.compact()
   }
 
   /** Resolves once {@link Room.synced} is true. */
@@ -157,14 +160,14 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.flush()
-    awarenessProtocol.removeAwarenessStates(this.awareness, [this.mirror.doc.clientID], 'close')
+    this.replica.flush()
+    awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], 'close')
     this.signaling.close()
     for (const link of this.links.values()) link.destroy()
     this.links.clear()
     this.awareness.destroy()
     this.awareness.doc.destroy()
-    this.mirror.destroy()
+    this.replica.destroy()
   }
 
   // --- the dict ---------------------------------------------------------------------------
@@ -175,68 +178,44 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       update(data: T): void {
         room.assertWriter()
         const { id, value } = checkRecord(data, room.keyName)
-        const update = room.mirror.write(id, value, LOCAL)
+        const update = room.replica.write(id, value, LOCAL)
         room.counters.writes++
         room.counters.jsonBytes += utf8Length(JSON.stringify(value))
-        if (update) {
-          room.counters.updateBytes += update.length
-          room.queue(update, null)
-        }
+        if (update) room.counters.updateBytes += update.length
       },
       delete(key: KeyLike): boolean {
         room.assertWriter()
-        const update = room.mirror.remove(keyId(key), LOCAL)
-        if (update) room.queue(update, null)
-        return update !== null
+        return room.replica.remove(keyId(key), LOCAL) !== null
       },
       get(key: KeyLike): T | undefined {
-        const v = room.mirror.read(keyId(key))
+        const v = room.replica.mirror.read(keyId(key))
         return v === undefined ? undefined : (cloneJson(v) as T)
       },
-      has: (key: KeyLike) => room.mirror.has(keyId(key)),
+      has: (key: KeyLike) => room.replica.mirror.has(keyId(key)),
       get size() {
-        return room.mirror.size
+        return room.replica.mirror.size
       },
-      keys: () => Array.from(room.mirror.ids(), (id) => room.keyOf(id)),
+      keys: () => Array.from(room.replica.mirror.ids(), (id) => room.keyOf(id)),
     }
   }
 
   private assertWriter(): void {
-    if (this.role === 'consumer') throw new ReadOnlyError('a consumer cannot write; join with role "peer" or "producer"')
+    if (this.role === 'consumer')
+      throw new ReadOnlyError('a consumer cannot write; join with role "peer" or "producer"')
     if (this.closed) throw new DiffStreamError('the room is closed')
   }
 
   private keyOf(id: string): Key {
-    return this.mirror.keyOf(id, this.keyName)
+    return this.replica.mirror.keyOf(id, this.keyName)
   }
 
-  // --- outgoing updates: batched per tick, relayed to everyone but their source ----------
+  // --- outgoing -----------------------------------------------------------------------------
 
   private announce(changes: Map<string, RecordChange>, origin: unknown): void {
     if (this.listenerCount('change') === 0) return
     for (const [id, cmd] of changes) {
       const data = cmd === 'del' ? null : ((this.cache.get(id) ?? null) as T | null)
       this.emit('change', { cmd, key: this.keyOf(id), data, origin: origin === LOCAL ? 'local' : 'remote' })
-    }
-  }
-
-  private queue(update: Uint8Array, except: PeerLink | null): void {
-    this.outgoing.push({ update, except })
-    if (this.flushScheduled) return
-    this.flushScheduled = true
-    queueMicrotask(() => this.flush())
-  }
-
-  private flush(): void {
-    this.flushScheduled = false
-    const items = this.outgoing
-    this.outgoing = []
-    if (items.length === 0) return
-    for (const link of this.links.values()) {
-      if (!link.connected) continue
-      const updates = items.filter((i) => i.except !== link).map((i) => i.update)
-      if (updates.length === 0) continue
-      this.sendTo(link, encodeUpdate(updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)))
     }
   }
 
@@ -253,24 +232,21 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.counters.bytesReceived += bytes.length
     const frame = decodeFrame(bytes)
     switch (frame.kind) {
-      case 'sync-step1': {
-        const sv = encodeStateVector(decodeStateVector(frame.stateVector))
-        this.sendTo(link, encodeSyncStep2(this.mirror.diff(sv)))
+      case 'sync-step1':
+      case 'sync-step2':
+      case 'update':
+      case 'epoch-hello':
+      case 'epoch-want':
+      case 'epoch-base': {
+        const r = this.replicaLinks.get(link)
+        // The remote side can open first and talk before our 'connect' fires: keep those frames.
+        if (r) this.replica.receive(r, frame)
+        else this.earlyFrames.set(link, [...(this.earlyFrames.get(link) ?? []), frame])
         break
       }
-      case 'sync-step2':
-        this.applyRemote(link, frame.update)
-        if (!link.synced) {
-          link.synced = true
-          this.statusChanged()
-        }
-        break
-      case 'update':
-        this.applyRemote(link, frame.update)
-        break
       case 'awareness':
         for (const client of checkAwarenessUpdate(frame.update)) {
-          if (client !== this.mirror.doc.clientID) this.awarenessOwner.set(client, link)
+          if (client !== this.awareness.clientID) this.awarenessOwner.set(client, link)
         }
         awarenessProtocol.applyAwarenessUpdate(this.awareness, frame.update, link)
         break
@@ -283,49 +259,6 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     }
   }
 
-  private applyRemote(link: PeerLink, update: Uint8Array): void {
-    const inspection = inspectUpdate(update)
-    if (!dependenciesMet(inspection, (c) => this.mirror.clock(c))) {
-      // Arrived ahead of what it builds on (relayed out of order): hold it and ask this peer for
-      // what we lack, instead of letting Yjs integrate half of it.
-      this.held.add({ update, inspection })
-      // One state-vector sync answers every gap; asking again for each early update would make the
-      // peer send the same difference over and over.
-      this.requestResync(link)
-      return
-    }
-    const before = this.mirror.fingerprint()
-    try {
-      this.mirror.tryApply(update, link)
-    } catch (err) {
-      throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
-    }
-    if (this.mirror.fingerprint() !== before) this.queue(update, link)
-    for (;;) {
-      const next = this.held.takeReady((h) => dependenciesMet(h.inspection, (c) => this.mirror.clock(c)))
-      if (!next) break
-      try {
-        this.applyRemote(link, next.update)
-      } catch {
-        // a held update that no longer applies is dropped; a state-vector sync recovers
-      }
-    }
-  }
-
-  /** Asks `link` for what we lack, at most every RESYNC_EVERY_MS (a later gap waits for the window). */
-  private requestResync(link: PeerLink): void {
-    if (link.resyncTimer) return
-    const wait = link.lastResync + RESYNC_EVERY_MS - Date.now()
-    const ask = (): void => {
-      link.resyncTimer = null
-      if (!link.connected || this.closed) return
-      link.lastResync = Date.now()
-      this.sendTo(link, encodeSyncStep1(this.mirror.encodeStateVector()))
-    }
-    if (wait <= 0) ask()
-    else link.resyncTimer = setTimeout(ask, wait)
-  }
-
   private readonly onAwarenessUpdate = (
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
@@ -336,7 +269,9 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   }
 
   private awarenessFrame(): Uint8Array {
-    return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, Array.from(this.awareness.getStates().keys())))
+    return encodeAwareness(
+      awarenessProtocol.encodeAwarenessUpdate(this.awareness, Array.from(this.awareness.getStates().keys())),
+    )
   }
 
   // --- peers ----------------------------------------------------------------------------------
@@ -362,10 +297,32 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
           // y-webrtc's glare rule needs a token per connection attempt; `ds` tells DiffStream peers
           // apart from y-webrtc ones (which ignore the field), so only DiffStream peers get chunks.
           link.glareToken ??= Date.now() + Math.random()
-          void this.signaling.publish(conn, { type: 'signal', from: this.peerId, to: remoteId, token: link.glareToken, ds: 1, signal })
+          void this.signaling.publish(conn, {
+            type: 'signal',
+            from: this.peerId,
+            to: remoteId,
+            token: link.glareToken,
+            ds: 1,
+            signal,
+          })
         },
         connect: () => {
-          this.sendTo(link, encodeSyncStep1(this.mirror.encodeStateVector()))
+          const r: ReplicaLink = {
+            id: remoteId,
+            followsEpochs: link.chunking,
+            send: (frame) => this.sendTo(link, frame),
+            drop: (reason) => this.dropPeer(link, new DiffStreamError(reason)),
+          }
+          this.replicaLinks.set(link, r)
+          this.replica.open(r)
+          const early = this.earlyFrames.get(link) ?? []
+          this.earlyFrames.delete(link)
+          try {
+            for (const frame of early) this.replica.receive(r, frame)
+          } catch (err) {
+            this.dropPeer(link, err)
+            return
+          }
           this.sendTo(link, this.awarenessFrame())
           this.peersChanged()
         },
@@ -378,7 +335,15 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
         },
         close: () => {
           if (this.links.get(remoteId) === link) this.links.delete(remoteId)
-          const gone = Array.from(this.awarenessOwner).filter(([, owner]) => owner === link).map(([client]) => client)
+          this.earlyFrames.delete(link)
+          const r = this.replicaLinks.get(link)
+          if (r) {
+            this.replicaLinks.delete(link)
+            this.replica.close(r)
+          }
+          const gone = Array.from(this.awarenessOwner)
+            .filter(([, owner]) => owner === link)
+            .map(([client]) => client)
           for (const client of gone) this.awarenessOwner.delete(client)
           awarenessProtocol.removeAwarenessStates(this.awareness, gone, 'peer closed')
           this.peersChanged()
@@ -446,7 +411,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
           // Both offered (a y-webrtc peer offers on every announce). y-webrtc's rule: the side whose
           // attempt has the larger token refuses the other's offer; the other answers it.
           const remoteToken = payload.token
-          if (existing.glareToken !== undefined && typeof remoteToken === 'number' && existing.glareToken > remoteToken) return
+          if (existing.glareToken !== undefined && typeof remoteToken === 'number' && existing.glareToken > remoteToken)
+            return
           existing.glareToken = undefined
         }
         const link = await this.createLink(conn, from, false)

@@ -72,7 +72,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       } catch {
         return
       }
-      if (msg !== null && typeof msg === 'object' && !Array.isArray(msg)) this.emit('message', msg as Record<string, unknown>)
+      if (msg !== null && typeof msg === 'object' && !Array.isArray(msg))
+        this.emit('message', msg as Record<string, unknown>)
     }
     ws.onerror = () => {
       // 'close' follows; retrying happens there.

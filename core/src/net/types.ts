@@ -1,7 +1,7 @@
 import type SimplePeer from 'simple-peer'
 import type { Command } from '../data-msg.js'
 import type { Key } from '../keys.js'
-import type { Role } from '../types.js'
+import type { CompactionOptions, Role } from '../types.js'
 
 /** Options of {@link joinRoom}. */
 export interface RoomOptions {
@@ -25,6 +25,8 @@ export interface RoomOptions {
   name?: string
   /** Largest message accepted from a peer, in bytes (default 64 MiB). */
   maxMessageBytes?: number
+  /** When writers start a new epoch holding only the live data (default on; see docs/compaction.md). */
+  compaction?: false | CompactionOptions
 }
 
 /** A record changed in the room. */
@@ -72,6 +74,8 @@ export type RoomEvents<T> = {
   change: (change: RoomChange<T>) => void
   peers: (peers: string[]) => void
   status: (status: RoomStatus) => void
+  /** The room's document moved to a new epoch (a compaction here or by a peer). */
+  epoch: (epoch: number) => void
   /** Something went wrong that the room recovered from (a peer dropped, a signal that did not decrypt). */
   warning: (message: string) => void
 }

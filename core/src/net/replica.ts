@@ -1,0 +1,372 @@
+import * as Y from 'yjs'
+import { holdsBase } from '../base-doc.js'
+import { CompactionPolicy } from '../compaction-policy.js'
+import { cutOf, decodeCut, encodeCut } from '../cut.js'
+import { utf8Length } from '../data-msg.js'
+import { Emitter } from '../emitter.js'
+import { nextEpoch } from '../epoch.js'
+import { InvalidMessageError } from '../errors.js'
+import { HeldMessages } from '../held.js'
+import type { JsonObject } from '../json.js'
+import { LINEAGE_STEPS, Mirror } from '../mirror.js'
+import { decodeStateVector, encodeStateVector } from '../state-vector.js'
+import type { CompactionOptions } from '../types.js'
+import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
+import {
+  encodeEpochBase,
+  encodeEpochHello,
+  encodeEpochWant,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+  type EncodedLineageStep,
+  type EpochInfo,
+  type Frame,
+} from './frames.js'
+
+const RESYNC_EVERY_MS = 500
+
+/** A connection as the replica sees it: somewhere to send frames. */
+export interface ReplicaLink {
+  readonly id: string
+  /** A DiffStream peer, which follows epochs; false for a y-webrtc peer, which cannot. */
+  readonly followsEpochs: boolean
+  send(frame: Uint8Array): void
+  /** Closes the connection. */
+  drop(reason: string): void
+}
+
+/** Timers, injectable so that a simulated network can run the protocol deterministically. */
+export interface ReplicaClock {
+  now(): number
+  later(fn: () => void, ms: number): { cancel(): void }
+}
+
+const realClock: ReplicaClock = {
+  now: () => Date.now(),
+  later(fn, ms) {
+    const t = setTimeout(fn, ms)
+    ;(t as { unref?: () => void }).unref?.()
+    return { cancel: () => clearTimeout(t) }
+  },
+}
+
+/** Options of a {@link Replica}. */
+export interface ReplicaOptions {
+  /** Whether this replica compacts by itself (writers do; see docs/compaction.md). */
+  compacts: boolean
+  compaction?: false | CompactionOptions
+  clock?: ReplicaClock
+}
+
+/** Events of a {@link Replica}. */
+export type ReplicaEvents = {
+  /** The replica moved to another epoch (by compacting or by adopting a peer's). */
+  epoch: (epoch: number) => void
+  /** A link finished (or lost) its initial sync. */
+  synced: () => void
+  warning: (message: string) => void
+}
+
+class LinkState {
+  /** The epoch the peer said it is in (null until its hello; y-webrtc peers never say). */
+  remoteEpoch: number | null = null
+  synced = false
+  lastResync = 0
+  resync: { cancel(): void } | null = null
+  wanted = -1
+  constructor(
+    readonly link: ReplicaLink,
+    /** The epoch this replica was in when the link opened: a y-webrtc peer stays in it. */
+    readonly openedIn: number,
+  ) {}
+}
+
+/**
+ * One copy of a room's dict and the sync protocol around it, independent of the transport: Yjs
+ * sync (y-protocols step 1/2 and updates, relayed), updates held until what they build on arrives,
+ * and epochs — compacting when the history outweighs the data, and moving to the epoch that wins
+ * when peers meet (see docs/compaction.md). The room feeds it decoded frames per link.
+ */
+export class Replica extends Emitter<ReplicaEvents> {
+  readonly mirror: Mirror
+  private readonly links = new Map<ReplicaLink, LinkState>()
+  private readonly held = new HeldMessages(16 * 1024 * 1024)
+  private readonly policy: CompactionPolicy
+  private readonly clock: ReplicaClock
+  private info: EpochInfo = { epoch: 0, parent: 0, cutState: 0 }
+  /** The compactions that led to this epoch, newest last, at most LINEAGE_STEPS. */
+  private lineage: EncodedLineageStep[] = []
+  private outgoing: Array<{ update: Uint8Array; except: ReplicaLink | null }> = []
+  private flushScheduled = false
+  private compactionCount = 0
+
+  constructor(private readonly options: ReplicaOptions) {
+    super()
+    this.mirror = new Mirror({ recoverable: true, journal: true })
+    this.policy = new CompactionPolicy(options.compaction)
+    this.clock = options.clock ?? realClock
+  }
+
+  get epoch(): number {
+    return this.info.epoch
+  }
+
+  get compactions(): number {
+    return this.compactionCount
+  }
+
+  /** Whether every open link finished its initial sync (and there is at least one). */
+  get synced(): boolean {
+    if (this.links.size === 0) return false
+    for (const s of this.links.values()) if (!s.synced) return false
+    return true
+  }
+
+  // --- local writes -----------------------------------------------------------------------------
+
+  /** Writes a record; returns the update bytes or null when nothing changed. */
+  write(id: string, value: JsonObject, origin: unknown): Uint8Array | null {
+    const update = this.mirror.write(id, value, origin)
+    if (update) this.queue(update, null)
+    return update
+  }
+
+  remove(id: string, origin: unknown): Uint8Array | null {
+    const update = this.mirror.remove(id, origin)
+    if (update) this.queue(update, null)
+    return update
+  }
+
+  /** Compacts now, whatever the policy says (tests, and the app's "compact" action). */
+  compact(): void {
+    const parent = this.info.epoch
+    const epoch = nextEpoch(parent)
+    this.compactTo({ epoch, parent, cutState: this.mirror.fingerprint() })
+    this.compactionCount++
+    this.afterEpochChange()
+  }
+
+  /** Compacts into `info.epoch`; this replica holds exactly what the compaction's cut holds. */
+  private compactTo(info: EpochInfo): void {
+    this.pushLineage({ epoch: info.epoch, parent: info.parent, cut: encodeCut(cutOf(this.mirror.doc)) })
+    this.mirror.compact(info.epoch)
+    this.info = { ...info }
+  }
+
+  private pushLineage(step: EncodedLineageStep): void {
+    this.lineage = [...this.lineage, step].slice(-LINEAGE_STEPS)
+  }
+
+  // --- links ------------------------------------------------------------------------------------
+
+  /** A connection opened: say which epoch we are in, then ask for what we lack. */
+  open(link: ReplicaLink): void {
+    this.links.set(link, new LinkState(link, this.info.epoch))
+    if (link.followsEpochs) link.send(encodeEpochHello(this.info))
+    link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+  }
+
+  close(link: ReplicaLink): void {
+    const s = this.links.get(link)
+    s?.resync?.cancel()
+    this.links.delete(link)
+    this.emit('synced')
+  }
+
+  /** Handles a sync or epoch frame from `link`; throws `InvalidMessageError` when the peer misbehaves. */
+  receive(link: ReplicaLink, frame: Frame): void {
+    const s = this.links.get(link)
+    if (!s) return
+    switch (frame.kind) {
+      case 'sync-step1':
+        if (!this.inStep(s)) return
+        link.send(encodeSyncStep2(this.mirror.diff(encodeStateVector(decodeStateVector(frame.stateVector)))))
+        return
+      case 'sync-step2':
+        if (!this.inStep(s)) return
+        this.applyRemote(s, frame.update)
+        if (!s.synced) {
+          s.synced = true
+          this.emit('synced')
+        }
+        return
+      case 'update':
+        if (this.inStep(s)) this.applyRemote(s, frame.update)
+        return
+      case 'epoch-hello':
+        if (!link.followsEpochs) return
+        this.onHello(s, frame)
+        return
+      case 'epoch-want':
+        if (link.followsEpochs && frame.epoch === this.info.epoch && this.info.epoch > 0)
+          link.send(encodeEpochBase(this.info, this.lineage, this.mirror.diff()))
+        return
+      case 'epoch-base':
+        if (link.followsEpochs) this.onBase(s, frame)
+        return
+      default:
+        return
+    }
+  }
+
+  /** Frames of the Yjs sync count only from a peer in our epoch: others' build on another document. */
+  private inStep(s: LinkState): boolean {
+    return s.link.followsEpochs ? s.remoteEpoch === this.info.epoch : s.openedIn === this.info.epoch
+  }
+
+  private onHello(s: LinkState, info: EpochInfo): void {
+    const wasIn = s.remoteEpoch === this.info.epoch
+    s.remoteEpoch = info.epoch
+    if (info.epoch === this.info.epoch) {
+      // It just moved into our epoch: its sync step 1 follows on the channel; ours starts anew.
+      if (!wasIn) {
+        s.synced = false
+        s.link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+      }
+      return
+    }
+    s.synced = false
+    if (info.epoch < this.info.epoch) return // it adopts ours from our hello
+    if (info.parent === this.info.epoch && info.cutState === this.mirror.fingerprint()) {
+      // We hold exactly what it compacted: compacting the same way gives the same document.
+      this.compactTo(info)
+      this.afterEpochChange()
+      return
+    }
+    if (s.wanted !== info.epoch) {
+      s.wanted = info.epoch
+      s.link.send(encodeEpochWant(info.epoch))
+    }
+  }
+
+  private onBase(s: LinkState, frame: EpochInfo & { lineage: EncodedLineageStep[]; state: Uint8Array }): void {
+    if (frame.epoch <= this.info.epoch) return
+    const inspection = inspectUpdate(frame.state)
+    if (!holdsBase(inspection, frame.epoch))
+      throw new InvalidMessageError(`epoch ${frame.epoch}: the base sent is incomplete`)
+    const received = frame.lineage.slice(-LINEAGE_STEPS)
+    const lineage = received.map((step) => ({ epoch: step.epoch, parent: step.parent, cut: decodeCut(step.cut) }))
+    try {
+      this.mirror.adopt(frame.state, frame.epoch, lineage)
+    } catch (err) {
+      throw new InvalidMessageError(`epoch ${frame.epoch}: the base does not apply`, { cause: err })
+    }
+    this.info = { epoch: frame.epoch, parent: frame.parent, cutState: frame.cutState }
+    this.lineage = received
+    s.remoteEpoch = frame.epoch
+    this.afterEpochChange()
+  }
+
+  /** After any move: tell every peer, drop y-webrtc peers (they cannot follow), send replayed writes. */
+  private afterEpochChange(): void {
+    this.held.discard(() => true)
+    this.policy.compacted(this.mirror.diff().length)
+    for (const s of Array.from(this.links.values())) {
+      s.synced = false
+      s.resync?.cancel()
+      s.resync = null
+      if (!s.link.followsEpochs) {
+        this.links.delete(s.link)
+        s.link.drop('a y-webrtc peer cannot follow a compaction; it must rejoin with an empty document')
+        continue
+      }
+      s.link.send(encodeEpochHello(this.info))
+      if (s.remoteEpoch === this.info.epoch) s.link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+    }
+    const replayed = this.mirror.takeReplayed()
+    if (replayed) this.queue(replayed, null)
+    this.emit('epoch', this.info.epoch)
+    this.emit('synced')
+  }
+
+  // --- remote updates ---------------------------------------------------------------------------
+
+  private applyRemote(s: LinkState, update: Uint8Array): void {
+    const inspection = inspectUpdate(update)
+    if (!dependenciesMet(inspection, (c) => this.mirror.clock(c))) {
+      // Arrived ahead of what it builds on (relayed out of order): hold it and ask this peer for
+      // what we lack, instead of letting Yjs integrate half of it.
+      this.held.add({ update, inspection })
+      this.requestResync(s)
+      return
+    }
+    const before = this.mirror.fingerprint()
+    try {
+      this.mirror.tryApply(update, s.link)
+    } catch (err) {
+      throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
+    }
+    if (this.mirror.fingerprint() !== before) this.queue(update, s.link)
+    for (;;) {
+      const next = this.held.takeReady((h) => dependenciesMet(h.inspection, (c) => this.mirror.clock(c)))
+      if (!next) break
+      try {
+        this.applyRemote(s, next.update)
+      } catch {
+        // a held update that no longer applies is dropped; a state-vector sync recovers
+      }
+    }
+  }
+
+  /** Asks for what we lack at most every RESYNC_EVERY_MS: one state-vector sync answers every gap. */
+  private requestResync(s: LinkState): void {
+    if (s.resync) return
+    const ask = (): void => {
+      s.resync = null
+      if (this.links.get(s.link) !== s || !this.inStep(s)) return
+      s.lastResync = this.clock.now()
+      s.link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+    }
+    const wait = s.lastResync + RESYNC_EVERY_MS - this.clock.now()
+    if (wait <= 0) ask()
+    else s.resync = this.clock.later(ask, wait)
+  }
+
+  // --- outgoing updates: batched per tick, relayed to everyone in our epoch but their source ------
+
+  private queue(update: Uint8Array, except: ReplicaLink | null): void {
+    this.outgoing.push({ update, except })
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(() => this.flush())
+  }
+
+  /** Sends what was queued; a writer then checks whether it is time to compact. */
+  flush(): void {
+    this.flushScheduled = false
+    const items = this.outgoing
+    this.outgoing = []
+    if (items.length > 0) {
+      for (const s of this.links.values()) {
+        if (!this.inStep(s)) continue
+        const updates = items.filter((i) => i.except !== s.link).map((i) => i.update)
+        if (updates.length === 0) continue
+        s.link.send(encodeUpdate(updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)))
+      }
+    }
+    if (this.options.compacts && items.some((i) => i.except === null)) this.maybeCompact()
+  }
+
+  private maybeCompact(): void {
+    // A y-webrtc peer cannot follow: compaction waits while one is connected.
+    for (const s of this.links.values()) if (!s.link.followsEpochs) return
+    const mirror = this.mirror
+    const due = this.policy.due({
+      historyBytes: mirror.historyBytes,
+      stateBytes: () => mirror.diff().length,
+      liveBytes: () => {
+        let n = 0
+        for (const [, v] of mirror.entries()) n += utf8Length(JSON.stringify(v))
+        return n
+      },
+    })
+    if (due) this.compact()
+  }
+
+  destroy(): void {
+    for (const s of this.links.values()) s.resync?.cancel()
+    this.links.clear()
+    this.mirror.destroy()
+  }
+}

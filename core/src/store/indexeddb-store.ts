@@ -1,0 +1,437 @@
+/**
+ * The IndexedDB store for browsers and Electron's renderer. Database `diffstream:<name>` holds two
+ * object stores: `snapshot` (one record) and `frames` (records keyed by an increasing integer).
+ * Every record carries a CRC-32 of its bytes and is checked when read back. Layout: docs/store.md.
+ * Nothing here may import Node modules: this file is part of the browser bundle.
+ */
+import {
+  StoreClosedError,
+  StoreCorruptError,
+  StoreError,
+  StoreLimitError,
+  StoreLockedError,
+  StoreVersionError,
+} from '../errors.js'
+import { CommitQueue } from './commit-queue.js'
+import { crc32 } from './crc32.js'
+import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js'
+import type { DocStore, StoredState, StoreOptions, StoreStats } from './types.js'
+
+/** The database schema version, which is also the format version of its records. */
+export const IDB_FORMAT_VERSION = 1
+const SNAPSHOT = 'snapshot'
+const FRAMES = 'frames'
+const SNAPSHOT_KEY = 'current'
+
+/** Options of {@link openIndexedDbStore}. */
+export interface IndexedDbStoreOptions extends StoreOptions {
+  /**
+   * The durability hint of every write transaction. `'strict'` (the default) makes the browser flush
+   * to disk before reporting the commit, which is what a durable `append` means; `'relaxed'` is faster
+   * and survives a tab crash but perhaps not a power cut. Ignored by browsers without the hint.
+   */
+  durability?: 'strict' | 'relaxed' | 'default'
+  /** The IndexedDB to use; default `globalThis.indexedDB`. */
+  indexedDB?: IDBFactory
+  /** The Web Locks manager; default `navigator.locks`. `null` opens without a lock (see {@link IndexedDbStore.exclusive}). */
+  locks?: LockManager | null
+}
+
+/** A stored record: the bytes, their CRC-32 and (snapshot only) the format version. */
+interface StoredRecord {
+  bytes: Uint8Array
+  crc: number
+  format?: number
+}
+
+/**
+ * Opens (creating it if needed) the store `name` of this origin. Takes the Web Lock
+ * `diffstream-store:<name>` first, so that a second tab (or a second open in this one) fails.
+ *
+ * @throws {@link StoreLockedError} another tab or context of this origin holds the store.
+ * @throws {@link StoreVersionError} the database was written by a newer DiffStream.
+ * @throws {@link StoreCorruptError} the database is not a DiffStream store, or its snapshot is damaged.
+ * @throws {@link StoreLimitError} a stored frame or snapshot is above the configured limits.
+ * @throws {@link StoreError} there is no IndexedDB here, or the browser refused to open it.
+ */
+export async function openIndexedDbStore(name: string, options: IndexedDbStoreOptions = {}): Promise<IndexedDbStore> {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError('a store name is a non-empty string')
+  const resolved = resolveStoreOptions(options)
+  const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB
+  if (!factory) throw new StoreError('IndexedDB is not available here')
+  const locks =
+    options.locks === undefined
+      ? (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
+      : options.locks
+  const release = locks ? await takeLock(locks, `diffstream-store:${name}`, name) : () => undefined
+  let db: IDBDatabase | null = null
+  try {
+    db = await openDatabase(factory, `diffstream:${name}`)
+    const read = await readState(db, resolved, true)
+    return new IndexedDbStore(name, db, resolved, options.durability ?? 'strict', read, release, locks != null)
+  } catch (error) {
+    db?.close()
+    release()
+    throw error
+  }
+}
+
+/** Holds the Web Lock `lockName` until the returned function is called; throws if another holder has it. */
+async function takeLock(locks: LockManager, lockName: string, name: string): Promise<() => void> {
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  const granted = await new Promise<boolean>((resolve, reject) => {
+    locks
+      .request(lockName, { ifAvailable: true }, (lock) => {
+        resolve(lock !== null)
+        // The lock is held as long as this promise is pending.
+        return lock ? held : undefined
+      })
+      .catch(reject)
+  })
+  if (!granted) throw new StoreLockedError(`the IndexedDB store "${name}" is open in another tab or context`)
+  return release
+}
+
+function openDatabase(factory: IDBFactory, dbName: string): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    let request: IDBOpenDBRequest
+    try {
+      // No version: an existing database opens at its own version, so a newer one can be recognised.
+      request = factory.open(dbName)
+    } catch (error) {
+      reject(new StoreError(`cannot open IndexedDB database ${dbName}: ${String(error)}`, { cause: error }))
+      return
+    }
+    request.onupgradeneeded = () => {
+      const db = request.result
+      // Only a database that did not exist gets here (it is created at version 1).
+      db.createObjectStore(SNAPSHOT)
+      db.createObjectStore(FRAMES)
+    }
+    request.onblocked = () => undefined
+    request.onerror = () =>
+      reject(
+        new StoreError(`cannot open IndexedDB database ${dbName}: ${String(request.error)}`, { cause: request.error }),
+      )
+    request.onsuccess = () => {
+      const db = request.result
+      if (db.version > IDB_FORMAT_VERSION) {
+        db.close()
+        reject(
+          new StoreVersionError(
+            `IndexedDB database ${dbName} has format version ${db.version}; this DiffStream reads up to version ${IDB_FORMAT_VERSION} (upgrade it)`,
+            db.version,
+            IDB_FORMAT_VERSION,
+          ),
+        )
+        return
+      }
+      if (!db.objectStoreNames.contains(SNAPSHOT) || !db.objectStoreNames.contains(FRAMES)) {
+        db.close()
+        reject(
+          new StoreCorruptError(`IndexedDB database ${dbName} is not a DiffStream store (its object stores differ)`),
+        )
+        return
+      }
+      resolve(db)
+    }
+  })
+}
+
+/** Resolves when `tx` commits; rejects with its error when it aborts. */
+function committed(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve()
+    tx.onabort = () => reject(tx.error ?? new StoreError('IndexedDB transaction aborted'))
+  })
+}
+
+function result<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result)
+    request.onerror = () => reject(request.error)
+  })
+}
+
+interface ReadState {
+  state: StoredState
+  nextKey: number
+  snapshotBytes: number
+  frameBytes: number
+}
+
+/**
+ * Reads and checks everything. A damaged frame (wrong shape, checksum, key) cuts it and every later
+ * one when `repair` is set (reported in `repaired`), else it is a {@link StoreCorruptError}.
+ */
+async function readState(db: IDBDatabase, options: ResolvedStoreOptions, repair: boolean): Promise<ReadState> {
+  const tx = db.transaction([SNAPSHOT, FRAMES], 'readonly')
+  const done = committed(tx)
+  done.catch(() => undefined) // a failed request rejects below; the abort it causes is the same failure
+  const [snapshotRecord, keys, values] = await Promise.all([
+    result(tx.objectStore(SNAPSHOT).get(SNAPSHOT_KEY) as IDBRequest<unknown>),
+    result(tx.objectStore(FRAMES).getAllKeys()),
+    result(tx.objectStore(FRAMES).getAll() as IDBRequest<unknown[]>),
+  ])
+  await done
+  const snapshot =
+    snapshotRecord === undefined ? null : checkSnapshot(snapshotRecord, options.maxSnapshotBytes, db.name)
+  const frames: Uint8Array[] = []
+  let problem: string | null = null
+  let frameBytes = 0
+  let badKey: IDBValidKey | null = null
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
+    if (typeof key !== 'number' || !Number.isSafeInteger(key) || key < 0) {
+      problem = `a frame has the key ${JSON.stringify(key)}, not an integer`
+    } else {
+      const record = values[i]
+      problem = recordProblem(record)
+      if (problem === null) {
+        const bytes = (record as StoredRecord).bytes
+        if (bytes.length > options.maxFrameBytes) {
+          throw new StoreLimitError(
+            `${db.name}: frame ${key} has ${bytes.length} bytes, above maxFrameBytes (${options.maxFrameBytes}); open with a larger limit`,
+          )
+        }
+        frames.push(bytes)
+        frameBytes += bytes.length
+        continue
+      }
+      problem = `frame ${key}: ${problem}`
+    }
+    badKey = key
+    break
+  }
+  let repaired: string | null = null
+  if (problem !== null) {
+    const cut = keys.length - frames.length
+    if (!repair) throw new StoreCorruptError(`${db.name} changed under an open store: ${problem}`)
+    repaired = `${db.name}: cut ${cut} frame${cut === 1 ? '' : 's'} after ${frames.length} good one${frames.length === 1 ? '' : 's'}: ${problem}`
+    const cutTx = db.transaction([FRAMES], 'readwrite', { durability: 'strict' })
+    cutTx.objectStore(FRAMES).delete(IDBKeyRange.lowerBound(badKey!))
+    await committed(cutTx)
+  }
+  const lastGood = frames.length > 0 ? (keys[frames.length - 1] as number) : -1
+  // Keys keep growing past anything ever seen (damaged keys included) so a cut key is never reused.
+  const maxKey = keys.reduce<number>(
+    (m, k) => (typeof k === 'number' && Number.isSafeInteger(k) && k > m ? k : m),
+    lastGood,
+  )
+  return {
+    state: { snapshot, frames, repaired },
+    nextKey: maxKey + 1,
+    snapshotBytes: snapshot?.length ?? 0,
+    frameBytes,
+  }
+}
+
+function checkSnapshot(record: unknown, maxSnapshotBytes: number, dbName: string): Uint8Array {
+  const format = (record as StoredRecord | null)?.format
+  if (typeof format === 'number' && format > IDB_FORMAT_VERSION) {
+    throw new StoreVersionError(
+      `${dbName}: the snapshot has format version ${format}; this DiffStream reads up to version ${IDB_FORMAT_VERSION}`,
+      format,
+      IDB_FORMAT_VERSION,
+    )
+  }
+  const problem = recordProblem(record) ?? (format === IDB_FORMAT_VERSION ? null : `format ${String(format)}`)
+  if (problem !== null) throw new StoreCorruptError(`${dbName}: damaged snapshot: ${problem}`)
+  const bytes = (record as StoredRecord).bytes
+  if (bytes.length > maxSnapshotBytes) {
+    throw new StoreLimitError(
+      `${dbName}: the snapshot has ${bytes.length} bytes, above maxSnapshotBytes (${maxSnapshotBytes}); open with a larger limit`,
+    )
+  }
+  return bytes
+}
+
+/** Why `record` is not a stored record with intact bytes, or null. */
+function recordProblem(record: unknown): string | null {
+  if (typeof record !== 'object' || record === null) return `not a record (${record === null ? 'null' : typeof record})`
+  const { bytes, crc } = record as Partial<StoredRecord>
+  if (!(bytes instanceof Uint8Array)) return 'no bytes'
+  if (typeof crc !== 'number') return 'no checksum'
+  if (crc32(bytes) !== crc) return `checksum mismatch (${bytes.length} bytes)`
+  return null
+}
+
+/**
+ * A {@link DocStore} in IndexedDB. Appends made in the same tick, or while a commit is in flight,
+ * share one readwrite transaction (`sync: 'group'`, the default). Obtain one with
+ * {@link openIndexedDbStore}.
+ */
+export class IndexedDbStore implements DocStore {
+  private readonly queue: CommitQueue
+  private nextKey: number
+  private snapshotBytes: number
+  private frameBytes: number
+  private pendingBytes = 0
+  private opened: StoredState | null
+  private closing: Promise<void> | null = null
+  private failure: unknown = null
+  private readonly counters: StoreStats = { appends: 0, flushes: 0, compactions: 0, largestBatch: 0, bytesWritten: 0 }
+
+  /** @internal use {@link openIndexedDbStore} */
+  constructor(
+    /** The store's name (the database is `diffstream:<name>`). */
+    readonly name: string,
+    private readonly db: IDBDatabase,
+    private readonly options: ResolvedStoreOptions,
+    private readonly durability: 'strict' | 'relaxed' | 'default',
+    read: ReadState,
+    private readonly releaseLock: () => void,
+    /** Whether a Web Lock guards the store; false where `navigator.locks` is missing. */
+    readonly exclusive: boolean,
+  ) {
+    this.nextKey = read.nextKey
+    this.snapshotBytes = read.snapshotBytes
+    this.frameBytes = read.frameBytes
+    this.opened = read.state
+    this.queue = new CommitQueue(
+      { writeFrames: (frames) => this.writeFrames(frames), compact: (snapshot) => this.writeSnapshot(snapshot) },
+      {
+        batch: options.sync === 'group',
+        maxBatchBytes: 8 * 1024 * 1024,
+        maxBatchFrames: 4096,
+        onFailure: (error) => (this.failure = error),
+        failedError: (cause) => this.failedError(cause),
+      },
+    )
+    // Another tab deleting or upgrading the database: let it, and refuse work from now on.
+    db.onversionchange = () => {
+      db.close()
+      this.failure ??= new StoreClosedError(`the IndexedDB store "${name}" was deleted or upgraded elsewhere`)
+    }
+    // The browser closed the connection itself (storage cleared, disk error).
+    db.onclose = () => {
+      this.failure ??= new StoreClosedError(`the browser closed the IndexedDB store "${name}"`)
+    }
+  }
+
+  /** What the store holds, after every append and compaction called before has committed. */
+  async load(): Promise<StoredState> {
+    this.assertOpen()
+    await this.queue.idle()
+    this.assertOpen()
+    if (this.opened) {
+      const state = this.opened
+      this.opened = null
+      return state
+    }
+    const read = await readState(this.db, this.options, false)
+    return read.state
+  }
+
+  /**
+   * Appends `frame` (copied at once). Resolves when the transaction holding it has committed.
+   * Rejects with {@link StoreLimitError} above `maxFrameBytes`.
+   */
+  async append(frame: Uint8Array): Promise<void> {
+    this.assertOpen()
+    if (!(frame instanceof Uint8Array)) throw new TypeError('a frame is a Uint8Array')
+    if (frame.length > this.options.maxFrameBytes) {
+      throw new StoreLimitError(
+        `a frame of ${frame.length} bytes is above maxFrameBytes (${this.options.maxFrameBytes})`,
+      )
+    }
+    this.counters.appends++
+    this.pendingBytes += frame.length
+    this.opened = null
+    // slice: an exact buffer, so that structured cloning stores these bytes and nothing around them.
+    return this.queue.append(frame.slice())
+  }
+
+  /** Replaces everything by `snapshot` in one transaction (frames cleared, snapshot put). */
+  async compact(snapshot: Uint8Array): Promise<void> {
+    this.assertOpen()
+    if (!(snapshot instanceof Uint8Array)) throw new TypeError('a snapshot is a Uint8Array')
+    if (snapshot.length > this.options.maxSnapshotBytes) {
+      throw new StoreLimitError(
+        `a snapshot of ${snapshot.length} bytes is above maxSnapshotBytes (${this.options.maxSnapshotBytes})`,
+      )
+    }
+    this.opened = null
+    return this.queue.compact(snapshot.slice())
+  }
+
+  /** Bytes of the snapshot and the frames (payloads only), pending frames included. */
+  get size(): number {
+    return this.snapshotBytes + this.frameBytes + this.pendingBytes
+  }
+
+  /** Counters since open: `flushes` are committed transactions. */
+  get stats(): StoreStats {
+    return { ...this.counters }
+  }
+
+  /** Waits for pending appends, closes the database and releases the lock. Idempotent. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      await this.queue.idle()
+      this.db.close()
+      this.releaseLock()
+    })())
+  }
+
+  private failedError(cause: unknown): StoreClosedError {
+    return cause instanceof StoreClosedError
+      ? cause
+      : new StoreClosedError(`the IndexedDB store "${this.name}" failed (${String(cause)}); close and reopen it`, {
+          cause,
+        })
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new StoreClosedError(`the IndexedDB store "${this.name}" is closed`)
+    if (this.failure !== null) throw this.failedError(this.failure)
+  }
+
+  private async writeFrames(frames: readonly Uint8Array[]): Promise<void> {
+    if (this.failure !== null) throw this.failure
+    const tx = this.db.transaction([FRAMES], 'readwrite', { durability: this.durability })
+    const done = committed(tx)
+    let bytes = 0
+    try {
+      const store = tx.objectStore(FRAMES)
+      for (const frame of frames) {
+        const record: StoredRecord = { bytes: frame, crc: crc32(frame) }
+        store.add(record, this.nextKey++)
+        bytes += frame.length
+      }
+    } catch (error) {
+      // Never commit part of a batch.
+      done.catch(() => undefined)
+      tx.abort()
+      throw error
+    }
+    await done
+    this.pendingBytes -= bytes
+    this.frameBytes += bytes
+    const c = this.counters
+    c.flushes++
+    c.bytesWritten += bytes
+    if (frames.length > c.largestBatch) c.largestBatch = frames.length
+  }
+
+  private async writeSnapshot(snapshot: Uint8Array): Promise<void> {
+    if (this.failure !== null) throw this.failure
+    const tx = this.db.transaction([SNAPSHOT, FRAMES], 'readwrite', { durability: this.durability })
+    const done = committed(tx)
+    try {
+      tx.objectStore(FRAMES).clear()
+      const record: StoredRecord = { bytes: snapshot, crc: crc32(snapshot), format: IDB_FORMAT_VERSION }
+      tx.objectStore(SNAPSHOT).put(record, SNAPSHOT_KEY)
+    } catch (error) {
+      done.catch(() => undefined)
+      tx.abort()
+      throw error
+    }
+    await done
+    this.snapshotBytes = snapshot.length
+    this.frameBytes = 0
+    this.counters.compactions++
+    this.counters.bytesWritten += snapshot.length
+  }
+}
