@@ -37,3 +37,23 @@ export function baseClientOf(epoch: number): number {
   // Yjs client ids are uint32; 0 is avoided only to keep it visibly distinct.
   return h >>> 0 || 1
 }
+
+/** Which epoch a copy is in and how it got there: the epoch it compacted and the state fingerprint then. */
+export interface EpochInfo {
+  epoch: number
+  parent: number
+  cutState: number
+}
+
+/** One compaction of an epoch's history as it travels and is stored: the cut is encoded (cut.ts). */
+export interface EncodedLineageStep {
+  epoch: number
+  parent: number
+  cut: Uint8Array
+}
+
+/** An epoch and the compactions that led to it, newest last. */
+export interface EpochRecord {
+  info: EpochInfo
+  lineage: EncodedLineageStep[]
+}

@@ -12,4 +12,5 @@ export type { ApplyResult, ChangeEvent, DiffCacheEvents, DiffCacheOptions, Role 
 export { hashJson } from './hash.js'
 export { joinRoom, Room, type RoomCache } from './net/room.js'
 export type { PeerPresence, RoomChange, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './net/types.js'
+export type { DocStore, StoredState, StoreOptions, StoreStats, SyncMode } from './store/types.js'
 export { openIndexedDbStore, IndexedDbStore, type IndexedDbStoreOptions } from './store/indexeddb-store.js'

@@ -41,8 +41,13 @@ export class Journal {
     if (entry.ops.length > 0) this.entries.push(entry)
   }
 
-  /** Notes a local transaction of `root`'s document in epoch `epoch`. */
-  record(tr: Y.Transaction, root: Y.Map<unknown>, epoch: number): void {
+  /** Puts back entries loaded from a store, before those noted since. */
+  restore(entries: readonly JournalEntry[]): void {
+    this.entries = [...entries, ...this.entries]
+  }
+
+  /** Notes a local transaction of `root`'s document in epoch `epoch`; returns the entry, or null. */
+  record(tr: Y.Transaction, root: Y.Map<unknown>, epoch: number): JournalEntry | null {
     const client = tr.doc.clientID
     const deletes: Array<[number, number, number]> = []
     for (const [c, items] of tr.deleteSet.clients) for (const i of items) deletes.push([c, i.clock, i.len])
@@ -62,14 +67,17 @@ export class Journal {
         ops.set(JSON.stringify(path), map.has(k) ? { path, value: materialize(map.get(k)) } : { path, deleted: true })
       }
     }
-    this.add({
+    const entry: JournalEntry = {
       epoch,
       client,
       from: tr.beforeState.get(client) ?? 0,
       to: tr.afterState.get(client) ?? 0,
       deletes,
       ops: Array.from(ops.values()),
-    })
+    }
+    if (entry.ops.length === 0) return null
+    this.add(entry)
+    return entry
   }
 
   /** Keeps only the entries of epochs of generation `generation` or later. */

@@ -5,7 +5,7 @@ import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
 import { generationOf } from './epoch.js'
-import { Journal, replay, type LineageStep } from './journal.js'
+import { Journal, replay, type JournalEntry, type LineageStep } from './journal.js'
 import { RecoveryPoint } from './recovery-point.js'
 import { StateFingerprint } from './state-fingerprint.js'
 
@@ -19,12 +19,25 @@ export type RecordChange = 'new' | 'upd' | 'del'
 /** How many compactions an epoch's lineage remembers, and how many generations the journal keeps. */
 export const LINEAGE_STEPS = 8
 
+/** The origin of updates loaded from a store. */
+export const STORED_ORIGIN = Symbol('diffstream-stored')
+
 /** The origin of the changes a move to another epoch makes. */
 export const EPOCH_ORIGIN = Symbol('diffstream-epoch')
 
 /** A fresh random Yjs client id: each epoch's document writes under a new one. */
 function freshClientId(): number {
   return (Math.random() * 0x100000000) >>> 0
+}
+
+/** Where a persistent mirror reports what it must store (see store/persistence.ts). */
+export interface MirrorSink {
+  /** An update the document accepted (local or remote). */
+  update(update: Uint8Array): void
+  /** A local write the journal noted. */
+  journal(entry: JournalEntry): void
+  /** The document moved to another epoch: store a fresh snapshot. */
+  epoch(): void
 }
 
 /** Called after each transaction with the records it changed. */
@@ -96,7 +109,12 @@ export class Mirror {
   private accept(update: Uint8Array): void {
     this.accepted += update.length
     this.recovery?.record(update, this.current)
+    if (!this.switching) this.sink?.update(update)
   }
+
+  /** Receives what must be stored, when the mirror is persistent. */
+  sink: MirrorSink | null = null
+  private switching = false
 
   /** Every record as a plain value (shared: do not mutate). */
   entries(): Array<[string, JsonValue]> {
@@ -141,6 +159,22 @@ export class Mirror {
   private switchTo(doc: Y.Doc, epoch: number, lineage: readonly LineageStep[] | null, state?: StateFingerprint): void {
     const before = new Map(this.entries())
     const pending = this.journal && lineage ? this.journal.pending(lineage) : []
+    this.switching = true
+    try {
+      this.moveTo(doc, epoch, pending, before, state)
+    } finally {
+      this.switching = false
+    }
+    this.sink?.epoch()
+  }
+
+  private moveTo(
+    doc: Y.Doc,
+    epoch: number,
+    pending: JournalEntry[],
+    before: Map<string, JsonValue>,
+    state: StateFingerprint | undefined,
+  ): void {
     const old = this.current
     doc.clientID = freshClientId()
     this.bind(doc, state)
@@ -264,6 +298,11 @@ export class Mirror {
     return this.capture(origin, () => this.root.delete(id))
   }
 
+  /** Applies stored updates of the current epoch (a trusted source, checked all the same). */
+  applyStored(update: Uint8Array): void {
+    this.tryApply(update, STORED_ORIGIN)
+  }
+
   /**
    * Applies a (checked) Yjs update, then runs `verify`. If Yjs or `verify` throws, the mirror goes
    * back to its last accepted state and the error is rethrown; listeners hear of the update's
@@ -317,7 +356,10 @@ export class Mirror {
 
   private afterTransaction(tr: Y.Transaction): void {
     if (tr.changed.size === 0) return
-    if (tr.local && this.journal) this.journal.record(tr, this.map, this.currentEpoch)
+    if (tr.local && this.journal) {
+      const entry = this.journal.record(tr, this.map, this.currentEpoch)
+      if (entry && !this.switching) this.sink?.journal(entry)
+    }
     const ids = new Set<string>()
     for (const [type, fields] of tr.changed) {
       if ((type as unknown) === this.root) {

@@ -12,14 +12,17 @@ export interface PeerOptions {
   password?: string
   role?: 'peer' | 'producer' | 'consumer'
   name?: string
+  /** A directory for a file store (offline-first peers). */
+  store?: string
 }
 
-export class PeerProcess extends LineProcess<{ records: Records; peers: string[] }> {
+export class PeerProcess extends LineProcess<{ records: Records; peers: string[]; epoch: number }> {
   constructor(readonly options: PeerOptions) {
     const args = ['--room', options.room, '--signaling', options.signaling]
     if (options.password) args.push('--password', options.password)
     if (options.role) args.push('--role', options.role)
     if (options.name) args.push('--name', options.name)
+    if (options.store) args.push('--store', options.store)
     super(options.name ?? 'peer', script, args)
   }
 }

@@ -2,11 +2,12 @@
 // lines on stdout, so that integration tests use real processes and real WebRTC.
 //   args: --room NAME --signaling URL [--password P] [--role peer|producer|consumer] [--name N]
 //   stdin:  {"op":"update","data":{...}} | {"op":"delete","key":K} | {"op":"updateMany","records":[...]}
-//           {"op":"dump"} | {"op":"close"}
+//           {"op":"dump"} | {"op":"compact"} | {"op":"close"}   (--store DIR: a file store; "stored" events)
 //   stdout: {"event":"peers","peers":[...]} | {"event":"synced"} | {"event":"dump","records":{...}}
 //           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
 import { createInterface } from 'node:readline'
 import { joinRoom } from '@diffstream/core'
+import { openFileStore } from '@diffstream/core/node'
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -16,10 +17,14 @@ function arg(name: string, fallback?: string): string | undefined {
 const out = (msg: Record<string, unknown>) => process.stdout.write(JSON.stringify(msg) + '\n')
 const loopback = (c: string) => / (127\.0\.0\.1|::1) /.test(c)
 
+// --store DIR keeps the room in a file store, so a restarted peer finds its (offline) edits
+const storeDir = arg('store')
+const store = storeDir ? await openFileStore(storeDir) : undefined
 const room = joinRoom<Record<string, unknown>>(arg('room')!, {
+  store,
   signaling: [arg('signaling')!],
   password: arg('password'),
-  role: (arg('role', 'peer') as 'peer' | 'producer' | 'consumer'),
+  role: arg('role', 'peer') as 'peer' | 'producer' | 'consumer',
   name: arg('name'),
   candidateFilter: loopback,
 })
@@ -37,11 +42,21 @@ function dump(): Record<string, unknown> {
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   try {
-    const cmd = JSON.parse(line) as { op: string; data?: Record<string, unknown>; key?: string | number; records?: Array<Record<string, unknown>> }
-    if (cmd.op === 'update') room.cache.update(cmd.data!)
+    const cmd = JSON.parse(line) as {
+      op: string
+      data?: Record<string, unknown>
+      key?: string | number
+      records?: Array<Record<string, unknown>>
+    }
+    if (cmd.op === 'update') {
+      room.cache.update(cmd.data!)
+      // with a store, report once the write is durable
+      if (store) void room.whenStored().then(() => out({ event: 'stored', key: cmd.data!.key }))
+    } else if (cmd.op === 'compact') room.compact()
     else if (cmd.op === 'updateMany') for (const r of cmd.records!) room.cache.update(r)
     else if (cmd.op === 'delete') room.cache.delete(cmd.key!)
-    else if (cmd.op === 'dump') out({ event: 'dump', records: dump(), peers: room.peers, stats: room.stats })
+    else if (cmd.op === 'dump')
+      out({ event: 'dump', records: dump(), peers: room.peers, stats: room.stats, epoch: room.epoch })
     else if (cmd.op === 'close') void room.close().then(() => process.exit(0))
   } catch (err) {
     out({ event: 'error', message: String(err) })

@@ -1,5 +1,6 @@
 import { ByteReader } from '../byte-reader.js'
 import { pushVarUint } from '../byte-writer.js'
+import type { EncodedLineageStep, EpochInfo } from '../epoch.js'
 
 /*
  * Data-channel frames, as y-webrtc sends them: a varuint message type, then for sync messages the
@@ -17,19 +18,7 @@ export const MESSAGE_EPOCH_HELLO = 11
 export const MESSAGE_EPOCH_WANT = 12
 export const MESSAGE_EPOCH_BASE = 13
 
-/** One compaction of an epoch's history as it travels: the cut is encoded (cut.ts). */
-export interface EncodedLineageStep {
-  epoch: number
-  parent: number
-  cut: Uint8Array
-}
-
-/** Which epoch a peer is in and how it got there: the epoch it compacted and its fingerprint then. */
-export interface EpochInfo {
-  epoch: number
-  parent: number
-  cutState: number
-}
+export type { EncodedLineageStep, EpochInfo } from '../epoch.js'
 
 const SYNC_STEP1 = 0
 const SYNC_STEP2 = 1

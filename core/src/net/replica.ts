@@ -4,7 +4,7 @@ import { CompactionPolicy } from '../compaction-policy.js'
 import { cutOf, decodeCut, encodeCut } from '../cut.js'
 import { utf8Length } from '../data-msg.js'
 import { Emitter } from '../emitter.js'
-import { nextEpoch } from '../epoch.js'
+import { nextEpoch, type EncodedLineageStep, type EpochInfo, type EpochRecord } from '../epoch.js'
 import { InvalidMessageError } from '../errors.js'
 import { HeldMessages } from '../held.js'
 import type { JsonObject } from '../json.js'
@@ -19,8 +19,6 @@ import {
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
-  type EncodedLineageStep,
-  type EpochInfo,
   type Frame,
 } from './frames.js'
 
@@ -136,6 +134,28 @@ export class Replica extends Emitter<ReplicaEvents> {
     const update = this.mirror.remove(id, origin)
     if (update) this.queue(update, null)
     return update
+  }
+
+  /** The epoch and the compactions that led to it (what a store keeps). */
+  epochRecord(): EpochRecord {
+    return { info: { ...this.info }, lineage: this.lineage.slice() }
+  }
+
+  /** Puts a stored epoch and state in place, before any link opens. */
+  restoreEpoch(record: EpochRecord, state: Uint8Array): void {
+    if (record.info.epoch === this.info.epoch) {
+      this.mirror.applyStored(state)
+    } else {
+      const lineage = record.lineage.map((step) => ({
+        epoch: step.epoch,
+        parent: step.parent,
+        cut: decodeCut(step.cut),
+      }))
+      this.mirror.adopt(state, record.info.epoch, lineage)
+    }
+    this.info = { ...record.info }
+    this.lineage = record.lineage.slice(-LINEAGE_STEPS)
+    this.policy.compacted(this.mirror.diff().length)
   }
 
   /** Compacts now, whatever the policy says (tests, and the app's "compact" action). */

@@ -112,6 +112,8 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
       }
     } catch {
       this.emit('warning', 'a signaling message did not decrypt: is the password the same on every peer?')
+      // Announce back (rate-limited) so that the sender, too, learns that passwords differ.
+      this.reannounce(conn, '\u0000undecryptable')
       return
     }
     if (data === null || typeof data !== 'object' || Array.isArray(data)) return

@@ -14,6 +14,7 @@ import { deriveKey } from './crypto.js'
 import { peerFactory, randomPeerId } from './environment.js'
 import { checkAwarenessUpdate, decodeFrame, encodeAwareness, type Frame } from './frames.js'
 import { PeerLink, type PeerFactory } from './peer-link.js'
+import { Persistence } from '../store/persistence.js'
 import { Replica, type ReplicaLink } from './replica.js'
 import { RoomSignaling, type SignalPayload } from './room-signaling.js'
 import type { SignalingClient } from './signaling-client.js'
@@ -67,7 +68,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   /** Which link told us about each awareness client, to forget them when that link closes. */
   private readonly awarenessOwner = new Map<number, PeerLink>()
   private readonly links = new Map<string, PeerLink>()
-  private readonly signaling: RoomSignaling
+  private signaling: RoomSignaling
+  private readonly signalingKey: Promise<CryptoKey | null>
+  private online = true
+  private readonly persistence: Persistence | null
+  private readonly loaded: Promise<void>
   private readonly keyName: string
   private readonly maxConns: number
   private readonly maxMessageBytes: number
@@ -108,15 +113,70 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.awareness.setLocalState(presence)
     this.awareness.on('update', this.onAwarenessUpdate)
     this.replica.mirror.onChange((changes, origin) => this.announce(changes, origin))
-    const key = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
-    this.signaling = new RoomSignaling(name, this.peerId, key)
-    this.signaling.on('payload', (payload, conn) => void this.onPayload(payload, conn))
-    this.signaling.on('status', () => this.statusChanged())
-    this.signaling.on('warning', (w) => this.warn(w))
+    this.signalingKey = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
+    this.signaling = this.makeSignaling()
     this.factory = peerFactory(options.wrtc)
     // Never an unhandled rejection: failures surface as warnings.
     this.factory.catch((err: unknown) => this.warn(`WebRTC is not available: ${String(err)}`))
-    void this.signaling.connect(options.signaling ?? DEFAULT_SIGNALING)
+    this.persistence = options.store
+      ? new Persistence(
+          options.store,
+          this.replica,
+          (err) => this.warn(`the store failed: ${String(err)}`),
+          () => this.statusChanged(),
+        )
+      : null
+    // The stored data is in place before any peer sees this one: offline edits then merge as usual.
+    this.loaded = (this.persistence ? this.persistence.load() : Promise.resolve(null)).then(
+      (repaired) => {
+        if (repaired) this.warn(`the store was repaired on open: ${repaired}`)
+        if (!this.closed && this.online) void this.signaling.connect(options.signaling ?? DEFAULT_SIGNALING)
+        this.statusChanged()
+      },
+      (err: unknown) => {
+        this.warn(`the store could not be loaded: ${err instanceof Error ? err.message : String(err)}`)
+        throw err
+      },
+    )
+    this.loaded.catch(() => undefined)
+  }
+
+  private makeSignaling(): RoomSignaling {
+    const signaling = new RoomSignaling(this.name, this.peerId, this.signalingKey)
+    signaling.on('payload', (payload, conn) => void this.onPayload(payload, conn))
+    signaling.on('status', () => this.statusChanged())
+    signaling.on('warning', (w) => this.warn(w))
+    return signaling
+  }
+
+  /** Resolves once the stored data (with `store`) is loaded; rejects with the store's error. */
+  whenLoaded(): Promise<void> {
+    return this.loaded
+  }
+
+  /** Resolves once every write so far is durable in the store (at once without a store). */
+  whenStored(): Promise<void> {
+    return this.persistence ? this.persistence.whenStored() : Promise.resolve()
+  }
+
+  /**
+   * Goes offline (closes every connection and the signaling, keeps the data and accepts writes)
+   * or back online (they merge when peers meet again).
+   */
+  setOnline(online: boolean): void {
+    if (online === this.online || this.closed) return
+    this.online = online
+    if (!online) {
+      this.signaling.close()
+      for (const link of Array.from(this.links.values())) link.destroy()
+      this.links.clear()
+    } else {
+      this.signaling = this.makeSignaling()
+      void this.loaded.then(() => {
+        if (this.online && !this.closed) void this.signaling.connect(this.options.signaling ?? DEFAULT_SIGNALING)
+      })
+    }
+    this.statusChanged()
   }
 
   /** Ids of the peers this room has a WebRTC connection to. */
@@ -149,7 +209,13 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   }
 
   get status(): RoomStatus {
-    return { signaling: this.signaling.connected, peers: this.peers.length, synced: this.synced }
+    return {
+      signaling: this.signaling.connected,
+      peers: this.peers.length,
+      synced: this.synced,
+      online: this.online,
+      saved: this.persistence ? this.persistence.saved : false,
+    }
   }
 
   get stats(): RoomStats {
@@ -167,6 +233,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.links.clear()
     this.awareness.destroy()
     this.awareness.doc.destroy()
+    await this.loaded.catch(() => undefined)
+    await this.persistence?.close()
     this.replica.destroy()
   }
 

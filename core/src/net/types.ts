@@ -1,6 +1,7 @@
 import type SimplePeer from 'simple-peer'
 import type { Command } from '../data-msg.js'
 import type { Key } from '../keys.js'
+import type { DocStore } from '../store/types.js'
 import type { CompactionOptions, Role } from '../types.js'
 
 /** Options of {@link joinRoom}. */
@@ -25,6 +26,11 @@ export interface RoomOptions {
   name?: string
   /** Largest message accepted from a peer, in bytes (default 64 MiB). */
   maxMessageBytes?: number
+  /**
+   * Keeps the room's data here (a file store in Node/Electron, IndexedDB in browsers): loaded before
+   * the room connects, so offline edits survive a restart and merge when peers meet.
+   */
+  store?: DocStore
   /** When writers start a new epoch holding only the live data (default on; see docs/compaction.md). */
   compaction?: false | CompactionOptions
 }
@@ -45,6 +51,10 @@ export interface RoomStatus {
   peers: number
   /** Synced with every connected peer. */
   synced: boolean
+  /** False after `setOnline(false)`. */
+  online: boolean
+  /** With a store: every write so far is durable. Without one: false. */
+  saved: boolean
 }
 
 /** What a peer publishes about itself. */
