@@ -1,0 +1,59 @@
+/**
+ * The one place that names the IPC channels between the Electron main process and the preload,
+ * and the shape of what the preload exposes to the renderer. Main, preload and renderer all import
+ * it, so a channel cannot be renamed on one side only.
+ */
+
+/** Where other machines can reach this one. */
+export interface LanAddress {
+  /** The interface name (`eth0`, `en0`, `Wi-Fi`). */
+  iface: string
+  address: string
+  /** The app in a browser (web mode): `http://address:port/`. */
+  appUrl: string
+  /** The embedded signaling server, or null when none is embedded. */
+  signalingUrl: string | null
+}
+
+/** What the renderer learns from its host: the default signaling server and the LAN addresses. */
+export interface AppInfo {
+  version: string
+  mode: 'electron' | 'web'
+  /** The embedded signaling server as this renderer reaches it, or null when none runs. */
+  signalingUrl: string | null
+  lan: LanAddress[]
+  /** Things the user should know about how the app was started (a port that was taken). */
+  notices: string[]
+}
+
+export type SaveResult = { saved: true; path: string } | { saved: false }
+export type OpenResult = { opened: true; name: string; text: string } | { opened: false }
+
+/** Channel names; the preload exposes exactly one function per channel. */
+export const IPC = {
+  info: 'diffstream:info',
+  saveJson: 'diffstream:save-json',
+  openJson: 'diffstream:open-json',
+} as const
+
+export type IpcChannel = (typeof IPC)[keyof typeof IPC]
+
+/** Arguments and result of each channel, as `ipcRenderer.invoke` sends them. */
+export interface IpcContract {
+  [IPC.info]: { args: []; result: AppInfo }
+  [IPC.saveJson]: { args: [suggestedName: string, text: string]; result: SaveResult }
+  [IPC.openJson]: { args: []; result: OpenResult }
+}
+
+/** The global the preload defines in the renderer (`window.diffstream`). */
+export const BRIDGE_KEY = 'diffstream'
+
+/** What `window.diffstream` offers: one function per channel, nothing else. */
+export type Bridge = {
+  [K in keyof typeof IPC]: (
+    ...args: IpcContract[(typeof IPC)[K]]['args']
+  ) => Promise<IpcContract[(typeof IPC)[K]]['result']>
+}
+
+/** Largest JSON file the app saves or opens through the main process. */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024
