@@ -240,17 +240,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   }
 
   private maybeCompact(): void {
-    const mirror = this.mirror
-    const due = this.policy.due({
-      historyBytes: mirror.historyBytes,
-      stateBytes: () => mirror.diff().length,
-      liveBytes: () => {
-        let n = 0
-        for (const [, v] of mirror.entries()) n += utf8Length(JSON.stringify(v))
-        return n
-      },
-    })
-    if (due) this.compactNow()
+    if (this.policy.due(this.mirror)) this.compactNow()
   }
 
   private compactNow(): void {

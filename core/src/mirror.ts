@@ -4,6 +4,7 @@ import { isKey, keyId, type Key } from './keys.js'
 import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
+import { utf8Length } from './data-msg.js'
 import { generationOf } from './epoch.js'
 import { Journal, replay, type JournalEntry, type LineageStep } from './journal.js'
 import { RecoveryPoint } from './recovery-point.js'
@@ -115,6 +116,18 @@ export class Mirror {
   /** Receives what must be stored, when the mirror is persistent. */
   sink: MirrorSink | null = null
   private switching = false
+
+  /** Bytes of the whole encoded state (what a newcomer's catch-up costs). */
+  stateBytes(): number {
+    return this.diff().length
+  }
+
+  /** Bytes of the live records as JSON. */
+  liveBytes(): number {
+    let n = 0
+    for (const [, v] of this.entries()) n += utf8Length(JSON.stringify(v))
+    return n
+  }
 
   /** Every record as a plain value (shared: do not mutate). */
   entries(): Array<[string, JsonValue]> {

@@ -1,5 +1,5 @@
-import { ByteReader } from '../byte-reader.js'
-import { pushVarUint } from '../byte-writer.js'
+import { ByteReader, readLineage } from '../byte-reader.js'
+import { concatBytes, pushLineage, pushVarUint } from '../byte-writer.js'
 import type { EncodedLineageStep, EpochInfo } from '../epoch.js'
 
 /*
@@ -58,10 +58,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     frame = { kind: 'epoch-want', epoch: r.varUint() }
   } else if (type === MESSAGE_EPOCH_BASE) {
     const info = readEpochInfo(r)
-    const n = r.count(3)
-    const lineage: EncodedLineageStep[] = []
-    for (let i = 0; i < n; i++) lineage.push({ epoch: r.varUint(), parent: r.varUint(), cut: r.varBytes() })
-    frame = { kind: 'epoch-base', ...info, lineage, state: r.varBytes() }
+    frame = { kind: 'epoch-base', ...info, lineage: readLineage(r), state: r.varBytes() }
   } else {
     return { kind: 'other', type }
   }
@@ -100,27 +97,12 @@ export function encodeEpochBase(
   lineage: readonly EncodedLineageStep[],
   state: Uint8Array,
 ): Uint8Array {
-  const parts: Array<number[] | Uint8Array> = []
-  const head = epochInfoBytes(info, MESSAGE_EPOCH_BASE)
-  pushVarUint(head, lineage.length)
-  parts.push(head)
-  for (const step of lineage) {
-    const h: number[] = []
-    pushVarUint(h, step.epoch)
-    pushVarUint(h, step.parent)
-    pushVarUint(h, step.cut.length)
-    parts.push(h, step.cut)
-  }
-  const tail: number[] = []
-  pushVarUint(tail, state.length)
-  parts.push(tail, state)
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  const parts: Array<ArrayLike<number>> = [epochInfoBytes(info, MESSAGE_EPOCH_BASE)]
+  pushLineage(parts, lineage)
+  const length: number[] = []
+  pushVarUint(length, state.length)
+  parts.push(length, state)
+  return concatBytes(parts)
 }
 
 function frame(prefix: number[], payload?: Uint8Array): Uint8Array {

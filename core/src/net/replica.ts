@@ -2,7 +2,6 @@ import * as Y from 'yjs'
 import { holdsBase } from '../base-doc.js'
 import { CompactionPolicy } from '../compaction-policy.js'
 import { cutOf, decodeCut, encodeCut } from '../cut.js'
-import { utf8Length } from '../data-msg.js'
 import { Emitter } from '../emitter.js'
 import { nextEpoch, type EncodedLineageStep, type EpochInfo, type EpochRecord } from '../epoch.js'
 import { InvalidMessageError } from '../errors.js'
@@ -371,17 +370,7 @@ export class Replica extends Emitter<ReplicaEvents> {
   private maybeCompact(): void {
     // A y-webrtc peer cannot follow: compaction waits while one is connected.
     for (const s of this.links.values()) if (!s.link.followsEpochs) return
-    const mirror = this.mirror
-    const due = this.policy.due({
-      historyBytes: mirror.historyBytes,
-      stateBytes: () => mirror.diff().length,
-      liveBytes: () => {
-        let n = 0
-        for (const [, v] of mirror.entries()) n += utf8Length(JSON.stringify(v))
-        return n
-      },
-    })
-    if (due) this.compact()
+    if (this.policy.due(this.mirror)) this.compact()
   }
 
   destroy(): void {

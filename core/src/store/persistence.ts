@@ -1,5 +1,5 @@
-import { ByteReader } from '../byte-reader.js'
-import { pushVarUint } from '../byte-writer.js'
+import { ByteReader, readLineage } from '../byte-reader.js'
+import { concatBytes, pushLineage, pushVarUint } from '../byte-writer.js'
 import type { EpochRecord } from '../epoch.js'
 import { DiffStreamError, StoreCorruptError } from '../errors.js'
 import type { JournalEntry } from '../journal.js'
@@ -153,15 +153,8 @@ function encodeSnapshot(record: EpochRecord, state: Uint8Array, journal: readonl
   pushVarUint(head, record.info.epoch)
   pushVarUint(head, record.info.parent)
   pushVarUint(head, record.info.cutState >>> 0)
-  pushVarUint(head, record.lineage.length)
-  const parts: Array<number[] | Uint8Array> = [head]
-  for (const step of record.lineage) {
-    const h: number[] = []
-    pushVarUint(h, step.epoch)
-    pushVarUint(h, step.parent)
-    pushVarUint(h, step.cut.length)
-    parts.push(h, step.cut)
-  }
+  const parts: Array<ArrayLike<number>> = [head]
+  pushLineage(parts, record.lineage)
   const json = utf8.encode(JSON.stringify(journal))
   const mid: number[] = []
   pushVarUint(mid, state.length)
@@ -169,7 +162,7 @@ function encodeSnapshot(record: EpochRecord, state: Uint8Array, journal: readonl
   const tail: number[] = []
   pushVarUint(tail, json.length)
   parts.push(tail, json)
-  return concat(parts)
+  return concatBytes(parts)
 }
 
 function decodeSnapshot(bytes: Uint8Array): { record: EpochRecord; state: Uint8Array; journal: JournalEntry[] } {
@@ -178,9 +171,7 @@ function decodeSnapshot(bytes: Uint8Array): { record: EpochRecord; state: Uint8A
     const version = r.varUint()
     if (version !== SNAPSHOT_VERSION) r.fail(`snapshot format ${version} (this version reads ${SNAPSHOT_VERSION})`)
     const info = { epoch: r.varUint(), parent: r.varUint(), cutState: r.varUint() }
-    const n = r.count(3)
-    const lineage = []
-    for (let i = 0; i < n; i++) lineage.push({ epoch: r.varUint(), parent: r.varUint(), cut: r.varBytes() })
+    const lineage = readLineage(r)
     const state = r.varBytes()
     inspectUpdate(state)
     const journal = parseJournal(r.varBytes())
@@ -195,11 +186,11 @@ function decodeSnapshot(bytes: Uint8Array): { record: EpochRecord; state: Uint8A
 function encodeUpdateFrame(epoch: number, update: Uint8Array): Uint8Array {
   const head = [FRAME_UPDATE]
   pushVarUint(head, epoch)
-  return concat([head, update])
+  return concatBytes([head, update])
 }
 
 function encodeJournalFrame(entry: JournalEntry): Uint8Array {
-  return concat([[FRAME_JOURNAL], utf8.encode(JSON.stringify(entry))])
+  return concatBytes([[FRAME_JOURNAL], utf8.encode(JSON.stringify(entry))])
 }
 
 type StoredFrame = { kind: 'update'; epoch: number; update: Uint8Array } | { kind: 'journal'; entry: JournalEntry }
@@ -249,14 +240,4 @@ function checkEntry(e: unknown): asserts e is JournalEntry {
         op !== null && typeof op === 'object' && Array.isArray(op.path) && op.path.every((k) => typeof k === 'string'),
     )
   if (!ok) throw new StoreCorruptError('a stored journal entry has the wrong shape')
-}
-
-function concat(parts: Array<number[] | Uint8Array>): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
 }
