@@ -11,6 +11,9 @@ import { dependenciesMet, type UpdateInspection } from './update-inspect.js'
  * it; only a copy that is behind needs the base over the wire.
  */
 
+/** A root map beside the dict that records which epoch a document's base belongs to. */
+export const EPOCH_MARKER = 'diffstream-epoch'
+
 /** Mirror value for a plain one, with object fields in sorted order (insertion order is history). */
 function sortedMirror(value: JsonValue): unknown {
   if (Array.isArray(value)) {
@@ -36,6 +39,9 @@ export function buildBaseDoc(records: Iterable<[string, JsonValue]>, epoch: numb
   const root = doc.getMap(ROOT_NAME)
   const sorted = Array.from(records).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   doc.transact(() => {
+    // A marker outside the dict, so that even an empty base has a struct of the base client (which
+    // is how a receiver recognises a whole base).
+    doc.getMap(EPOCH_MARKER).set('epoch', epoch)
     for (const [id, value] of sorted) root.set(id, sortedMirror(value))
   })
   return doc

@@ -114,9 +114,15 @@ export interface LineageStep {
  * no longer leads to a map (its record deleted, an object replaced by a scalar) is dropped, as Yjs
  * drops a concurrent write into a deleted map. Returns how many changes were written.
  */
-export function replay(root: Y.Map<unknown>, ops: readonly JournalOp[]): number {
+export function replay(
+  root: Y.Map<unknown>,
+  ops: readonly JournalOp[],
+  stillHeld: (op: JournalOp) => boolean = () => true,
+): number {
   let written = 0
   for (const op of ops) {
+    // A write this copy saw replaced since (by a later write it received) is not replayed.
+    if (!stillHeld(op)) continue
     let parent: Y.Map<unknown> = root
     let ok = true
     for (let i = 0; i < op.path.length - 1; i++) {

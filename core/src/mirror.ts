@@ -6,7 +6,7 @@ import { reconcileMap, toMirror } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
 import { utf8Length } from './data-msg.js'
 import { generationOf } from './epoch.js'
-import { Journal, replay, type JournalEntry, type LineageStep } from './journal.js'
+import { Journal, replay, type JournalEntry, type JournalOp, type LineageStep } from './journal.js'
 import { RecoveryPoint } from './recovery-point.js'
 import { StateFingerprint } from './state-fingerprint.js'
 
@@ -196,7 +196,7 @@ export class Mirror {
     this.accepted = 0
     this.recovery = this.recoverable ? new RecoveryPoint(doc) : null
     // A lineage remembers LINEAGE_STEPS compactions: older entries could not be tested any more.
-    this.journal?.retainFrom(generationOf(epoch) - LINEAGE_STEPS)
+    this.journal?.retainFrom(generationOf(epoch) - LINEAGE_STEPS + 1)
     const changes = new Map<string, RecordChange>()
     for (const [id, value] of before) {
       const now = this.read(id)
@@ -207,7 +207,7 @@ export class Mirror {
     if (changes.size > 0) for (const listener of this.listeners) listener(changes, EPOCH_ORIGIN, false)
     if (pending.length > 0) {
       const update = this.capture(EPOCH_ORIGIN, () => {
-        for (const entry of pending) replay(this.map, entry.ops)
+        for (const entry of pending) replay(this.map, entry.ops, (op) => heldBefore(before, op))
       })
       this.replayed = update
     }
@@ -413,6 +413,15 @@ export class Mirror {
       t = parent
     }
   }
+}
+
+/** Whether the copy held the op's outcome just before the move (its write was still the current one). */
+function heldBefore(before: ReadonlyMap<string, JsonValue>, op: JournalOp): boolean {
+  let v: JsonValue | undefined = before.get(op.path[0]!)
+  for (let i = 1; i < op.path.length && v !== undefined; i++) {
+    v = v !== null && typeof v === 'object' && !Array.isArray(v) ? v[op.path[i]!] : undefined
+  }
+  return 'deleted' in op ? v === undefined : v !== undefined && sameJson(v, op.value)
 }
 
 function sameJson(a: JsonValue, b: JsonValue): boolean {

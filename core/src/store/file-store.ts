@@ -6,8 +6,7 @@
  */
 import { mkdir, open, readdir, rename, truncate, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { StoreClosedError, StoreCorruptError, StoreLimitError } from '../errors.js'
-import { CommitQueue } from './commit-queue.js'
+import { StoreCorruptError } from '../errors.js'
 import {
   decodeHeader,
   decodeSnapshotFile,
@@ -20,6 +19,7 @@ import {
 import { readIfExists, syncDirectory, writeAll, writeFileDurably } from './file-io.js'
 import { lockDirectory, type DirLock } from './file-lock.js'
 import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js'
+import { QueuedStore } from './queued-store.js'
 import type { DocStore, StoredState, StoreOptions, StoreStats } from './types.js'
 
 export const LOG_FILE = 'log'
@@ -155,58 +155,39 @@ async function writeLog(dir: string, generation: number, stats: FileStoreStats):
  * A {@link DocStore} in a directory. Appends go to the log; those that arrive while a write+fsync is
  * in flight share the next one (`sync: 'group'`, the default). Obtain one with {@link openFileStore}.
  */
-export class FileStore implements DocStore {
-  private readonly queue: CommitQueue
+export class FileStore extends QueuedStore<FileStoreStats> implements DocStore {
   private handle: FileHandle | null
   private generation: number
   private end: number
   private snapshotBytes: number
-  private pendingBytes = 0
-  private opened: StoredState | null
-  private closing: Promise<void> | null = null
-  private failure: unknown = null
-  private readonly counters: FileStoreStats
 
   /** @internal use {@link openFileStore} */
   constructor(
     /** The store's directory. */
     readonly dir: string,
     private readonly lock: DirLock,
-    private readonly options: ResolvedStoreOptions,
+    options: ResolvedStoreOptions,
     maxBatchBytes: number,
     opened: Opened,
     counters: FileStoreStats,
   ) {
+    super(options, counters, opened.state, maxBatchBytes)
     this.handle = opened.handle
     this.generation = opened.generation
     this.end = opened.end
     this.snapshotBytes = opened.snapshotBytes
-    this.opened = opened.state
-    this.counters = counters
-    this.queue = new CommitQueue(
-      { writeFrames: (frames) => this.writeFrames(frames), compact: (snapshot) => this.writeSnapshot(snapshot) },
-      {
-        batch: options.sync === 'group',
-        maxBatchBytes,
-        maxBatchFrames: 4096,
-        onFailure: (error) => (this.failure = error),
-        failedError: (cause) =>
-          new StoreClosedError(`the store in ${dir} failed (${String(cause)}); close and reopen it`, { cause }),
-      },
-    )
   }
 
-  /** What the store holds, after every append and compaction called before has completed. */
-  async load(): Promise<StoredState> {
-    this.assertOpen()
-    await this.queue.idle()
-    this.assertOpen()
-    if (this.opened) {
-      // Nothing was written since open: hand out what open already read and checked.
-      const state = this.opened
-      this.opened = null
-      return state
-    }
+  /** Bytes of both files, plus frames accepted but not yet written. */
+  get size(): number {
+    return this.snapshotBytes + this.end + this.pendingBytes
+  }
+
+  protected get label(): string {
+    return `the store in ${this.dir}`
+  }
+
+  protected async reload(): Promise<StoredState> {
     const logPath = join(this.dir, LOG_FILE)
     const snapshotPath = join(this.dir, SNAPSHOT_FILE)
     const snapshotFile = await readIfExists(snapshotPath)
@@ -221,86 +202,30 @@ export class FileStore implements DocStore {
     return { snapshot: snap?.snapshot ?? null, frames: scan.frames, repaired: null }
   }
 
-  /**
-   * Appends `frame` (copied at once; the caller may reuse its buffer). Resolves once the frame is
-   * written and fsync'd. Rejects with {@link StoreLimitError} above `maxFrameBytes`.
-   */
-  async append(frame: Uint8Array): Promise<void> {
-    this.assertOpen()
-    if (!(frame instanceof Uint8Array)) throw new TypeError('a frame is a Uint8Array')
-    if (frame.length > this.options.maxFrameBytes) {
-      throw new StoreLimitError(
-        `a frame of ${frame.length} bytes is above maxFrameBytes (${this.options.maxFrameBytes})`,
-      )
-    }
-    const encoded = encodeFrame(frame)
-    this.counters.appends++
-    this.pendingBytes += encoded.length
-    this.opened = null
-    return this.queue.append(encoded)
+  /** The frame as the log holds it: header, payload and checksum (a copy). */
+  protected prepareFrame(frame: Uint8Array): Uint8Array {
+    return encodeFrame(frame)
   }
 
-  /**
-   * Replaces everything by `snapshot` (frames appended before this call are dropped; appends made
-   * after it go to the new log). Resolves once the new snapshot and the empty log are durable.
-   */
-  async compact(snapshot: Uint8Array): Promise<void> {
-    this.assertOpen()
-    if (!(snapshot instanceof Uint8Array)) throw new TypeError('a snapshot is a Uint8Array')
-    if (snapshot.length > this.options.maxSnapshotBytes) {
-      throw new StoreLimitError(
-        `a snapshot of ${snapshot.length} bytes is above maxSnapshotBytes (${this.options.maxSnapshotBytes})`,
-      )
-    }
-    this.opened = null
-    return this.queue.compact(snapshot.slice())
-  }
-
-  /** Bytes of both files, plus frames accepted but not yet written. */
-  get size(): number {
-    return this.snapshotBytes + this.end + this.pendingBytes
-  }
-
-  /** Counters since open: `fsyncs` against `appends` shows group commit at work. */
-  get stats(): FileStoreStats {
-    return { ...this.counters }
-  }
-
-  /** Waits for pending appends, closes the log and releases the lock. Idempotent. */
-  close(): Promise<void> {
-    return (this.closing ??= (async () => {
-      await this.queue.idle()
-      const handle = this.handle
-      this.handle = null
-      try {
-        await handle?.close()
-      } finally {
-        await this.lock.release()
-      }
-    })())
-  }
-
-  private assertOpen(): void {
-    if (this.closing) throw new StoreClosedError(`the store in ${this.dir} is closed`)
-    if (this.failure !== null) {
-      throw new StoreClosedError(`the store in ${this.dir} failed (${String(this.failure)}); close and reopen it`, {
-        cause: this.failure,
-      })
+  /** Closes the log, then releases the lock. */
+  protected async release(): Promise<void> {
+    const handle = this.handle
+    this.handle = null
+    try {
+      await handle?.close()
+    } finally {
+      await this.lock.release()
     }
   }
 
-  private async writeFrames(frames: readonly Uint8Array[]): Promise<void> {
+  protected async writeFrames(frames: readonly Uint8Array[]): Promise<void> {
     const handle = this.handle!
     const bytes = await writeAll(handle, frames, this.end)
     // fdatasync: the data and the new file length, without the timestamps nobody reads.
     await handle.datasync()
     this.end += bytes
-    this.pendingBytes -= bytes
-    const c = this.counters
-    c.fsyncs++
-    c.flushes++
-    c.bytesWritten += bytes
-    if (frames.length > c.largestBatch) c.largestBatch = frames.length
+    this.counters.fsyncs++
+    this.flushed(frames.length, bytes)
   }
 
   /**
@@ -308,7 +233,7 @@ export class FileStore implements DocStore {
    * log are untouched; after it the new snapshot's generation makes the old log stale, and opening
    * replaces a stale log by an empty one.
    */
-  private async writeSnapshot(snapshot: Uint8Array): Promise<void> {
+  protected async writeSnapshot(snapshot: Uint8Array): Promise<void> {
     const next = this.generation + 1
     const dir = this.dir
     const snapshotTemp = join(dir, SNAPSHOT_FILE + TEMP_SUFFIX)

@@ -4,17 +4,11 @@
  * Every record carries a CRC-32 of its bytes and is checked when read back. Layout: docs/store.md.
  * Nothing here may import Node modules: this file is part of the browser bundle.
  */
-import {
-  StoreClosedError,
-  StoreCorruptError,
-  StoreError,
-  StoreLimitError,
-  StoreLockedError,
-  StoreVersionError,
-} from '../errors.js'
-import { CommitQueue } from './commit-queue.js'
+import { StoreClosedError, StoreCorruptError, StoreError, StoreLimitError, StoreVersionError } from '../errors.js'
 import { crc32 } from './crc32.js'
 import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js'
+import { QueuedStore } from './queued-store.js'
+import { takeWebLock } from './web-lock.js'
 import type { DocStore, StoredState, StoreOptions, StoreStats } from './types.js'
 
 /** The database schema version, which is also the format version of its records. */
@@ -63,7 +57,7 @@ export async function openIndexedDbStore(name: string, options: IndexedDbStoreOp
     options.locks === undefined
       ? (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
       : options.locks
-  const release = locks ? await takeLock(locks, `diffstream-store:${name}`, name) : () => undefined
+  const release = locks ? await takeWebLock(locks, `diffstream-store:${name}`, name) : () => undefined
   let db: IDBDatabase | null = null
   try {
     db = await openDatabase(factory, `diffstream:${name}`)
@@ -74,23 +68,6 @@ export async function openIndexedDbStore(name: string, options: IndexedDbStoreOp
     release()
     throw error
   }
-}
-
-/** Holds the Web Lock `lockName` until the returned function is called; throws if another holder has it. */
-async function takeLock(locks: LockManager, lockName: string, name: string): Promise<() => void> {
-  let release!: () => void
-  const held = new Promise<void>((resolve) => (release = resolve))
-  const granted = await new Promise<boolean>((resolve, reject) => {
-    locks
-      .request(lockName, { ifAvailable: true }, (lock) => {
-        resolve(lock !== null)
-        // The lock is held as long as this promise is pending.
-        return lock ? held : undefined
-      })
-      .catch(reject)
-  })
-  if (!granted) throw new StoreLockedError(`the IndexedDB store "${name}" is open in another tab or context`)
-  return release
 }
 
 function openDatabase(factory: IDBFactory, dbName: string): Promise<IDBDatabase> {
@@ -262,43 +239,28 @@ function recordProblem(record: unknown): string | null {
  * share one readwrite transaction (`sync: 'group'`, the default). Obtain one with
  * {@link openIndexedDbStore}.
  */
-export class IndexedDbStore implements DocStore {
-  private readonly queue: CommitQueue
+export class IndexedDbStore extends QueuedStore implements DocStore {
   private nextKey: number
   private snapshotBytes: number
   private frameBytes: number
-  private pendingBytes = 0
-  private opened: StoredState | null
-  private closing: Promise<void> | null = null
-  private failure: unknown = null
-  private readonly counters: StoreStats = { appends: 0, flushes: 0, compactions: 0, largestBatch: 0, bytesWritten: 0 }
 
   /** @internal use {@link openIndexedDbStore} */
   constructor(
     /** The store's name (the database is `diffstream:<name>`). */
     readonly name: string,
     private readonly db: IDBDatabase,
-    private readonly options: ResolvedStoreOptions,
+    options: ResolvedStoreOptions,
     private readonly durability: 'strict' | 'relaxed' | 'default',
     read: ReadState,
     private readonly releaseLock: () => void,
     /** Whether a Web Lock guards the store; false where `navigator.locks` is missing. */
     readonly exclusive: boolean,
   ) {
+    const counters: StoreStats = { appends: 0, flushes: 0, compactions: 0, largestBatch: 0, bytesWritten: 0 }
+    super(options, counters, read.state, 8 * 1024 * 1024)
     this.nextKey = read.nextKey
     this.snapshotBytes = read.snapshotBytes
     this.frameBytes = read.frameBytes
-    this.opened = read.state
-    this.queue = new CommitQueue(
-      { writeFrames: (frames) => this.writeFrames(frames), compact: (snapshot) => this.writeSnapshot(snapshot) },
-      {
-        batch: options.sync === 'group',
-        maxBatchBytes: 8 * 1024 * 1024,
-        maxBatchFrames: 4096,
-        onFailure: (error) => (this.failure = error),
-        failedError: (cause) => this.failedError(cause),
-      },
-    )
     // Another tab deleting or upgrading the database: let it, and refuse work from now on.
     db.onversionchange = () => {
       db.close()
@@ -310,85 +272,37 @@ export class IndexedDbStore implements DocStore {
     }
   }
 
-  /** What the store holds, after every append and compaction called before has committed. */
-  async load(): Promise<StoredState> {
-    this.assertOpen()
-    await this.queue.idle()
-    this.assertOpen()
-    if (this.opened) {
-      const state = this.opened
-      this.opened = null
-      return state
-    }
-    const read = await readState(this.db, this.options, false)
-    return read.state
-  }
-
-  /**
-   * Appends `frame` (copied at once). Resolves when the transaction holding it has committed.
-   * Rejects with {@link StoreLimitError} above `maxFrameBytes`.
-   */
-  async append(frame: Uint8Array): Promise<void> {
-    this.assertOpen()
-    if (!(frame instanceof Uint8Array)) throw new TypeError('a frame is a Uint8Array')
-    if (frame.length > this.options.maxFrameBytes) {
-      throw new StoreLimitError(
-        `a frame of ${frame.length} bytes is above maxFrameBytes (${this.options.maxFrameBytes})`,
-      )
-    }
-    this.counters.appends++
-    this.pendingBytes += frame.length
-    this.opened = null
-    // slice: an exact buffer, so that structured cloning stores these bytes and nothing around them.
-    return this.queue.append(frame.slice())
-  }
-
-  /** Replaces everything by `snapshot` in one transaction (frames cleared, snapshot put). */
-  async compact(snapshot: Uint8Array): Promise<void> {
-    this.assertOpen()
-    if (!(snapshot instanceof Uint8Array)) throw new TypeError('a snapshot is a Uint8Array')
-    if (snapshot.length > this.options.maxSnapshotBytes) {
-      throw new StoreLimitError(
-        `a snapshot of ${snapshot.length} bytes is above maxSnapshotBytes (${this.options.maxSnapshotBytes})`,
-      )
-    }
-    this.opened = null
-    return this.queue.compact(snapshot.slice())
-  }
-
   /** Bytes of the snapshot and the frames (payloads only), pending frames included. */
   get size(): number {
     return this.snapshotBytes + this.frameBytes + this.pendingBytes
   }
 
-  /** Counters since open: `flushes` are committed transactions. */
-  get stats(): StoreStats {
-    return { ...this.counters }
+  protected get label(): string {
+    return `the IndexedDB store "${this.name}"`
   }
 
-  /** Waits for pending appends, closes the database and releases the lock. Idempotent. */
-  close(): Promise<void> {
-    return (this.closing ??= (async () => {
-      await this.queue.idle()
-      this.db.close()
-      this.releaseLock()
-    })())
+  protected async reload(): Promise<StoredState> {
+    const read = await readState(this.db, this.options, false)
+    return read.state
   }
 
-  private failedError(cause: unknown): StoreClosedError {
-    return cause instanceof StoreClosedError
-      ? cause
-      : new StoreClosedError(`the IndexedDB store "${this.name}" failed (${String(cause)}); close and reopen it`, {
-          cause,
-        })
+  /** slice: an exact buffer, so that structured cloning stores these bytes and nothing around them. */
+  protected prepareFrame(frame: Uint8Array): Uint8Array {
+    return frame.slice()
   }
 
-  private assertOpen(): void {
-    if (this.closing) throw new StoreClosedError(`the IndexedDB store "${this.name}" is closed`)
-    if (this.failure !== null) throw this.failedError(this.failure)
+  /** Closes the database, then releases the lock. */
+  protected release(): void {
+    this.db.close()
+    this.releaseLock()
   }
 
-  private async writeFrames(frames: readonly Uint8Array[]): Promise<void> {
+  /** A store closed by the browser or another tab says so; any other failure is wrapped. */
+  protected override failedError(cause: unknown): StoreClosedError {
+    return cause instanceof StoreClosedError ? cause : super.failedError(cause)
+  }
+
+  protected async writeFrames(frames: readonly Uint8Array[]): Promise<void> {
     if (this.failure !== null) throw this.failure
     const tx = this.db.transaction([FRAMES], 'readwrite', { durability: this.durability })
     const done = committed(tx)
@@ -407,15 +321,11 @@ export class IndexedDbStore implements DocStore {
       throw error
     }
     await done
-    this.pendingBytes -= bytes
     this.frameBytes += bytes
-    const c = this.counters
-    c.flushes++
-    c.bytesWritten += bytes
-    if (frames.length > c.largestBatch) c.largestBatch = frames.length
+    this.flushed(frames.length, bytes)
   }
 
-  private async writeSnapshot(snapshot: Uint8Array): Promise<void> {
+  protected async writeSnapshot(snapshot: Uint8Array): Promise<void> {
     if (this.failure !== null) throw this.failure
     const tx = this.db.transaction([SNAPSHOT, FRAMES], 'readwrite', { durability: this.durability })
     const done = committed(tx)
