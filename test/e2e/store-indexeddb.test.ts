@@ -2,41 +2,22 @@
 // with raw IndexedDB next to it to check what was committed and to damage records.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, type Server } from 'node:http'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchChromium, skipWithoutChromium } from '../helpers/chromium.js'
+import { serveFixturePage, type FixturePage } from '../helpers/fixture-page.js'
 import type { storeApi } from './fixtures/store-page.js'
 
 type Api = typeof storeApi
 const skip = skipWithoutChromium()
-let server: Server
-let url = ''
+let fixture: FixturePage | undefined
 let browser: Browser
 let context: BrowserContext
 
 before(async () => {
   if (skip) return
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./fixtures/store-page.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-  })
-  const js = bundle.outputFiles[0]!.text
+  fixture = await serveFixturePage(new URL('./fixtures/store-page.ts', import.meta.url), 'store')
   // The browser bundle must not pull in the file store (or anything else Node-only).
-  assert.doesNotMatch(js, /node:fs|openFileStore/)
-  const html =
-    '<!doctype html><meta charset="utf-8"><title>store</title><script type="module" src="/store-page.js"></script>'
-  server = createServer((req, res) => {
-    if (req.url === '/store-page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js)
-    else res.writeHead(200, { 'content-type': 'text/html' }).end(html)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`
+  assert.doesNotMatch(fixture.js, /node:fs|openFileStore/)
   browser = await launchChromium()
   // One context: its pages are tabs of one origin, sharing IndexedDB and Web Locks.
   context = await browser.newContext()
@@ -44,13 +25,13 @@ before(async () => {
 
 after(async () => {
   await browser?.close()
-  server?.close()
+  fixture?.close()
 })
 
 async function tab(): Promise<Page> {
   const page = await context.newPage()
   page.on('pageerror', (e) => assert.fail(`page error: ${String(e)}`))
-  await page.goto(url)
+  await page.goto(fixture!.url)
   await page.waitForFunction(() => (globalThis as { storeApi?: unknown }).storeApi !== undefined)
   return page
 }
@@ -68,46 +49,47 @@ function call<K extends keyof Api>(
   ) as Promise<Awaited<ReturnType<Api[K]>>>
 }
 
+/** A test of this file: skipped without Chromium, and given a minute. */
+function storeTest(name: string, fn: () => Promise<void>): void {
+  test(name, { skip, timeout: 60_000 }, fn)
+}
+
 /** The value of a successful outcome; fails the test with the page's error otherwise. */
 function ok<T>(outcome: { ok: true; value: T } | { ok: false; error: string; message: string }): T {
   if (!outcome.ok) assert.fail(`${outcome.error}: ${outcome.message}`)
   return outcome.value
 }
 
-test(
-  'round trip, one transaction per tick, and append resolves only once committed',
-  { skip, timeout: 60_000 },
-  async () => {
-    const page = await tab()
-    assert.match(await call(page, 'userAgent'), /Chrome/)
-    assert.equal(await call(page, 'hasLocks'), true)
-    const opened = ok(await call(page, 'open', 'a', 'round-trip'))
-    assert.deepEqual(opened, { state: { snapshot: null, frames: [], repaired: null }, exclusive: true })
+storeTest('round trip, one transaction per tick, and append resolves only once committed', async () => {
+  const page = await tab()
+  assert.match(await call(page, 'userAgent'), /Chrome/)
+  assert.equal(await call(page, 'hasLocks'), true)
+  const opened = ok(await call(page, 'open', 'a', 'round-trip'))
+  assert.deepEqual(opened, { state: { snapshot: null, frames: [], repaired: null }, exclusive: true })
 
-    const frames = Array.from({ length: 20 }, (_, i) => Array.from({ length: i * 10 }, (_, j) => (i + j) & 0xff))
-    const seen = ok(await call(page, 'appendTogether', 'a', 'round-trip', frames))
-    assert.deepEqual(seen, { seenBefore: 0, resolvedEarly: false, seenAfter: 20 })
-    const stats = await call(page, 'stats', 'a')
-    assert.equal(stats.flushes, 1, '20 appends in one tick share one transaction')
-    assert.equal(stats.largestBatch, 20)
-    assert.equal(
-      stats.size,
-      frames.reduce((n, f) => n + f.length, 0),
-    )
-    assert.deepEqual(ok(await call(page, 'load', 'a')), { snapshot: null, frames, repaired: null })
-    ok(await call(page, 'close', 'a'))
+  const frames = Array.from({ length: 20 }, (_, i) => Array.from({ length: i * 10 }, (_, j) => (i + j) & 0xff))
+  const seen = ok(await call(page, 'appendTogether', 'a', 'round-trip', frames))
+  assert.deepEqual(seen, { seenBefore: 0, resolvedEarly: false, seenAfter: 20 })
+  const stats = await call(page, 'stats', 'a')
+  assert.equal(stats.flushes, 1, '20 appends in one tick share one transaction')
+  assert.equal(stats.largestBatch, 20)
+  assert.equal(
+    stats.size,
+    frames.reduce((n, f) => n + f.length, 0),
+  )
+  assert.deepEqual(ok(await call(page, 'load', 'a')), { snapshot: null, frames, repaired: null })
+  ok(await call(page, 'close', 'a'))
 
-    // Reopened by another tab: the same frames, in order.
-    const other = await tab()
-    assert.deepEqual(ok(await call(other, 'open', 'b', 'round-trip')).state, { snapshot: null, frames, repaired: null })
-    const refused = await call(other, 'appendBig', 'b', 65 * 1024 * 1024)
-    assert.deepEqual(refused.ok ? null : refused.error, 'StoreLimitError')
-    ok(await call(other, 'close', 'b'))
-    await Promise.all([page.close(), other.close()])
-  },
-)
+  // Reopened by another tab: the same frames, in order.
+  const other = await tab()
+  assert.deepEqual(ok(await call(other, 'open', 'b', 'round-trip')).state, { snapshot: null, frames, repaired: null })
+  const refused = await call(other, 'appendBig', 'b', 65 * 1024 * 1024)
+  assert.deepEqual(refused.ok ? null : refused.error, 'StoreLimitError')
+  ok(await call(other, 'close', 'b'))
+  await Promise.all([page.close(), other.close()])
+})
 
-test('compaction replaces everything in one transaction', { skip, timeout: 60_000 }, async () => {
+storeTest('compaction replaces everything in one transaction', async () => {
   const page = await tab()
   ok(await call(page, 'open', 'c', 'compaction'))
   ok(await call(page, 'append', 'c', [1]))
@@ -124,7 +106,7 @@ test('compaction replaces everything in one transaction', { skip, timeout: 60_00
   await page.close()
 })
 
-test('acknowledged frames survive a page reload without close()', { skip, timeout: 60_000 }, async () => {
+storeTest('acknowledged frames survive a page reload without close()', async () => {
   const page = await tab()
   ok(await call(page, 'open', 'r', 'reload'))
   ok(await call(page, 'compact', 'r', [7]))
@@ -142,9 +124,8 @@ test('acknowledged frames survive a page reload without close()', { skip, timeou
   await page.close()
 })
 
-test(
+storeTest(
   'a second open, in another tab or the same one, fails with StoreLockedError while the first holds it',
-  { skip, timeout: 60_000 },
   async () => {
     const first = await tab()
     const second = await tab()
@@ -174,65 +155,58 @@ test(
   },
 )
 
-test(
-  'damaged records: a bad frame is cut and reported, a bad snapshot or foreign database refused',
-  { skip, timeout: 60_000 },
-  async () => {
-    const page = await tab()
-    ok(await call(page, 'open', 'd', 'damaged'))
-    for (let i = 0; i < 5; i++) ok(await call(page, 'append', 'd', [i, i, i]))
-    ok(await call(page, 'close', 'd'))
-    ok(await call(page, 'damageFrame', 'damaged', 2))
-    const repaired = ok(await call(page, 'open', 'd', 'damaged')).state
-    assert.deepEqual(repaired.frames, [
-      [0, 0, 0],
-      [1, 1, 1],
-    ])
-    assert.match(repaired.repaired ?? '', /cut 3 frames after 2 good ones: frame 2: checksum mismatch \(3 bytes\)/)
-    ok(await call(page, 'append', 'd', [5])) // the store keeps working after the cut
-    ok(await call(page, 'close', 'd'))
-    assert.deepEqual(ok(await call(page, 'open', 'd', 'damaged')).state, {
-      snapshot: null,
-      frames: [[0, 0, 0], [1, 1, 1], [5]],
-      repaired: null,
-    })
-    ok(await call(page, 'close', 'd'))
-    ok(await call(page, 'replaceFrame', 'damaged', 0, 'a string'))
-    const shape = ok(await call(page, 'open', 'd', 'damaged')).state
-    assert.deepEqual(shape.frames, [])
-    assert.match(shape.repaired ?? '', /frame 0: not a record \(string\)/)
-    ok(await call(page, 'close', 'd'))
+storeTest('damaged records: a bad frame is cut and reported, a bad snapshot or foreign database refused', async () => {
+  const page = await tab()
+  ok(await call(page, 'open', 'd', 'damaged'))
+  for (let i = 0; i < 5; i++) ok(await call(page, 'append', 'd', [i, i, i]))
+  ok(await call(page, 'close', 'd'))
+  ok(await call(page, 'damageFrame', 'damaged', 2))
+  const repaired = ok(await call(page, 'open', 'd', 'damaged')).state
+  assert.deepEqual(repaired.frames, [
+    [0, 0, 0],
+    [1, 1, 1],
+  ])
+  assert.match(repaired.repaired ?? '', /cut 3 frames after 2 good ones: frame 2: checksum mismatch \(3 bytes\)/)
+  ok(await call(page, 'append', 'd', [5])) // the store keeps working after the cut
+  ok(await call(page, 'close', 'd'))
+  assert.deepEqual(ok(await call(page, 'open', 'd', 'damaged')).state, {
+    snapshot: null,
+    frames: [[0, 0, 0], [1, 1, 1], [5]],
+    repaired: null,
+  })
+  ok(await call(page, 'close', 'd'))
+  ok(await call(page, 'replaceFrame', 'damaged', 0, 'a string'))
+  const shape = ok(await call(page, 'open', 'd', 'damaged')).state
+  assert.deepEqual(shape.frames, [])
+  assert.match(shape.repaired ?? '', /frame 0: not a record \(string\)/)
+  ok(await call(page, 'close', 'd'))
 
-    for (const [damage, error, message] of [
-      ['flip', 'StoreCorruptError', /damaged snapshot: checksum mismatch/],
-      ['string', 'StoreCorruptError', /damaged snapshot: not a record/],
-      ['newer', 'StoreVersionError', /format version 2/],
-    ] as const) {
-      const name = `snapshot-${damage}`
-      ok(await call(page, 'open', 's', name))
-      ok(await call(page, 'compact', 's', [1, 2, 3]))
-      ok(await call(page, 'close', 's'))
-      ok(await call(page, 'damageSnapshot', name, damage))
-      const outcome = await call(page, 'open', 's', name)
-      assert.equal(outcome.ok ? 'opened' : outcome.error, error)
-      assert.match(outcome.ok ? '' : outcome.message, message)
-      // The refused open released its lock: a second try meets the same error, not StoreLockedError.
-      const again = await call(page, 'open', 's', name)
-      assert.equal(again.ok ? 'opened' : again.error, error)
-    }
+  for (const [damage, error, message] of [
+    ['flip', 'StoreCorruptError', /damaged snapshot: checksum mismatch/],
+    ['string', 'StoreCorruptError', /damaged snapshot: not a record/],
+    ['newer', 'StoreVersionError', /format version 2/],
+  ] as const) {
+    const name = `snapshot-${damage}`
+    ok(await call(page, 'open', 's', name))
+    ok(await call(page, 'compact', 's', [1, 2, 3]))
+    ok(await call(page, 'close', 's'))
+    ok(await call(page, 'damageSnapshot', name, damage))
+    const outcome = await call(page, 'open', 's', name)
+    assert.equal(outcome.ok ? 'opened' : outcome.error, error)
+    assert.match(outcome.ok ? '' : outcome.message, message)
+    // The refused open released its lock: a second try meets the same error, not StoreLockedError.
+    const again = await call(page, 'open', 's', name)
+    assert.equal(again.ok ? 'opened' : again.error, error)
+  }
 
-    ok(await call(page, 'makeForeign', 'foreign', 'other-stores'))
-    const foreign = await call(page, 'open', 'f', 'foreign')
-    assert.deepEqual(foreign.ok ? null : [foreign.error, /not a DiffStream store/.test(foreign.message)], [
-      'StoreCorruptError',
-      true,
-    ])
-    ok(await call(page, 'makeForeign', 'newer', 'newer'))
-    const newer = await call(page, 'open', 'n', 'newer')
-    assert.deepEqual(newer.ok ? null : [newer.error, /format version 5/.test(newer.message)], [
-      'StoreVersionError',
-      true,
-    ])
-    await page.close()
-  },
-)
+  ok(await call(page, 'makeForeign', 'foreign', 'other-stores'))
+  const foreign = await call(page, 'open', 'f', 'foreign')
+  assert.deepEqual(foreign.ok ? null : [foreign.error, /not a DiffStream store/.test(foreign.message)], [
+    'StoreCorruptError',
+    true,
+  ])
+  ok(await call(page, 'makeForeign', 'newer', 'newer'))
+  const newer = await call(page, 'open', 'n', 'newer')
+  assert.deepEqual(newer.ok ? null : [newer.error, /format version 5/.test(newer.message)], ['StoreVersionError', true])
+  await page.close()
+})

@@ -1,19 +1,18 @@
 // A child process driven by JSON lines: commands on stdin, events on stdout. The peers of the
 // integration tests (DiffStream rooms, y-webrtc) each run in one.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { JsonLineEvents, type JsonEvent } from './json-line-events.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
-export type PeerEvent = { event: string; [k: string]: unknown }
+export type PeerEvent = JsonEvent
 export type Records = Record<string, unknown>
 
 export class LineProcess<Dump extends { records: Records }> {
   readonly child: ChildProcess
-  readonly events: PeerEvent[] = []
-  private waiters: Array<{ test: (e: PeerEvent) => boolean; resolve: (e: PeerEvent) => void }> = []
-  stderr = ''
+  readonly events: PeerEvent[]
+  private readonly lines: JsonLineEvents
 
   /** Runs `script` (TypeScript, through tsx) with `args`; `name` labels its failures. */
   constructor(
@@ -25,22 +24,13 @@ export class LineProcess<Dump extends { records: Records }> {
       cwd: root,
       stdio: ['pipe', 'pipe', 'pipe'],
     })
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()))
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      let e: PeerEvent
-      try {
-        e = JSON.parse(line) as PeerEvent
-      } catch {
-        return
-      }
-      this.events.push(e)
-      for (const w of this.waiters.slice()) {
-        if (w.test(e)) {
-          this.waiters.splice(this.waiters.indexOf(w), 1)
-          w.resolve(e)
-        }
-      }
-    })
+    this.lines = new JsonLineEvents(this.child)
+    this.events = this.lines.events
+  }
+
+  /** What the process wrote to stderr so far. */
+  get stderr(): string {
+    return this.lines.stderr
   }
 
   send(cmd: Record<string, unknown>): void {
@@ -53,13 +43,11 @@ export class LineProcess<Dump extends { records: Records }> {
       const seen = this.events.find(test)
       if (seen) return Promise.resolve(seen)
     }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting (${this.name}); stderr: ${this.stderr.slice(-2000)}`)),
-        timeoutMs,
-      )
-      this.waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) })
-    })
+    return this.lines.next(
+      test,
+      timeoutMs,
+      () => new Error(`timed out waiting (${this.name}); stderr: ${this.stderr.slice(-2000)}`),
+    )
   }
 
   async dump(): Promise<Dump> {

@@ -5,11 +5,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { JsonLineEvents, type JsonEvent } from './json-line-events.js'
 
-export type ChildEvent = { event: string; [k: string]: unknown }
+export type ChildEvent = JsonEvent
 
 let bundled: Promise<string> | null = null
 
@@ -33,29 +33,19 @@ function script(): Promise<string> {
 
 /** A running store child; `events` fills as it prints, `exited` settles when it is gone. */
 export class StoreChild {
-  readonly events: ChildEvent[] = []
-  stderr = ''
+  readonly events: ChildEvent[]
   readonly exited: Promise<void>
-  private waiters: Array<{ test: (e: ChildEvent) => boolean; resolve: (e: ChildEvent) => void }> = []
+  private readonly lines: JsonLineEvents
 
   private constructor(readonly child: ChildProcess) {
-    child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()))
+    this.lines = new JsonLineEvents(child)
+    this.events = this.lines.events
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let e: ChildEvent
-      try {
-        e = JSON.parse(line) as ChildEvent
-      } catch {
-        return
-      }
-      this.events.push(e)
-      for (const w of this.waiters.slice()) {
-        if (w.test(e)) {
-          this.waiters.splice(this.waiters.indexOf(w), 1)
-          w.resolve(e)
-        }
-      }
-    })
+  }
+
+  /** What the child wrote to stderr so far. */
+  get stderr(): string {
+    return this.lines.stderr
   }
 
   static async start(args: string[]): Promise<StoreChild> {
@@ -67,13 +57,11 @@ export class StoreChild {
   waitFor(test: (e: ChildEvent) => boolean, timeoutMs = 15_000): Promise<ChildEvent> {
     const seen = this.events.find(test)
     if (seen) return Promise.resolve(seen)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`store child: timed out; stderr: ${this.stderr.slice(-2000)}`)),
-        timeoutMs,
-      )
-      this.waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) })
-    })
+    return this.lines.next(
+      test,
+      timeoutMs,
+      () => new Error(`store child: timed out; stderr: ${this.stderr.slice(-2000)}`),
+    )
   }
 
   /** Ends stdin: a child holding a store closes it and exits. */

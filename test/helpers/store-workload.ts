@@ -1,17 +1,8 @@
 // The frames and snapshots of the store crash test: each frame carries its sequence number and a
 // body derived from it, so a reader can check every byte; a snapshot says how many frames it covers.
 
-/** mulberry32: small and seedable, so every run makes the same choices. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
+/** The seeded PRNG the workload draws from (the crash test and its child share the seed). */
+export { mulberry32 as prng } from './prng.js'
 
 /** The length of frame `seq`'s body: 0 to 599 bytes, fixed by `seq`. */
 export function bodyLength(seq: number): number {

@@ -4,18 +4,7 @@ import assert from 'node:assert/strict'
 import * as encoding from 'lib0/encoding'
 import { InvalidMessageError } from '@diffstream/core'
 import { CHUNK_TYPE, isChunkFrame, MAX_FRAME, Reassembler, splitMessage } from '@diffstream/core/net'
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    // mulberry32: small, seedable, good enough for test data and fuzzing.
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
+import { mulberry32 } from '../helpers/prng.js'
 
 function randomBytes(n: number, rand: () => number): Uint8Array {
   const out = new Uint8Array(n)
@@ -33,7 +22,13 @@ function shuffle<T>(items: T[], rand: () => number): T[] {
 }
 
 /** A chunk frame with arbitrary header values, built with lib0 so it is independent of ours. */
-function frame(id: number, index: number, total: number, payload: Uint8Array | number[] = [1, 2, 3], type = CHUNK_TYPE): Uint8Array {
+function frame(
+  id: number,
+  index: number,
+  total: number,
+  payload: Uint8Array | number[] = [1, 2, 3],
+  type = CHUNK_TYPE,
+): Uint8Array {
   const enc = encoding.createEncoder()
   encoding.writeVarUint(enc, type)
   encoding.writeVarUint(enc, id)
@@ -61,7 +56,7 @@ test('constants', () => {
 })
 
 test('messages up to MAX_FRAME are returned unchanged', () => {
-  const rand = rng(1)
+  const rand = mulberry32(1)
   for (const size of [0, 1, 100, MAX_FRAME]) {
     const m = randomBytes(size, rand)
     const frames = splitMessage(m, 1)
@@ -71,7 +66,7 @@ test('messages up to MAX_FRAME are returned unchanged', () => {
 })
 
 test('round trip of 16K+1, 5 MB and boundary sizes; every frame ≤ MAX_FRAME', () => {
-  const rand = rng(2)
+  const rand = mulberry32(2)
   for (const size of [MAX_FRAME + 1, 2 * MAX_FRAME, 3 * MAX_FRAME + 17, 1_000_000, 5_000_000]) {
     const m = randomBytes(size, rand)
     const frames = splitMessage(m, 7)
@@ -87,7 +82,7 @@ test('round trip of 16K+1, 5 MB and boundary sizes; every frame ≤ MAX_FRAME', 
 })
 
 test('sizes 0 and 1 and small maxFrame values also round trip through chunks', () => {
-  const rand = rng(3)
+  const rand = mulberry32(3)
   for (const maxFrame of [26, 27, 40, 130, 300]) {
     for (const size of [maxFrame + 1, 5 * maxFrame, 20_000]) {
       const m = randomBytes(size, rand)
@@ -103,14 +98,14 @@ test('sizes 0 and 1 and small maxFrame values also round trip through chunks', (
 })
 
 test('chunks in shuffled order', () => {
-  const rand = rng(4)
+  const rand = mulberry32(4)
   const m = randomBytes(300_000, rand)
   const frames = splitMessage(m, 3)
   for (let round = 0; round < 5; round++) assert.deepEqual(reassemble(shuffle(frames, rand)), m)
 })
 
 test('two messages interleaved, and ids reused after completion', () => {
-  const rand = rng(5)
+  const rand = mulberry32(5)
   const a = randomBytes(100_000, rand)
   const b = randomBytes(70_000, rand)
   const fa = splitMessage(a, 1)
@@ -125,13 +120,19 @@ test('two messages interleaved, and ids reused after completion', () => {
     }
   }
   assert.equal(done.length, 2)
-  assert.deepEqual(done.find((m) => m.length === a.length), a)
-  assert.deepEqual(done.find((m) => m.length === b.length), b)
+  assert.deepEqual(
+    done.find((m) => m.length === a.length),
+    a,
+  )
+  assert.deepEqual(
+    done.find((m) => m.length === b.length),
+    b,
+  )
   assert.deepEqual(reassemble(splitMessage(b, 1), r), b)
 })
 
 test('the caller may reuse a frame buffer after push', () => {
-  const m = randomBytes(40_000, rng(6))
+  const m = randomBytes(40_000, mulberry32(6))
   const r = new Reassembler()
   let out: Uint8Array | null = null
   for (const f of splitMessage(m, 9)) {
@@ -148,7 +149,10 @@ test('malformed frames throw InvalidMessageError', () => {
     ['type only', (r) => r.push(Uint8Array.of(CHUNK_TYPE))],
     ['no total', (r) => r.push(Uint8Array.of(CHUNK_TYPE, 1, 0))],
     ['truncated varuint', (r) => r.push(Uint8Array.of(CHUNK_TYPE, 1, 0, 0x80))],
-    ['overlong varuint', (r) => r.push(Uint8Array.of(CHUNK_TYPE, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 0, 2))],
+    [
+      'overlong varuint',
+      (r) => r.push(Uint8Array.of(CHUNK_TYPE, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 0, 2)),
+    ],
     ['total 0', (r) => r.push(frame(1, 0, 0))],
     ['index = total', (r) => r.push(frame(1, 2, 2))],
     ['index > total', (r) => r.push(frame(1, 9, 2))],
@@ -182,7 +186,10 @@ test('malformed frames throw InvalidMessageError', () => {
         void r
       },
     ],
-    ['single chunk above maxMessageBytes', () => new Reassembler({ maxMessageBytes: 10 }).push(frame(1, 0, 1, new Uint8Array(11)))],
+    [
+      'single chunk above maxMessageBytes',
+      () => new Reassembler({ maxMessageBytes: 10 }).push(frame(1, 0, 1, new Uint8Array(11))),
+    ],
   ]
   for (const [name, run] of cases) assert.throws(() => run(new Reassembler()), InvalidMessageError, name)
 })
@@ -198,7 +205,7 @@ test('an error discards the broken partial message, and the reassembler keeps wo
   assert.equal(r.pendingCount, 1, 'message 1 dropped')
   assert.throws(() => r.push(frame(2, 1, 5)), InvalidMessageError, 'inconsistent total')
   assert.equal(r.pendingCount, 0)
-  const m = randomBytes(50_000, rng(7))
+  const m = randomBytes(50_000, mulberry32(7))
   assert.deepEqual(reassemble(splitMessage(m, 1), r), m)
   r.push(frame(4, 0, 2))
   r.clear()
@@ -246,7 +253,7 @@ test('splitMessage refuses bad ids and maxFrame values', () => {
 })
 
 test('fuzz: 20 000 random, truncated and mutated frames only ever throw InvalidMessageError', () => {
-  const rand = rng(8)
+  const rand = mulberry32(8)
   const real = splitMessage(randomBytes(80_000, rand), 12345)
   let r = new Reassembler({ maxMessageBytes: 1_000_000 })
   const varuint = (n: number) => {
