@@ -22,6 +22,7 @@ import { HeldMessages } from './held.js'
 import { cloneJson, type JsonObject, type JsonValue } from './json.js'
 import { materialize } from './materialize.js'
 import { checkRecord } from './record.js'
+import { Persistence } from './store/persistence.js'
 import { keyId, type Key, type KeyLike } from './keys.js'
 import { Mirror, type RecordChange } from './mirror.js'
 import { decodeStateVector, encodeStateVector } from './state-vector.js'
@@ -80,6 +81,8 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   /** Local writes replayed onto an adopted epoch, sent with the next message. */
   private replayed: Uint8Array | null = null
   private compactionCount = 0
+  private readonly persistence: Persistence | null
+  private readonly loaded: Promise<void>
 
   constructor(role: Role, options: DiffCacheOptions = {}) {
     super()
@@ -94,6 +97,44 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     // only one that also writes has writes to replay when it adopts another's epoch.
     this.mirror = new Mirror({ recoverable: role !== 'producer', journal: role === 'peer' })
     this.mirror.onChange((changes, origin) => this.onMirrorChange(changes, origin))
+    const cache = this
+    this.persistence = options.store
+      ? new Persistence(
+          options.store,
+          {
+            mirror: this.mirror,
+            epochRecord: () => ({
+              info: { epoch: cache.mirror.epoch, parent: cache.cut?.parent ?? 0, cutState: cache.cut?.state ?? 0 },
+              lineage: [],
+            }),
+            restoreEpoch: (record, state) => {
+              if (record.info.epoch === cache.mirror.epoch) cache.mirror.applyStored(state)
+              else cache.mirror.adopt(state, record.info.epoch, [])
+              cache.policy.compacted(cache.mirror.stateBytes())
+            },
+          },
+          (err) => this.emit('error', err instanceof Error ? err : new Error(String(err))),
+        )
+      : null
+    this.loaded = this.persistence ? this.persistence.load().then(() => undefined) : Promise.resolve()
+    this.loaded.catch(() => undefined)
+  }
+
+  /** Resolves once the cache's stored data is loaded (at once without a `store`). */
+  whenLoaded(): Promise<void> {
+    return this.loaded
+  }
+
+  /** Resolves once every write and received message so far is durable in the store. */
+  whenStored(): Promise<void> {
+    return this.persistence ? this.persistence.whenStored() : Promise.resolve()
+  }
+
+  /** Waits for what is pending, then releases the store. */
+  async close(): Promise<void> {
+    await this.loaded.catch(() => undefined)
+    await this.persistence?.close()
+    this.destroy()
   }
 
   /**

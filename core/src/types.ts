@@ -1,5 +1,6 @@
 import type { Command } from './data-msg.js'
 import type { Key } from './keys.js'
+import type { DocStore } from './store/types.js'
 
 /** What a cache may do: write (`producer`), receive (`consumer`), or both (`peer`). */
 export type Role = 'producer' | 'consumer' | 'peer'
@@ -26,6 +27,12 @@ export interface DiffCacheOptions {
    * history. Default on; `false` turns it off. See docs/compaction.md.
    */
   compaction?: false | CompactionOptions
+  /**
+   * Keeps the cache in a store (`openFileStore` from `@diffstream/core/node`, or
+   * `openIndexedDbStore`): `whenLoaded()` resolves once its data is back, `whenStored()` once every
+   * write so far is durable. See docs/store.md.
+   */
+  store?: DocStore
 }
 
 /** When a cache compacts (see {@link DiffCacheOptions.compaction}). */
@@ -51,4 +58,6 @@ export interface ChangeEvent<T> {
 /** Events of a {@link DiffCache}. */
 export type DiffCacheEvents<T> = {
   change: (event: ChangeEvent<T>) => void
+  /** The store failed: writes since are no longer durable. */
+  error: (error: Error) => void
 }
