@@ -1,9 +1,9 @@
 import * as Y from 'yjs'
 import { generationOf } from './epoch.js'
 import { coversDeletes, coversInserts, type Cut } from './cut.js'
-import { isPlainObject, type JsonValue } from './json.js'
+import { isPlainObject, type JsonObject, type JsonValue } from './json.js'
 import { materialize } from './materialize.js'
-import { reconcileArray, reconcileMap, sameValue, toMirror } from './reconcile.js'
+import { reconcileArray, sameValue, toMirror } from './reconcile.js'
 
 /** One field-level change of a local write: the value a path got, or its deletion. */
 export type JournalOp = { path: string[]; value: JsonValue } | { path: string[]; deleted: true }
@@ -80,6 +80,12 @@ export class Journal {
     return entry
   }
 
+  /** Drops these entries (replayed: their replay is an entry of the new epoch now). */
+  remove(entries: readonly JournalEntry[]): void {
+    const gone = new Set(entries)
+    this.entries = this.entries.filter((e) => !gone.has(e))
+  }
+
   /** Keeps only the entries of epochs of generation `generation` or later. */
   retainFrom(generation: number): void {
     this.entries = this.entries.filter((e) => generationOf(e.epoch) >= generation)
@@ -144,12 +150,26 @@ export function replay(
       continue
     }
     if (parent.has(k) && sameValue(current, op.value)) continue
-    if (current instanceof Y.Map && isPlainObject(op.value)) reconcileMap(current, op.value)
+    // An object written whole (a record created, a nested object set) merges field by field: fields
+    // others added since are theirs, and a later local change of a field has an entry of its own.
+    if (current instanceof Y.Map && isPlainObject(op.value)) mergeMap(current, op.value)
     else if (current instanceof Y.Array && Array.isArray(op.value)) reconcileArray(current, op.value)
     else parent.set(k, toMirror(op.value))
     written++
   }
   return written
+}
+
+/** Sets every field of `value` in `map`, recursively, deleting none. */
+function mergeMap(map: Y.Map<unknown>, value: JsonObject): void {
+  for (const k of Object.keys(value)) {
+    const v = value[k]
+    if (v === undefined) continue
+    const current = map.get(k)
+    if (map.has(k) && sameValue(current, v)) continue
+    if (current instanceof Y.Map && isPlainObject(v)) mergeMap(current, v)
+    else map.set(k, toMirror(v))
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as Y from 'yjs'
-import type { JsonObject, JsonValue } from './json.js'
+import { isPlainObject, type JsonObject, type JsonValue } from './json.js'
 import { isKey, keyId, type Key } from './keys.js'
 import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
@@ -209,6 +209,9 @@ export class Mirror {
       const update = this.capture(EPOCH_ORIGIN, () => {
         for (const entry of pending) replay(this.map, entry.ops, (op) => heldBefore(before, op))
       })
+      // Replayed (or found overwritten) once: the replay is an entry of this epoch from now on, so
+      // a later move does not replay the old write over what others wrote on top of the replay.
+      this.journal?.remove(pending)
       this.replayed = update
     }
   }
@@ -421,7 +424,21 @@ function heldBefore(before: ReadonlyMap<string, JsonValue>, op: JournalOp): bool
   for (let i = 1; i < op.path.length && v !== undefined; i++) {
     v = v !== null && typeof v === 'object' && !Array.isArray(v) ? v[op.path[i]!] : undefined
   }
-  return 'deleted' in op ? v === undefined : v !== undefined && sameJson(v, op.value)
+  return 'deleted' in op ? v === undefined : v !== undefined && holds(v, op.value)
+}
+
+/** Whether `current` holds everything `written` wrote: objects field by field, anything else exactly. */
+function holds(current: JsonValue, written: JsonValue): boolean {
+  if (isPlainObject(written) && isPlainObject(current)) {
+    for (const k of Object.keys(written)) {
+      const w = written[k]
+      if (w === undefined) continue
+      const c = current[k]
+      if (c === undefined || !holds(c, w)) return false
+    }
+    return true
+  }
+  return sameJson(current, written)
 }
 
 function sameJson(a: JsonValue, b: JsonValue): boolean {
