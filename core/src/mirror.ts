@@ -69,7 +69,11 @@ export class Mirror {
   /** Local writes of this epoch and the one before, when the mirror journals (see Journal). */
   readonly journal: Journal | null
 
-  constructor(options: { doc?: Y.Doc; recoverable?: boolean; journal?: boolean } = {}) {
+  /** Whether lost concurrent creations are repaired (needs a way to send the repair at once). */
+  private readonly repairs: boolean
+
+  constructor(options: { doc?: Y.Doc; recoverable?: boolean; journal?: boolean; repairCreations?: boolean } = {}) {
+    this.repairs = options.repairCreations ?? false
     const doc = options.doc ?? new Y.Doc()
     this.recoverable = options.recoverable ?? false
     this.recovery = this.recoverable ? new RecoveryPoint(doc) : null
@@ -190,6 +194,8 @@ export class Mirror {
   ): void {
     const old = this.current
     doc.clientID = freshClientId()
+    this.created.clear()
+    this.lostCreations.clear()
     this.bind(doc, state)
     old.destroy()
     this.currentEpoch = epoch
@@ -216,7 +222,10 @@ export class Mirror {
     }
   }
 
-  /** The update the last epoch move wrote to replay local writes, once; others must receive it. */
+  /**
+   * The update the last epoch move (or a repaired concurrent creation) wrote to replay local writes,
+   * once; others must receive it.
+   */
   takeReplayed(): Uint8Array | null {
     const out = this.replayed
     this.replayed = null
@@ -338,6 +347,7 @@ export class Mirror {
     const accepted = this.deferred
     this.deferred = null
     for (const [changes, tr] of accepted) this.notify(changes, tr)
+    this.repairCreations()
   }
 
   /** Listens to record changes; returns the function that stops listening. */
@@ -376,6 +386,7 @@ export class Mirror {
       const entry = this.journal.record(tr, this.map, this.currentEpoch)
       if (entry && !this.switching) this.sink?.journal(entry)
     }
+    if (this.journal && this.repairs) this.noteCreations(tr)
     const ids = new Set<string>()
     for (const [type, fields] of tr.changed) {
       if ((type as unknown) === this.root) {
@@ -399,6 +410,50 @@ export class Mirror {
     if (this.deferred) this.deferred.push([changes, tr])
     else this.notify(changes, tr)
   }
+
+  /**
+   * Two copies that create the same record at once each set a new map under the root, and Yjs keeps
+   * one map whole: the other creator's fields vanish. Each copy remembers the record maps it
+   * created; when a remote map replaces one without having seen it (its origin is not ours), our
+   * fields are written again into the map that won, once the update is accepted.
+   */
+  private noteCreations(tr: Y.Transaction): void {
+    let keys: Set<string | null> | undefined
+    for (const [type, fields] of tr.changed) if ((type as unknown) === this.map) keys = fields
+    if (!keys) return
+    for (const id of keys) {
+      if (id === null) continue
+      const item = this.map._map.get(id)
+      if (tr.local) {
+        if (item && !item.deleted && item.id.client === this.current.clientID) this.created.set(id, item)
+        continue
+      }
+      const mine = this.created.get(id)
+      if (!mine || !mine.deleted) continue
+      this.created.delete(id)
+      const origin = item && !item.deleted ? item.origin : null
+      const sawMine =
+        origin !== null && origin.client === mine.id.client && origin.clock === mine.id.clock + mine.length - 1
+      if (item && !item.deleted && !sawMine) this.lostCreations.add(id)
+    }
+  }
+
+  /** Writes our fields of records whose creation lost to a concurrent one into the winner. */
+  private repairCreations(): void {
+    if (this.lostCreations.size === 0 || !this.journal) return
+    const ids = this.lostCreations
+    this.lostCreations = new Set()
+    const ops = this.journal
+      .all()
+      .filter((e) => e.epoch === this.currentEpoch)
+      .flatMap((e) => e.ops.filter((op) => ids.has(op.path[0]!)))
+    if (ops.length === 0) return
+    const update = this.capture(EPOCH_ORIGIN, () => replay(this.map, ops))
+    if (update) this.replayed = this.replayed ? Y.mergeUpdates([this.replayed, update]) : update
+  }
+
+  private created = new Map<string, Y.Item>()
+  private lostCreations = new Set<string>()
 
   private notify(changes: Map<string, RecordChange>, tr: Y.Transaction): void {
     for (const listener of this.listeners) listener(changes, tr.origin, tr.local)

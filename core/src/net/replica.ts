@@ -100,7 +100,8 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   constructor(private readonly options: ReplicaOptions) {
     super()
-    this.mirror = new Mirror({ recoverable: true, journal: true })
+    // A room sends a repair at once; the facade could only send it with the next message.
+    this.mirror = new Mirror({ recoverable: true, journal: true, repairCreations: true })
     this.policy = new CompactionPolicy(options.compaction)
     this.clock = options.clock ?? realClock
   }
@@ -317,6 +318,8 @@ export class Replica extends Emitter<ReplicaEvents> {
       throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
     }
     if (this.mirror.fingerprint() !== before) this.queue(update, s.link)
+    const repaired = this.mirror.takeReplayed()
+    if (repaired) this.queue(repaired, null)
     for (;;) {
       const next = this.held.takeReady((h) => dependenciesMet(h.inspection, (c) => this.mirror.clock(c)))
       if (!next) break
