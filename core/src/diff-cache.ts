@@ -297,9 +297,11 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   /**
    * Moves to the newer epoch of `msg` if it can: from a message that holds that epoch's whole base
    * (a retran), or — when this cache holds exactly the state the sender compacted — by compacting
-   * the same way itself. Returns false when it cannot (the message is then held).
+   * the same way itself. Returns how, or null when it cannot (the message is then held). An adopted
+   * message has been applied and checked whole.
    */
-  private enterEpoch(msg: DataMsg, inspection: UpdateInspection): boolean {
+  private enterEpoch(msg: DataMsg, inspection: UpdateInspection): 'adopted' | 'compacted' | null {
+    let how: 'adopted' | 'compacted'
     const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     if (holdsBase(inspection, msg.epoch)) {
       try {
@@ -315,16 +317,19 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
         if (err instanceof DiffStreamError) throw err
         throw new InvalidMessageError(`${what}: the epoch's base does not apply`, { cause: err })
       }
+      how = 'adopted'
     } else if (msg.cut && msg.cut.parent === this.mirror.epoch && msg.cut.state === this.fingerprint()) {
       this.mirror.compact(msg.epoch)
+      how = 'compacted'
     } else {
-      return false
+      return null
     }
     this.replayed = this.mirror.takeReplayed()
-    this.policy.compacted(this.mirror.diff().length)
+    // Only a writer compacts by itself; measuring the state costs a full encode.
+    if (this.role !== 'consumer') this.policy.compacted(this.mirror.stateBytes())
     const epoch = this.mirror.epoch
     this.held.discard((h) => h.msg.epoch < epoch)
-    return true
+    return how
   }
 
   private receive(input: DataMsg | Uint8Array): ApplyResult<T> {
@@ -342,13 +347,20 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     if (msg.epoch < this.mirror.epoch) {
       throw new StaleEpochError(`${what}: from epoch ${msg.epoch}, older than this cache's ${this.mirror.epoch}`)
     }
-    if (msg.epoch > this.mirror.epoch && !this.enterEpoch(msg, inspection)) {
+    const entered = msg.epoch > this.mirror.epoch ? this.enterEpoch(msg, inspection) : null
+    if (msg.epoch > this.mirror.epoch && entered === null) {
       const dropped = this.held.add({ update: msg.update, inspection, msg })
       this.counters.held++
       this.counters.dropped += dropped
       throw new PatchMismatchError(
         `${what}: from epoch ${msg.epoch}, newer than this cache's ${this.mirror.epoch}; held until a retran brings that epoch`,
       )
+    }
+    if (entered === 'adopted') {
+      // applied and checked with the base: applying it again would only cost a second pass
+      this.counters.receivedMessage(msg.byteLength)
+      this.drainHeld()
+      return msg.cmd === 'del' ? ['del', msg.key, null] : [msg.cmd, msg.key, this.get(id) ?? null]
     }
     const had = this.mirror.has(id)
     if (!this.ready(inspection)) {
