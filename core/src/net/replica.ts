@@ -22,6 +22,9 @@ import {
 } from './frames.js'
 
 const RESYNC_EVERY_MS = 500
+/** Room defaults of the compaction policy (see docs/compaction.md). */
+export const ROOM_RATIO = 4
+export const ROOM_MIN_BYTES = 1024 * 1024
 
 /** A connection as the replica sees it: somewhere to send frames. */
 export interface ReplicaLink {
@@ -102,7 +105,11 @@ export class Replica extends Emitter<ReplicaEvents> {
     super()
     // A room sends a repair at once; the facade could only send it with the next message.
     this.mirror = new Mirror({ recoverable: true, journal: true, repairCreations: true })
-    this.policy = new CompactionPolicy(options.compaction)
+    // A compaction briefly stalls a live stream on every peer (encode, rebuild, re-sync), and a room's
+    // newcomers sync by state vector anyway: rooms compact less eagerly than the facade by default.
+    this.policy = new CompactionPolicy(
+      options.compaction === false ? false : { ratio: ROOM_RATIO, minBytes: ROOM_MIN_BYTES, ...options.compaction },
+    )
     this.clock = options.clock ?? realClock
   }
 
