@@ -16,12 +16,25 @@ export interface Contender {
   readonly description: string
   /** Throws away all state and starts a fresh producer and consumer. */
   setup(): void
+  /**
+   * Optional: brings producer and consumer to hold `records` in bulk (the untimed initial state),
+   * for methods whose per-record messages would take minutes on a 10 000-record cache; returns the
+   * bytes sent. Without it, each record is produced and consumed on its own.
+   */
+  load?(records: readonly BenchRecord[]): number
   /** Producer: takes the next version of a record, returns the message bytes to send. */
   produce(record: BenchRecord): Uint8Array
   /** Consumer: applies one message, leaving its copy of the record up to date. */
   consume(bytes: Uint8Array): void
   /** The consumer's current copy of a record as plain JSON (for the correctness check, not timed). */
   read(key: Key): unknown
+  /**
+   * Producer side: everything a newcomer needs to hold the whole dict, as bytes (its full state,
+   * with whatever history the method keeps).
+   */
+  snapshot(): Uint8Array
+  /** A fresh consumer built from `snapshot()` bytes; returns a reader of its copy (for the check). */
+  restore(bytes: Uint8Array): (key: Key) => unknown
   /** Releases resources (optional). */
   dispose?(): void
 }

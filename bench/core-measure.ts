@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
+import type { Key } from '@diffstream/core'
 import { keyId, type BenchRecord, type Contender } from './contender.js'
 import { createContender } from './contenders/index.js'
 import { auctionStream } from './workloads/auction.js'
+import { bigRecord } from './workloads/big-record.js'
+import { largeCache } from './workloads/large-cache.js'
 import { readmeEdits, readmeExample } from './workloads/readme.js'
 import { machineBusyUs } from './rooms/load.js'
 import { finalState, type Workload } from './workloads/workload.js'
@@ -12,12 +15,21 @@ export interface CoreConfig {
   auctions: number
   ticks: number
   edits: number
+  /** The large cache: records, ticks, and the share of records each tick changes. */
+  cacheRecords: number
+  cacheTicks: number
+  cacheShare: number
+  /** The big record: items of 10 KB (1 000 = 10 MB) and updates. */
+  bigItems: number
+  bigUpdates: number
   /** Measured repetitions per contender and workload (after one warm-up repetition). */
   reps: number
+  /** Fewer for the two heavy workloads, whose initial state is rebuilt every repetition (0: the warm-up is the measurement). */
+  heavyReps: number
 }
 
-export type WorkloadName = 'readme-edits' | 'auction'
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ['readme-edits', 'auction']
+export type WorkloadName = 'readme-edits' | 'auction' | 'large-cache' | 'big-record'
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['readme-edits', 'auction', 'large-cache', 'big-record']
 
 /** One timed repetition: a fresh producer/consumer pair runs all the workload's updates. */
 export interface Rep {
@@ -52,12 +64,30 @@ function threadSchedStat(): [number, number] | null {
   }
 }
 
+/** A newcomer catching up with the producer's state at the end of a repetition. */
+export interface CatchUp {
+  /** Bytes the newcomer receives (`snapshot()`). */
+  bytes: number
+  /** Producer: `snapshot()`, ms. */
+  encodeMs: number
+  /** Newcomer: `restore(bytes)` into a fresh consumer, ms. */
+  restoreMs: number
+  /** UTF-8 bytes of the records as JSON: the live data. */
+  jsonBytes: number
+}
+
 /** Requests from the suite to a contender host, and its answers. */
-export type CoreRequest = { op: 'info' } | { op: 'example' } | { op: 'rep'; workload: WorkloadName; sizes: boolean }
+export type CoreRequest =
+  | { op: 'info' }
+  | { op: 'example' }
+  | { op: 'rep'; workload: WorkloadName; sizes: boolean }
+  /** After a `rep` of the same workload: a newcomer catches up with the state it left. */
+  | { op: 'catchup'; workload: WorkloadName }
 export type CoreResponse =
   | { op: 'info'; name: string; description: string }
   | { op: 'example'; msg1: number; msg2: number }
   | { op: 'rep'; rep: Rep; sizes: number[] | null; initialMean: number }
+  | { op: 'catchup'; catchUp: CatchUp }
   | { op: 'error'; message: string }
 
 /** What a host is started with (the worker's `workerData`). */
@@ -68,7 +98,16 @@ export interface HostInit {
 }
 
 export function buildWorkload(name: WorkloadName, config: CoreConfig, seed: number): Workload {
-  return name === 'auction' ? auctionStream(config.auctions, config.ticks, seed + 1) : readmeEdits(config.edits, seed)
+  switch (name) {
+    case 'readme-edits':
+      return readmeEdits(config.edits, seed)
+    case 'auction':
+      return auctionStream(config.auctions, config.ticks, seed + 1)
+    case 'large-cache':
+      return largeCache(config.cacheRecords, config.cacheTicks, config.cacheShare, seed + 2)
+    case 'big-record':
+      return bigRecord(config.bigItems, config.bigUpdates, seed + 3)
+  }
 }
 
 function canonical(v: unknown): unknown {
@@ -83,12 +122,35 @@ function canonical(v: unknown): unknown {
 }
 
 /** Throws when a consumer does not hold exactly what the producer last sent: a broken contender. */
-export function verify(c: Contender, expected: ReadonlyMap<string, BenchRecord>): void {
+export function verify(
+  c: Contender,
+  expected: ReadonlyMap<string, BenchRecord>,
+  read: (key: Key) => unknown = (key) => c.read(key),
+): void {
   for (const [id, record] of expected) {
-    const got = JSON.stringify(canonical(c.read(record.key)))
+    const got = String(JSON.stringify(canonical(read(record.key))))
     const want = JSON.stringify(canonical(record))
-    if (got !== want) throw new Error(`${c.name}: consumer copy of ${id} differs\n  got  ${got}\n  want ${want}`)
+    if (got !== want)
+      throw new Error(
+        `${c.name}: consumer copy of ${id} differs\n  got  ${got.slice(0, 500)}\n  want ${want.slice(0, 500)}`,
+      )
   }
+}
+
+/** Times a newcomer's catch-up from the producer's current state, then checks the newcomer's copy. */
+export function catchUp(c: Contender, expected: ReadonlyMap<string, BenchRecord>): CatchUp {
+  globalThis.gc?.()
+  const t0 = process.hrtime.bigint()
+  const bytes = c.snapshot()
+  const t1 = process.hrtime.bigint()
+  globalThis.gc?.()
+  const t2 = process.hrtime.bigint()
+  const read = c.restore(bytes)
+  const t3 = process.hrtime.bigint()
+  verify(c, expected, read)
+  let jsonBytes = 0
+  for (const r of expected.values()) jsonBytes += Buffer.byteLength(JSON.stringify(r))
+  return { bytes: bytes.length, encodeMs: Number(t1 - t0) / 1e6, restoreMs: Number(t3 - t2) / 1e6, jsonBytes }
 }
 
 /**
@@ -102,10 +164,13 @@ export function runRep(
 ): { rep: Rep; messages: Uint8Array[]; initialMean: number } {
   c.setup()
   let initialBytes = 0
-  for (const r of w.initial) {
-    const bytes = c.produce(r)
-    initialBytes += bytes.length
-    c.consume(bytes)
+  if (c.load) initialBytes = c.load(w.initial)
+  else {
+    for (const r of w.initial) {
+      const bytes = c.produce(r)
+      initialBytes += bytes.length
+      c.consume(bytes)
+    }
   }
   const n = w.updates.length
   const messages = new Array<Uint8Array>(n)
@@ -177,6 +242,10 @@ export class ContenderHost {
         const { w, expected } = this.workload(req.workload)
         const { rep, messages, initialMean } = runRep(c, w, expected)
         return { op: 'rep', rep, sizes: req.sizes ? messages.map((m) => m.length) : null, initialMean }
+      }
+      case 'catchup': {
+        const { expected } = this.workload(req.workload)
+        return { op: 'catchup', catchUp: catchUp(c, expected) }
       }
     }
   }

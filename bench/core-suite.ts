@@ -1,8 +1,10 @@
 import { loadavg } from 'node:os'
 import { CONTENDERS } from './contenders/index.js'
+import { barChartSvg, chartLinks, type BarSeries, type Chart } from './charts.js'
 import {
   buildWorkload,
   ContenderHost,
+  type CatchUp,
   WORKLOAD_NAMES,
   type CoreConfig,
   type CoreRequest,
@@ -18,8 +20,37 @@ import type { Check, Suite, SuiteOptions, SuiteResult } from './suite.js'
 import { ORIGINAL_MSG2_BYTES, readmeExample } from './workloads/readme.js'
 import type { Workload } from './workloads/workload.js'
 
-const DEFAULT: CoreConfig = { auctions: 100, ticks: 20_000, edits: 5_000, reps: 5 }
-const QUICK: CoreConfig = { auctions: 100, ticks: 1_000, edits: 300, reps: 2 }
+const DEFAULT: CoreConfig = {
+  auctions: 100,
+  ticks: 5_000,
+  edits: 2_000,
+  cacheRecords: 10_000,
+  cacheTicks: 5,
+  cacheShare: 0.01,
+  bigItems: 1_000,
+  bigUpdates: 3,
+  reps: 3,
+  // One repetition: each worker's JIT is warm from the two workloads before, and their initial state takes seconds to build.
+  heavyReps: 0,
+}
+const QUICK: CoreConfig = {
+  auctions: 100,
+  ticks: 1_000,
+  edits: 300,
+  cacheRecords: 2_000,
+  cacheTicks: 3,
+  cacheShare: 0.01,
+  bigItems: 100,
+  bigUpdates: 3,
+  reps: 0,
+  heavyReps: 0,
+}
+/**
+ * A warm-up repetition whose timed part took this long (or any, with `reps: 0`) is kept as the only measured one: the JIT
+ * has long settled, and repeating it would stretch the run by minutes (Automerge on the large
+ * cache and the big record).
+ */
+const LONG_REP_MS = 2000
 
 interface Measured {
   contender: string
@@ -43,6 +74,10 @@ interface Measured {
   otherLoad: number
   /** Kept repetitions that were still contended (the retry budget ran out). */
   contendedKept: number
+  /** The warm-up was long enough to be the measurement (see LONG_REP_MS). */
+  warmupKept: boolean
+  /** A newcomer catching up with the state the last repetition left. */
+  catchUp: CatchUp
   reps: Rep[]
   /** Contended repetitions that were measured again. */
   discarded: Rep[]
@@ -141,14 +176,19 @@ async function measure(
   const initial: number[] = []
   const samples: Rep[][] = runners.map(() => [])
   const discarded: Rep[][] = runners.map(() => [])
-  for (const r of runners) {
+  const warmupKept: boolean[] = []
+  for (const [i, r] of runners.entries()) {
     const res = await r.ask({ op: 'rep', workload, sizes: true }) // warm-up; message sizes are deterministic
     sizes.push(res.sizes ?? [])
     initial.push(res.initialMean)
+    const long = reps === 0 || (res.rep.produceNs + res.rep.consumeNs) / 1e6 >= LONG_REP_MS
+    warmupKept.push(long)
+    if (long) samples[i]!.push(res.rep)
   }
   for (let rep = 0; rep < reps; rep++) {
     for (let i = 0; i < runners.length; i++) {
       const at = (i + rep) % runners.length
+      if (warmupKept[at]) continue
       let sample = (await runners[at]!.ask({ op: 'rep', workload, sizes: false })).rep
       while (contended(sample) && budget.left) {
         const t0 = performance.now()
@@ -160,6 +200,8 @@ async function measure(
       samples[at]!.push(sample)
     }
   }
+  const catchUps: CatchUp[] = []
+  for (const r of runners) catchUps.push((await r.ask({ op: 'catchup', workload })).catchUp)
   const perUpdate = (ns: number): number => ns / n / NS_PER_US
   return infos.map((info, i) => {
     const s = sizes[i]!
@@ -182,6 +224,8 @@ async function measure(
       runQueueWaitShare: median(rs.map(waitShare)),
       otherLoad: median(rs.map((x) => x.otherLoad ?? NaN)),
       contendedKept: rs.filter(contended).length,
+      warmupKept: warmupKept[i]!,
+      catchUp: catchUps[i]!,
       reps: rs,
       discarded: discarded[i]!,
     }
@@ -196,7 +240,16 @@ function byName(results: readonly Measured[], name: string): Measured {
   return m
 }
 
-type MeasuredWorkload = { w: Workload; results: Measured[]; originalUpdBytes: number }
+type MeasuredWorkload = {
+  w: Workload
+  results: Measured[]
+  /** Mean bytes of the original Python wire format (README edits and auction only: NaN elsewhere). */
+  originalUpdBytes: number
+  /** Mean JSON size of the updated records: what full JSON sends per update. */
+  recordJsonBytes: number
+  /** Measured repetitions after the warm-up (0: the warm-up is the measurement). */
+  reps: number
+}
 
 function checks(auction: readonly Measured[], edits: readonly Measured[], originalAuctionBytes: number): Check[] {
   const ds = byName(auction, 'DiffStream')
@@ -231,6 +284,103 @@ function checks(auction: readonly Measured[], edits: readonly Measured[], origin
   ]
 }
 
+/** Short workload labels for tables and charts. */
+const LABEL: Record<WorkloadName, string> = {
+  'readme-edits': 'README edits',
+  auction: 'auction',
+  'large-cache': 'large cache',
+  'big-record': 'big record',
+}
+
+const us = (v: number): string => fmt(v, v < 10 ? 2 : 1)
+/** µs, or ms for a slow workload (the big record's updates take hundreds of ms). */
+const time = (v: number, inMs: boolean): string => (inMs ? `${fmt(v / 1000, v < 10_000 ? 2 : 1)} ms` : us(v))
+
+/** A workload whose typical (median) contender takes over a millisecond per update is shown in ms. */
+function slowWorkload(mw: MeasuredWorkload): boolean {
+  return median(mw.results.map((m) => Math.max(m.usPerUpdate.produce, m.usPerUpdate.consume))) >= 1000
+}
+const ms = (v: number): string => fmt(v, v < 10 ? 2 : 1)
+
+/** Bytes as B, KB or MB (10^3 and 10^6). */
+function bytes(v: number): string {
+  if (v >= 1e6) return `${fmt(v / 1e6, 2)} MB`
+  if (v >= 1e4) return `${fmt(v / 1e3, 1)} KB`
+  return `${fmt(v, v < 100 ? 1 : 0)} B`
+}
+
+/** The three headline tables: bytes, CPU and catch-up, contenders × workloads. */
+function summaryTables(contenders: readonly ContenderInfo[], workloads: readonly MeasuredWorkload[]): string {
+  const names = workloads.map(({ w }) => LABEL[w.name as WorkloadName] ?? w.name)
+  const align = (n: number): Array<'left' | 'right'> => ['left', ...Array<'right'>(n).fill('right')]
+  const cell = (c: ContenderInfo, f: (m: Measured, mw: MeasuredWorkload) => string): string[] =>
+    workloads.map((mw) => {
+      const m = mw.results.find((r) => r.contender === c.name)
+      return m ? f(m, mw) : 'n/a'
+    })
+  const bytesTable = markdownTable(
+    ['bytes per update', ...names],
+    [
+      ...contenders.map((c) => [c.name, ...cell(c, (m) => bytes(m.bytes.mean))]),
+      ['*full record as JSON (size of the record)*', ...workloads.map((m) => bytes(m.recordJsonBytes))],
+    ],
+    align(names.length),
+  )
+  const cpuTable = markdownTable(
+    ['time per update (µs; ms where marked): produce / consume', ...names],
+    contenders.map((c) => [
+      c.name,
+      ...cell(
+        c,
+        (m, mw) =>
+          `${time(m.usPerUpdate.produce, slowWorkload(mw))} / ${time(m.usPerUpdate.consume, slowWorkload(mw))}${mw.reps > 0 && m.warmupKept ? ' ¹' : ''}`,
+      ),
+    ]),
+    align(names.length),
+  )
+  const catchUpTable = markdownTable(
+    ['newcomer catch-up: bytes, ms (encode + restore)', ...names],
+    [
+      ...contenders.map((c) => [
+        c.name,
+        ...cell(c, (m) => `${bytes(m.catchUp.bytes)}, ${ms(m.catchUp.encodeMs + m.catchUp.restoreMs)}`),
+      ]),
+      ['*live data as JSON*', ...workloads.map(({ results }) => bytes(results[0]?.catchUp.jsonBytes ?? NaN))],
+    ],
+    align(names.length),
+  )
+  return [bytesTable, '', cpuTable, '', catchUpTable].join('\n')
+}
+
+function charts(contenders: readonly ContenderInfo[], workloads: readonly MeasuredWorkload[], note: string): Chart[] {
+  const groups = workloads.map(({ w }) => LABEL[w.name as WorkloadName] ?? w.name)
+  const series = (f: (m: Measured) => number): BarSeries[] =>
+    contenders.map((c) => ({
+      name: c.name,
+      values: workloads.map(({ results }) => {
+        const m = results.find((r) => r.contender === c.name)
+        return m ? f(m) : null
+      }),
+    }))
+  const bar = (name: string, title: string, yLabel: string, f: (m: Measured) => number): Chart => ({
+    name,
+    title,
+    svg: barChartSvg({ title, yLabel, groups, series: series(f), log: true, note }),
+  })
+  return [
+    bar('bytes-per-update', 'Bytes per update on the wire', 'bytes per update', (m) => m.bytes.mean),
+    bar('cpu-produce', 'Producer CPU per update (record → bytes)', 'µs per update', (m) => m.usPerUpdate.produce),
+    bar('cpu-consume', 'Consumer CPU per update (bytes → copy updated)', 'µs per update', (m) => m.usPerUpdate.consume),
+    bar('catchup-bytes', "Newcomer catch-up: bytes of the producer's state", 'bytes', (m) => m.catchUp.bytes),
+    bar(
+      'catchup-time',
+      'Newcomer catch-up: time (producer encodes + newcomer restores)',
+      'ms',
+      (m) => m.catchUp.encodeMs + m.catchUp.restoreMs,
+    ),
+  ]
+}
+
 function render(
   config: CoreConfig,
   machine: Record<string, unknown>,
@@ -240,18 +390,17 @@ function render(
   checkList: readonly Check[],
   originalMsg2: number,
   quick: boolean,
+  chartLinks: string,
 ): string {
   const edits = workloads.find((m) => m.w.name === 'readme-edits')!
   const auction = workloads.find((m) => m.w.name === 'auction')!
   const jpA = byName(auction.results, 'JSON Patch (original)')
-  const summary = markdownTable(
+  const readme = markdownTable(
     [
       'Contender',
       'README msg 2 B',
       'README edits B/upd',
-      'README edits µs/upd',
       'Auction B/upd',
-      'Auction µs/upd',
       'Auction B vs JSON Patch',
       'Auction µs vs JSON Patch',
     ],
@@ -264,9 +413,7 @@ function render(
           c.name,
           String(ex.msg2),
           fmt(e.bytes.mean, 1),
-          fmt(e.usPerUpdate.total, 2),
           fmt(a.bytes.mean, 1),
-          fmt(a.usPerUpdate.total, 2),
           `${fmt(a.bytes.mean / jpA.bytes.mean, 2)}×`,
           `${fmt(a.usPerUpdate.total / jpA.usPerUpdate.total, 2)}×`,
         ]
@@ -275,14 +422,12 @@ function render(
         '*original Python wire format (bytes only)*',
         String(originalMsg2),
         fmt(edits.originalUpdBytes, 1),
-        '',
         fmt(auction.originalUpdBytes, 1),
-        '',
         `${fmt(auction.originalUpdBytes / jpA.bytes.mean, 2)}×`,
         '',
       ],
     ],
-    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'right', 'right', 'right', 'right', 'right'],
   )
   const contended = workloads.flatMap(({ w, results }) =>
     results.filter((m) => m.contendedKept > 0).map((m) => `${m.contender} on ${w.name}`),
@@ -295,11 +440,12 @@ function render(
         m.contender,
         `${fmt(m.bytes.min, 0)}–${fmt(m.bytes.max, 0)}`,
         fmt(m.bytes.initialMean, 1),
-        fmt(m.usPerUpdate.produce, 2),
-        fmt(m.usPerUpdate.consume, 2),
-        `${fmt(m.usPerUpdate.total, 2)} (${fmt(m.usPerUpdate.totalMin, 2)}–${fmt(m.usPerUpdate.totalMax, 2)})`,
-        fmt(m.usPerUpdate.threadCpu, 2),
-        fmt(m.usPerUpdate.cpu, 2),
+        us(m.usPerUpdate.produce),
+        us(m.usPerUpdate.consume),
+        `${us(m.usPerUpdate.total)} (${us(m.usPerUpdate.totalMin)}–${us(m.usPerUpdate.totalMax)})`,
+        m.warmupKept ? '1 (warm-up)' : String(m.reps.length),
+        us(m.usPerUpdate.threadCpu),
+        us(m.usPerUpdate.cpu),
         `${fmt(100 * m.runQueueWaitShare, 0)}%`,
         `${fmt(100 * m.otherLoad, 0)}%${m.discarded.length > 0 ? ` (${m.discarded.length} retried)` : ''}`,
       ])
@@ -314,42 +460,67 @@ function render(
       'produce µs',
       'consume µs',
       'total µs (min–max of reps)',
+      'reps',
       'thread CPU µs',
       'process CPU µs',
       'CPU wait',
       'other load',
     ],
     detailRows,
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  )
+  const catchRows = workloads.flatMap(({ w, results }) =>
+    results.map((m) => [
+      w.name,
+      m.contender,
+      bytes(m.catchUp.bytes),
+      `${fmt(m.catchUp.bytes / m.catchUp.jsonBytes, 2)}×`,
+      ms(m.catchUp.encodeMs),
+      ms(m.catchUp.restoreMs),
+    ]),
+  )
+  const catchDetail = markdownTable(
+    ['Workload', 'Contender', 'state bytes', 'vs live JSON', 'producer encode ms', 'newcomer restore ms'],
+    catchRows,
+    ['left', 'left', 'right', 'right', 'right', 'right'],
   )
   return [
-    '# Core benchmark: bytes and CPU per update',
+    '# Core benchmark: bytes, CPU and catch-up per method',
     '',
     `${String(machine['date'])} · Node ${String(machine['node'])} · ${String(machine['cpuModel'])} × ${String(machine['cpuCount'])} · ` +
-      `${edits.w.updates.length} README edits, ${config.auctions} auctions × ${auction.w.updates.length} ticks · ` +
-      `median of ${config.reps} reps after 1 warm-up, each contender in its own worker thread`,
-    '',
-    summary,
+      `each contender in its own worker thread · ${config.reps > 0 ? `median of ${config.reps} reps after 1 warm-up (${config.heavyReps > 0 ? `${config.heavyReps} reps` : 'one repetition'} on the large cache and big record)` : 'one repetition each'}`,
     '',
     ...(quick
       ? [
-          '**Smoke run (`--quick`)**: short repetitions while the JIT is still optimising; bytes are fine, timings are not comparable with a full run.',
+          '**Smoke run (`--quick`)**: smaller workloads (a 2 000-record cache, a 1 MB record) and short repetitions while the JIT is still optimising; bytes are fine, timings are not comparable with a full run.',
           '',
         ]
       : []),
-    '- **B/upd**: mean bytes of one update message on the wire (the untimed `new` messages excluded).',
-    '- **µs/upd**: wall time per update of produce + encode + decode + apply (consumer copy up to date and checked), median over repetitions.',
-    `- **README msg 2**: the second message of the original README example; the original README reports ${ORIGINAL_MSG2_BYTES} B, ` +
-      `and the last row recomputes the original's format (\`["u", key, json.dumps(patch), md5]\`, Python separators) from the same patches: ${originalMsg2} B.`,
-    '- Ratios are against "JSON Patch (original)", whose message is compact JSON `{cmd, key, patch, checksum}`.',
-    "- Yjs bytes grow slowly with the stream: clocks and origins are varints, so longer runs (and `--quick`'s shorter one) differ by a few bytes.",
+    summaryTables(contenders, workloads),
+    '',
+    '- **bytes per update**: mean size of one update message on the wire (the untimed initial records excluded).',
+    '- **time per update**: wall time per update, median over repetitions; produce = record → bytes (diff, checksum, encode), ' +
+      'consume = bytes → consumer copy up to date (decode, checks, apply). ¹ the warm-up repetition took over ' +
+      `${LONG_REP_MS / 1000} s and was kept as the only one.`,
+    "- **newcomer catch-up**: after the workload, the producer encodes everything a fresh consumer needs (DiffStream: `retran`, i.e. the mirror's Yjs state; " +
+      'CRDTs: their snapshot with history; JSON methods: all records as JSON), and a fresh consumer restores it and is checked.',
+    '',
+    chartLinks,
+    '',
+    '## README example and the original',
+    '',
+    readme,
+    '',
+    `README msg 2: the second message of the original README example; the original README reports ${ORIGINAL_MSG2_BYTES} B, ` +
+      `and the last row recomputes the original's format (\`["u", key, json.dumps(patch), md5]\`, Python separators) from the same patches: ${originalMsg2} B. ` +
+      'Ratios are against "JSON Patch (original)", whose message is compact JSON `{cmd, key, patch, checksum}`. ' +
+      "Yjs bytes grow slowly with the stream: clocks and origins are varints, so longer runs (and `--quick`'s shorter one) differ by a few bytes.",
     '',
     '## Per phase',
     '',
     detail,
     '',
-    'produce = record → bytes (diff, checksum, encode), all updates back to back; consume = the same bytes → consumer copy ' +
-      '(decode, checks, apply), back to back; all three are wall time per update. Thread CPU = on-CPU time of the measuring thread; ' +
+    'Thread CPU = on-CPU time of the measuring thread; ' +
       'process CPU adds every other thread (parallel GC helpers), so it can exceed wall time. ' +
       'CPU wait = share of wall time the measuring thread was runnable but had no CPU (its own GC helper threads compete for the 2 cores too); ' +
       `other load = share of the machine's CPU used by other processes; a repetition (≥ ${MIN_JUDGED_REP_MS} ms) above ${100 * CONTENDED_OTHER_LOAD}% is measured again after a pause, within a budget.`,
@@ -359,6 +530,12 @@ function render(
           `**Warning**: the machine was busy; ${contended.join(', ')} kept contended repetitions after the retry budget ran out, so their wall times are inflated (thread CPU is less affected).`,
         ]
       : []),
+    '',
+    '## Newcomer catch-up',
+    '',
+    catchDetail,
+    '',
+    'State bytes vs live JSON: what a newcomer receives against the JSON of the records it ends up holding (history and metadata make CRDT states larger; compaction trims the history).',
     '',
     '## Goals',
     '',
@@ -374,10 +551,19 @@ function render(
 
 export const coreSuite: Suite = {
   name: 'core',
-  description: 'bytes per update and CPU per update: full JSON, JSON Patch + md5 (the original), raw Yjs, DiffStream',
+  description:
+    'bytes, CPU and newcomer catch-up per update: full JSON, JSON Patch + md5 (the original), jsondiffpatch, raw Yjs, Automerge, Loro, DiffStream',
   async run(options: SuiteOptions): Promise<SuiteResult> {
     const config = options.quick ? QUICK : DEFAULT
-    const machine = machineInfo(['yjs', 'fast-json-patch', 'lib0', '@diffstream/core'])
+    const machine = machineInfo([
+      'yjs',
+      'fast-json-patch',
+      'jsondiffpatch',
+      '@automerge/automerge',
+      'loro-crdt',
+      'lib0',
+      '@diffstream/core',
+    ])
     const runners = Object.keys(CONTENDERS).map((contender) =>
       Runner.start({ contender, config, seed: options.seed }, options.inline),
     )
@@ -399,19 +585,28 @@ export const coreSuite: Suite = {
       const budget = new RetryBudget(options.quick ? RETRY_BUDGET_MS.quick : RETRY_BUDGET_MS.default)
       for (const name of WORKLOAD_NAMES) {
         const w = buildWorkload(name, config, options.seed) // for its description and size; each host builds its own copy
+        const heavy = name === 'large-cache' || name === 'big-record'
+        const reps = heavy ? config.heavyReps : config.reps
         const t0 = performance.now()
-        const results = await measure(runners, infos, name, w.updates.length, config.reps, budget)
+        const results = await measure(runners, infos, name, w.updates.length, reps, budget)
         console.error(
-          `  ${w.name}: ${w.updates.length} updates × ${runners.length} contenders × ${config.reps + 1} reps in ${fmt((performance.now() - t0) / 1000, 1)} s`,
+          `  ${w.name}: ${w.updates.length} updates × ${runners.length} contenders × ${Math.max(1, reps + (reps > 0 ? 1 : 0))} reps in ${fmt((performance.now() - t0) / 1000, 1)} s`,
         )
-        measured.push({ w, results, originalUpdBytes: originalMeanUpdBytes(w) })
+        const recordJsonBytes =
+          w.updates.reduce((a, r) => a + Buffer.byteLength(JSON.stringify(r)), 0) / Math.max(1, w.updates.length)
+        // The original's format is the reference for its own workloads; recomputing it over 10 MB records takes seconds.
+        const original = heavy ? NaN : originalMeanUpdBytes(w)
+        measured.push({ w, results, originalUpdBytes: original, recordJsonBytes, reps })
       }
       machine['loadAvgAfter'] = loadavg()
       machine['contendedRepsRetried'] = budget.retries
       const byWorkload = (n: WorkloadName): Measured[] => measured.find((m) => m.w.name === n)!.results
       const originalAuction = measured.find((m) => m.w.name === 'auction')!.originalUpdBytes
       const checkList = checks(byWorkload('auction'), byWorkload('readme-edits'), originalAuction)
-      const markdown = render(config, machine, infos, example, measured, checkList, originalMsg2, options.quick)
+      const note = `${options.quick ? 'smoke run (--quick), ' : ''}Node ${process.version}, ${String(machine['cpuModel'])} × ${String(machine['cpuCount'])}, ${String(machine['date']).slice(0, 10)}`
+      const chartList = charts(infos, measured, note)
+      const links = chartLinks(chartList, options.quick ? '-quick' : '')
+      const markdown = render(config, machine, infos, example, measured, checkList, originalMsg2, options.quick, links)
       const data: Record<string, unknown> = {
         suite: 'core',
         machine,
@@ -421,24 +616,27 @@ export const coreSuite: Suite = {
           seed: options.seed,
           isolation: options.inline ? 'inline' : 'worker per contender',
           gcExposed: typeof globalThis.gc === 'function',
+          longRepMs: LONG_REP_MS,
         },
         readmeExample: {
           originalMsg2BytesPerReadme: ORIGINAL_MSG2_BYTES,
           originalMsg2BytesRecomputed: originalMsg2,
           contenders: example,
         },
-        workloads: measured.map(({ w, results, originalUpdBytes }) => ({
+        workloads: measured.map(({ w, results, originalUpdBytes, recordJsonBytes }) => ({
           name: w.name,
           description: w.description,
           initialRecords: w.initial.length,
           updates: w.updates.length,
+          meanRecordJsonBytes: recordJsonBytes,
           originalWireFormatMeanUpdBytes: originalUpdBytes,
           results,
         })),
         contenders: infos,
         checks: checkList,
       }
-      return { markdown, data, checks: checkList }
+      const summary = [summaryTables(infos, measured), '', links].join('\n')
+      return { markdown, data, checks: checkList, summary, charts: chartList }
     } finally {
       await Promise.all(runners.map((r) => r.close()))
     }

@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os'
 import { startSignalingServer } from '@diffstream/signaling'
+import { barChartSvg, chartLinks, type Chart } from './charts.js'
 import { checkLine, fmt, machineInfo, markdownTable, median } from './report.js'
 import { PeerProcess } from './rooms/child.js'
 import { nowUs, wallUs } from './rooms/clock.js'
@@ -219,7 +220,7 @@ function overlaps(from: number, to: number, starts: Float64Array, ends: Float64A
 }
 
 /** One run (block) of a stream, item by item, before it is combined with the other blocks of its series. */
-interface Block {
+export interface Block {
   n: number
   latMs: Float64Array
   fromIntendedMs: Float64Array
@@ -244,7 +245,13 @@ interface Block {
  *   never came was superseded when a later one of its record arrived: its value was merged into that
  *   one (latest wins), and it counts as seen when that one was. 0 for raw messages.
  */
-function itemize(send: SendLog, recv: ReceiveLog, otherLoad: number | null, wireBytes: number, lots: number): Block {
+export function itemize(
+  send: SendLog,
+  recv: ReceiveLog,
+  otherLoad: number | null,
+  wireBytes: number,
+  lots: number,
+): Block {
   const n = send.actualUs.length
   const b: Block = {
     n,
@@ -381,7 +388,7 @@ function schedule(count: number, rate: number, pacing: Pacing): Schedule {
  * 3 s) for a 250 ms window in which they used less than {@link CONTENDED} of the machine; after it,
  * measure again if they were busy during the run. Both within one time budget for the suite.
  */
-class Retrier {
+export class Retrier {
   private spentMs = 0
   retries = 0
   waitedMs = 0
@@ -389,7 +396,7 @@ class Retrier {
 
   constructor(
     private readonly budgetMs: number,
-    private readonly load: OtherLoad,
+    readonly load: OtherLoad,
   ) {}
 
   private get left(): boolean {
@@ -1022,6 +1029,74 @@ function render(r: Report): string {
   ].join('\n')
 }
 
+/** The headline for latest.md: latency next to the raw channel, the ramp's verdict, sync throughput. */
+function roomsSummary(r: Report, bulkMbPerSec: number): string {
+  const rows = [
+    ['raw data channel, send()', r.raw],
+    ['raw data channel, write() as rooms send', r.rawWrite],
+    ['**DiffStream room**: update() → change event', r.room],
+  ] as const
+  const latency = markdownTable(
+    ['1 producer → 1 consumer at 1 000/s', 'p50 ms', 'p99 ms', 'max ms', 'samples'],
+    rows.map(([name, s]) => [name, ms(s.latencyMs.p50), ms(s.latencyMs.p99), ms(s.latencyMs.max), String(s.count)]),
+    ['left', 'right', 'right', 'right', 'right'],
+  )
+  const steps = [r.room, ...r.ramp].filter(sustained)
+  const highest = steps.length > 0 ? Math.max(...steps.map((s) => s.achievedRate)) : null
+  const sync = r.syncs
+    .map(
+      (s) =>
+        `${s.set === 'many' ? `${s.records} records of 10 KB` : 'one 10 MB record'}: ${fmt(s.mbPerSec, 2)} MB/s join → synced ` +
+        `(${fmt(s.mbPerSecAfterConnect, 2)} MB/s from the connection)`,
+    )
+    .join('; ')
+  return [
+    latency,
+    '',
+    `Highest sustained rate (1 → 1): ${r.ramp.length === 0 ? 'no ramp in this run' : highest === null ? 'none' : `${fmt(highest, 0)} updates/s`}. ` +
+      `Newcomer initial sync over WebRTC: ${sync}; the raw channel alone carries ${fmt(bulkMbPerSec, 1)} MB/s.`,
+  ].join('\n')
+}
+
+function roomsCharts(r: Report, bulkMbPerSec: number): Chart[] {
+  const note = `${r.quick ? 'smoke run (--quick), ' : ''}two processes, loopback WebRTC · ${String(r.machine['date']).slice(0, 10)}`
+  const q = ['p50', 'p90', 'p99'] as const
+  const lat = [
+    { name: 'raw data channel, send()', s: r.raw },
+    { name: 'raw data channel, write()', s: r.rawWrite },
+    { name: 'DiffStream room', s: r.room },
+  ]
+  return [
+    {
+      name: 'rooms-latency',
+      title: 'WebRTC latency at 1 000 updates/s, producer process → consumer process',
+      svg: barChartSvg({
+        title: 'WebRTC latency at 1 000 updates/s, producer process → consumer process',
+        yLabel: 'ms',
+        groups: [...q],
+        series: lat.map(({ name, s }) => ({ name, values: q.map((k) => s.latencyMs[k]) })),
+        log: true,
+        note,
+      }),
+    },
+    {
+      name: 'rooms-sync',
+      title: 'Newcomer initial sync over WebRTC (10 MB of JSON)',
+      svg: barChartSvg({
+        title: 'Newcomer initial sync over WebRTC (10 MB of JSON)',
+        yLabel: 'MB/s',
+        groups: r.syncs.map((s) => (s.set === 'many' ? '1 000 records × 10 KB' : '1 record of 10 MB')),
+        series: [
+          { name: 'room: join → synced', values: r.syncs.map((s) => s.mbPerSec) },
+          { name: 'room: connected → synced', values: r.syncs.map((s) => s.mbPerSecAfterConnect) },
+          { name: 'raw data channel (bulk, 16 KiB messages)', values: r.syncs.map(() => bulkMbPerSec) },
+        ],
+        note,
+      }),
+    },
+  ]
+}
+
 /** A deep copy fit for JSON: typed arrays (GC pause times) become plain arrays. */
 function plainJson(v: unknown): unknown {
   if (v instanceof Float64Array) return Array.from(v, (x) => Math.round(x * 10) / 10)
@@ -1152,7 +1227,9 @@ export const roomsSuite: Suite = {
       // The measurements, shared by the Markdown report and the raw JSON.
       const results = { clocks, raw, rawWrite, rttMs, bulk, room, timer, warmup, ramp, syncs, checks, warnings }
       const report: Report = { config, machine, ...results, discarded: ctx.retrier.discarded, quick: options.quick }
-      const markdown = render(report)
+      const chartList = roomsCharts(report, bulkMbPerSec)
+      const links = chartLinks(chartList, options.quick ? '-quick' : '')
+      const markdown = [render(report), links, ''].join('\n')
       const data: Record<string, unknown> = plainJson({
         suite: 'rooms',
         machine,
@@ -1177,7 +1254,13 @@ export const roomsSuite: Suite = {
         ...results,
         retried: ctx.retrier.discarded,
       }) as Record<string, unknown>
-      return { markdown, data, checks }
+      return {
+        markdown,
+        data,
+        checks,
+        summary: [roomsSummary(report, bulkMbPerSec), '', links].join('\n'),
+        charts: chartList,
+      }
     } finally {
       await Promise.all([producer.stop(), consumer.stop()])
       await server.close()

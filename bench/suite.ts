@@ -1,3 +1,5 @@
+import type { Chart } from './charts.js'
+
 /** Options every suite gets from `bench/run.ts`. */
 export interface SuiteOptions {
   /** A short smoke run (`--quick`): fewer updates and repetitions. */
@@ -20,6 +22,10 @@ export interface SuiteResult {
   markdown: string
   data: Record<string, unknown>
   checks: Check[]
+  /** A few lines of Markdown (the headline table) for `bench/results/latest.md`; without it, a link to the report. */
+  summary?: string
+  /** One chart per figure, written to `bench/results/charts/` and linked from the reports. */
+  charts?: Chart[]
 }
 
 /** One benchmark suite; `bench/run.ts` keeps a list of them. */

@@ -5,6 +5,7 @@ import jsonpatch, { type Operation } from 'fast-json-patch'
 // fast-json-patch is CommonJS whose named exports Node cannot detect: take them from the default export.
 const { applyPatch, compare } = jsonpatch
 import { keyId, utf8Decoder, utf8Encoder, type BenchRecord, type Contender } from '../contender.js'
+import { restoreJson, snapshotJson } from './json-util.js'
 
 /** The original's message, as JSON: `new` carries the record, `upd` an RFC 6902 patch plus md5. */
 type PatchMsg =
@@ -81,5 +82,14 @@ export class JsonPatch implements Contender {
 
   read(key: Key): unknown {
     return this.store.get(keyId(key))
+  }
+
+  /** The original retransmitted whole records: every record the producer holds, as JSON. */
+  snapshot(): Uint8Array {
+    return snapshotJson(this.prev.values())
+  }
+
+  restore(bytes: Uint8Array): (key: Key) => unknown {
+    return restoreJson(bytes)
   }
 }

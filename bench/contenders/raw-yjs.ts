@@ -1,31 +1,11 @@
 import type { JsonObject, JsonValue, Key } from '@diffstream/core'
 import * as Y from 'yjs'
 import { keyId, type BenchRecord, type Contender } from '../contender.js'
+import { isPlainObject, sameJson } from './json-util.js'
 
 /** A fixed client id with the varuint size (5 bytes) of 15 in 16 random Yjs ids, for reproducible bytes. */
 const CLIENT_ID = 0x9e3779b1
 const EMPTY_UPDATE = Uint8Array.of(0, 0)
-
-function isPlainObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-/** Deep equality of plain JSON values (objects compared field by field, in any order). */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false
-    return true
-  }
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a)
-    if (ka.length !== Object.keys(b).length) return false
-    for (const k of ka) if (!sameJson(a[k], b[k])) return false
-    return true
-  }
-  return false
-}
 
 /** Objects become Y.Maps (so a changed field is one map set); arrays and scalars are stored as plain values. */
 function toY(value: JsonValue): unknown {
@@ -92,12 +72,26 @@ export class RawYjs implements Contender {
   }
 
   read(key: Key): unknown {
-    const v = this.consumerDoc.getMap<unknown>('r').get(keyId(key))
-    return v instanceof Y.Map ? v.toJSON() : v
+    return readRecord(this.consumerDoc, key)
+  }
+
+  snapshot(): Uint8Array {
+    return Y.encodeStateAsUpdate(this.producerDoc)
+  }
+
+  restore(bytes: Uint8Array): (key: Key) => unknown {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, bytes)
+    return (key) => readRecord(doc, key)
   }
 
   dispose(): void {
     this.producerDoc.destroy()
     this.consumerDoc.destroy()
   }
+}
+
+function readRecord(doc: Y.Doc, key: Key): unknown {
+  const v = doc.getMap<unknown>('r').get(keyId(key))
+  return v instanceof Y.Map ? v.toJSON() : v
 }

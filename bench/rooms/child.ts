@@ -15,8 +15,8 @@ export class PeerProcess {
   private failure: Error | null = null
   private readonly exited: Promise<void>
   readonly warnings: string[] = []
-  /** Called with each raw simple-peer signal the child wants relayed to the other side. */
-  onSignal: (signal: unknown) => void = () => {}
+  /** Called with each raw simple-peer signal the child wants relayed to the other side, and its link. */
+  onSignal: (signal: unknown, link: string) => void = () => {}
 
   constructor(
     readonly label: string,
@@ -29,7 +29,7 @@ export class PeerProcess {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     this.child.on('message', (msg: ChildMessage) => {
-      if ('signal' in msg) this.onSignal(msg.signal)
+      if ('signal' in msg) this.onSignal(msg.signal, msg.link)
       else if ('warning' in msg) this.warnings.push(msg.warning)
       else {
         const p = this.pending.get(msg.id)

@@ -183,6 +183,7 @@ class Arrivals {
 
 // --- raw simple-peer data channel ---------------------------------------------------------------
 
+const DEFAULT_LINK = 'raw'
 const ONE_WAY = 1
 const RTT_PING = 3
 const RTT_PONG = 4
@@ -195,25 +196,29 @@ function loadWrtc(): Promise<Wrtc> {
   return wrtc
 }
 
-let raw: SimplePeer.Instance | null = null
+/**
+ * Raw peers by link name: the rooms suite opens one; the fan-out suite's producer opens one per
+ * consumer and sends every item on all of them.
+ */
+const raws = new Map<string, SimplePeer.Instance>()
 let rawArrivals: Arrivals | null = null
 let onPong: ((t: number) => void) | null = null
 let bulk: { need: number; got: number; firstUs: number; lastUs: number; done: () => void } | null = null
 
-/** Signals relayed from the other side before our raw peer exists (its offer can beat our setup). */
-let earlySignals: SimplePeer.SignalData[] = []
+/** Signals relayed from the other side before our raw peer exists (its offer can beat our setup), by link. */
+const earlySignals = new Map<string, SimplePeer.SignalData[]>()
 
-async function rawOpen(initiator: boolean): Promise<void> {
-  raw?.destroy()
-  raw = null
+async function rawOpen(initiator: boolean, link: string): Promise<void> {
+  raws.get(link)?.destroy()
+  raws.delete(link)
   const peer = new SimplePeer({ initiator, wrtc: await loadWrtc(), config: { iceServers: [] }, trickle: true })
-  raw = peer
-  for (const signal of earlySignals) peer.signal(signal)
-  earlySignals = []
+  raws.set(link, peer)
+  for (const signal of earlySignals.get(link) ?? []) peer.signal(signal)
+  earlySignals.delete(link)
   peer.on('signal', (data: SimplePeer.SignalData) => {
     const candidate = (data as { candidate?: { candidate?: string } }).candidate?.candidate
     if (candidate !== undefined && !loopback(candidate)) return
-    post({ signal: data })
+    post({ signal: data, link })
   })
   instrument(peer, (data, t) => {
     const type = data[0]
@@ -247,9 +252,17 @@ async function rawOpen(initiator: boolean): Promise<void> {
   })
 }
 
+/** The only (or first) raw peer: round trips and bulk transfers use one link. */
 function rawPeer(): SimplePeer.Instance {
-  if (!raw) throw new Error('no raw peer')
-  return raw
+  const first = raws.values().next()
+  if (first.done === true) throw new Error('no raw peer')
+  return first.value
+}
+
+function closeRaw(): void {
+  for (const peer of raws.values()) peer.destroy()
+  raws.clear()
+  earlySignals.clear()
 }
 
 function message(type: number, seq: number, bytes: number): Uint8Array {
@@ -340,6 +353,8 @@ function enter(name: string, role: 'producer' | 'consumer'): Joined {
     role,
     candidateFilter: loopback,
     name: `bench-${role}`,
+    // Investigation switch: ROOMS_COMPACTION=off measures rooms whose history is never trimmed.
+    ...(process.env['ROOMS_COMPACTION'] === 'off' ? { compaction: false as const } : {}),
   })
   room.on('warning', (message) => post({ warning: `${name}: ${message}` }))
   const j: Joined = { room, lots: [], rng: new Prng(0x5eed), arrivals: null }
@@ -484,18 +499,24 @@ async function handle(req: Request): Promise<Reply> {
       globalThis.gc?.()
       return { op: 'ok' }
     case 'raw-open':
-      await rawOpen(req.initiator)
+      await rawOpen(req.initiator, req.link ?? DEFAULT_LINK)
       return { op: 'ok' }
-    case 'raw-signal':
-      if (raw) raw.signal(req.data as SimplePeer.SignalData)
-      else earlySignals.push(req.data as SimplePeer.SignalData)
+    case 'raw-signal': {
+      const link = req.link ?? DEFAULT_LINK
+      const peer = raws.get(link)
+      if (peer) peer.signal(req.data as SimplePeer.SignalData)
+      else earlySignals.set(link, [...(earlySignals.get(link) ?? []), req.data as SimplePeer.SignalData])
       return { op: 'ok' }
+    }
     case 'raw-send': {
-      const peer = rawPeer()
+      const peers = Array.from(raws.values())
+      if (peers.length === 0) throw new Error('no raw peer')
       const log = await runSchedule(req.schedule, (seq) => {
         const msg = message(ONE_WAY, seq, req.payloadBytes)
-        if (req.via === 'send') peer.send(msg)
-        else peer.write(msg)
+        for (const peer of peers) {
+          if (req.via === 'send') peer.send(msg)
+          else peer.write(msg)
+        }
       })
       return { op: 'raw-send', log }
     }
@@ -515,9 +536,7 @@ async function handle(req: Request): Promise<Reply> {
     case 'raw-bulk-send':
       return { op: 'raw-bulk', stamp: bulkSend(req.bytes, req.chunkBytes) }
     case 'raw-close':
-      raw?.destroy()
-      raw = null
-      earlySignals = []
+      closeRaw()
       return { op: 'ok' }
     case 'join':
       join(req.room, req.role)
@@ -525,6 +544,17 @@ async function handle(req: Request): Promise<Reply> {
     case 'wait-synced':
       await waitSynced(joined(req.room).room, req.timeoutMs)
       return { op: 'ok' }
+    case 'wait-peers': {
+      const { room } = joined(req.room)
+      const deadline = performance.now() + req.timeoutMs
+      while (room.peers.length < req.peers) {
+        if (performance.now() > deadline)
+          throw new Error(`${room.peers.length} of ${req.peers} peers within ${req.timeoutMs} ms`)
+        await sleep(20)
+      }
+      await waitSynced(room, Math.max(1000, deadline - performance.now()))
+      return { op: 'ok' }
+    }
     case 'produce':
       return produce(req.room, req.schedule)
     case 'listen': {
@@ -551,7 +581,7 @@ async function handle(req: Request): Promise<Reply> {
       await leave(req.room)
       return { op: 'ok' }
     case 'exit':
-      raw?.destroy()
+      closeRaw()
       await Promise.all(Array.from(rooms.keys(), leave))
       setImmediate(() => process.exit(0))
       return { op: 'ok' }

@@ -147,10 +147,11 @@ export type RecordSet = 'many' | 'one'
 export type Request =
   | { op: 'clock' }
   | { op: 'gc' }
-  | { op: 'raw-open'; initiator: boolean }
-  | { op: 'raw-signal'; data: unknown }
+  /** Opens a raw simple-peer channel; `link` names it when a process has several (fan-out). */
+  | { op: 'raw-open'; initiator: boolean; link?: string }
+  | { op: 'raw-signal'; data: unknown; link?: string }
   /**
-   * Sender: one message of `payloadBytes` per schedule item (one way, nothing answered), by
+   * Sender: one message of `payloadBytes` per schedule item on every open raw link (one way, nothing answered), by
    * simple-peer's `send` (straight to `RTCDataChannel.send`) or its stream `write` (what a room's
    * PeerLink uses: `send`, then a `bufferedAmount` read for backpressure).
    */
@@ -167,6 +168,8 @@ export type Request =
   | { op: 'raw-close' }
   | { op: 'join'; room: string; role: 'producer' | 'consumer' }
   | { op: 'wait-synced'; room: string; timeoutMs: number }
+  /** Waits until the room has at least `peers` connected peers, then until it is synced with them. */
+  | { op: 'wait-peers'; room: string; peers: number; timeoutMs: number }
   /** Producer: writes one auction-like update per schedule item. */
   | { op: 'produce'; room: string; schedule: Schedule }
   /** Consumer: start logging change events of a schedule. */
@@ -200,4 +203,4 @@ export interface RequestEnvelope {
 
 /** Child → parent. */
 export type ChildMessage =
-  { id: number; reply: Reply } | { id: number; error: string } | { signal: unknown } | { warning: string }
+  { id: number; reply: Reply } | { id: number; error: string } | { signal: unknown; link: string } | { warning: string }

@@ -3,43 +3,39 @@
  *   node --cpu-prof --cpu-prof-dir=bench/results/prof --import tsx bench/tools/profile.ts diffstream auction
  * then `node --import tsx bench/tools/cpuprofile-top.ts bench/results/prof/<file>.cpuprofile`.
  */
-import type { Contender } from '../contender.js'
-import { DiffStream } from '../contenders/diffstream.js'
-import { FullJson } from '../contenders/full-json.js'
-import { JsonPatch } from '../contenders/json-patch.js'
-import { RawYjs } from '../contenders/raw-yjs.js'
-import { auctionStream } from '../workloads/auction.js'
-import { readmeEdits } from '../workloads/readme.js'
-import type { Workload } from '../workloads/workload.js'
+import { CONTENDERS } from '../contenders/index.js'
+import { buildWorkload, WORKLOAD_NAMES, type CoreConfig, type WorkloadName } from '../core-measure.js'
 
-const CONTENDERS: Record<string, () => Contender> = {
-  'full-json': () => new FullJson(),
-  'json-patch': () => new JsonPatch(false),
-  'json-patch-in-place': () => new JsonPatch(true),
-  'raw-yjs': () => new RawYjs(),
-  diffstream: () => new DiffStream(),
-}
-const WORKLOADS: Record<string, () => Workload> = {
-  auction: () => auctionStream(100, 20_000, 314160),
-  'readme-edits': () => readmeEdits(5_000, 314159),
+/** The core suite's full sizes, with a longer auction stream for a denser profile. */
+const CONFIG: CoreConfig = {
+  auctions: 100,
+  ticks: 20_000,
+  edits: 5_000,
+  cacheRecords: 10_000,
+  cacheTicks: 10,
+  cacheShare: 0.01,
+  bigItems: 1_000,
+  bigUpdates: 5,
+  reps: 1,
+  heavyReps: 0,
 }
 
 const [contenderName = 'diffstream', workloadName = 'auction', repsArg = '5', phase = 'both'] = process.argv.slice(2)
 const make = CONTENDERS[contenderName]
-const load = WORKLOADS[workloadName]
-if (!make || !load) {
+if (!make || !(WORKLOAD_NAMES as readonly string[]).includes(workloadName)) {
   console.error(
-    `usage: profile.ts <${Object.keys(CONTENDERS).join('|')}> <${Object.keys(WORKLOADS).join('|')}> [reps] [both|produce]`,
+    `usage: profile.ts <${Object.keys(CONTENDERS).join('|')}> <${WORKLOAD_NAMES.join('|')}> [reps] [both|produce]`,
   )
   process.exit(2)
 }
 const c = make()
-const w = load()
+const w = buildWorkload(workloadName as WorkloadName, CONFIG, 314159)
 const reps = Number(repsArg)
 const t0 = performance.now()
 for (let r = 0; r < reps; r++) {
   c.setup()
-  for (const rec of w.initial) c.consume(c.produce(rec))
+  if (c.load) c.load(w.initial)
+  else for (const rec of w.initial) c.consume(c.produce(rec))
   for (const rec of w.updates) {
     const bytes = c.produce(rec)
     if (phase === 'both') c.consume(bytes)

@@ -62,42 +62,62 @@ function pythonTime(micros: number): string {
 }
 
 /**
- * The original's auction stream: `auctions` auctions (uuid-hex key, title, a slice of lorem as
- * description, `last_bid: {user: null, price: 0, time: null}`) created first, then `ticks` ticks;
- * each tick picks one auction at random and replaces its `last_bid` with a new user, the price
- * raised by 1..10 and a new timestamp (a simulated clock advancing 1 µs..2 s per tick).
+ * The original's auction generator, one tick at a time (the memory suite streams a million ticks
+ * without holding them): `auctions` auctions (uuid-hex key, title, a slice of lorem as description,
+ * `last_bid: {user: null, price: 0, time: null}`), then each `next()` picks one auction at random
+ * and replaces its `last_bid` with a new user, the price raised by 1..10 and a new timestamp (a
+ * simulated clock advancing 1 µs..2 s per tick).
  */
-export function auctionStream(auctions: number, ticks: number, seed: number): Workload {
-  const rng = new Prng(seed)
-  const current: Auction[] = []
-  for (let i = 0; i < auctions; i++) {
-    const from = rng.int(0, Math.floor(LOREM.length / 2))
-    const to = rng.int(from, LOREM.length)
-    current.push({
-      key: rng.hex(32),
-      title: rng.pick(TITLES),
-      description: LOREM.slice(from, to),
-      last_bid: { user: null, price: 0, time: null },
-    })
+export class AuctionTicks {
+  readonly initial: readonly BenchRecord[]
+  private readonly rng: Prng
+  private readonly current: Auction[] = []
+  private clock = Date.UTC(2024, 0, 1) * 1000
+
+  constructor(auctions: number, seed: number) {
+    this.rng = new Prng(seed)
+    const rng = this.rng
+    for (let i = 0; i < auctions; i++) {
+      const from = rng.int(0, Math.floor(LOREM.length / 2))
+      const to = rng.int(from, LOREM.length)
+      this.current.push({
+        key: rng.hex(32),
+        title: rng.pick(TITLES),
+        description: LOREM.slice(from, to),
+        last_bid: { user: null, price: 0, time: null },
+      })
+    }
+    this.initial = this.current.slice()
   }
-  const initial = current.slice()
-  const updates: BenchRecord[] = []
-  let clock = Date.UTC(2024, 0, 1) * 1000
-  for (let t = 0; t < ticks; t++) {
-    clock += rng.int(1, 2_000_000)
-    const at = rng.int(0, auctions - 1)
-    const old = current[at]!
+
+  next(): BenchRecord {
+    const rng = this.rng
+    this.clock += rng.int(1, 2_000_000)
+    const at = rng.int(0, this.current.length - 1)
+    const old = this.current[at]!
     const next: Auction = {
       ...old,
-      last_bid: { user: rng.pick(USERS), price: old.last_bid.price + rng.int(1, 10), time: pythonTime(clock) },
+      last_bid: { user: rng.pick(USERS), price: old.last_bid.price + rng.int(1, 10), time: pythonTime(this.clock) },
     }
-    current[at] = next
-    updates.push(next)
+    this.current[at] = next
+    return next
   }
+
+  /** The latest version of every auction. */
+  records(): readonly BenchRecord[] {
+    return this.current
+  }
+}
+
+/** The auction stream as a workload: {@link AuctionTicks}' auctions created first (untimed), then `ticks` ticks. */
+export function auctionStream(auctions: number, ticks: number, seed: number): Workload {
+  const gen = new AuctionTicks(auctions, seed)
+  const updates: BenchRecord[] = []
+  for (let t = 0; t < ticks; t++) updates.push(gen.next())
   return {
     name: 'auction',
     description: `${auctions} auctions created first (untimed), then ${ticks} ticks, each replacing one auction's last_bid {user, price, time}`,
-    initial,
+    initial: gen.initial,
     updates,
   }
 }

@@ -1,0 +1,95 @@
+/*
+ * One peer of `npm run bench:soak` (`bench/soak.ts` forks a producer and consumers): joins the soak
+ * room over WebRTC; the producer streams the demo's auction bids (100 lots, `rate` bids a second
+ * in 10 ticks). Answers the parent's `sample` with its memory after a full GC and its room's counters.
+ *   node --expose-gc --import tsx bench/soak/peer.ts <signaling url> <producer|consumer> <name> <rate>
+ */
+import { joinRoom, type JsonObject } from '@diffstream/core'
+import { Prng } from '../workloads/prng.js'
+
+export interface SoakSample {
+  name: string
+  role: string
+  pid: number
+  /** `process.memoryUsage()` after a full GC, bytes. */
+  rss: number
+  heapUsed: number
+  external: number
+  arrayBuffers: number
+  peers: number
+  records: number
+  /** Producer: updates written; consumer: change events seen. */
+  updates: number
+  bytesSent: number
+  bytesReceived: number
+  epoch: number
+  epochChanges: number
+}
+
+const [signaling, role = 'consumer', name = role, rateArg = '1000'] = process.argv.slice(2)
+if (!signaling || !process.send || (role !== 'producer' && role !== 'consumer'))
+  throw new Error('usage: fork bench/soak/peer.ts <signaling url> <producer|consumer> <name> <rate> with IPC')
+const rate = Number(rateArg)
+
+const room = joinRoom<JsonObject>('diffstream-soak', {
+  signaling: [signaling],
+  role,
+  name,
+  candidateFilter: (c) => / (127\.0\.0\.1|::1) /.test(c),
+})
+let updates = 0
+let epochChanges = 0
+room.on('epoch', () => epochChanges++)
+room.on('change', ({ origin }) => {
+  if (origin === 'remote') updates++
+})
+
+if (role === 'producer') {
+  const rng = new Prng(7)
+  const users = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay']
+  const lots = Array.from({ length: 100 }, (_, i) => ({
+    key: i,
+    title: `Lot ${i}: a fine old thing`,
+    description: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. '.repeat(2),
+    last_bid: { user: users[i % users.length]!, price: 10, time: Date.now() },
+  }))
+  for (const lot of lots) room.cache.update(lot)
+  // As the demo: 10 ticks a second, rate/10 bids each, while someone listens.
+  setInterval(() => {
+    if (room.peers.length === 0) return
+    for (let n = 0; n < rate / 10; n++) {
+      const lot = lots[rng.int(0, lots.length - 1)]!
+      lot.last_bid = { user: rng.pick(users), price: lot.last_bid.price + rng.int(1, 9), time: Date.now() }
+      room.cache.update(lot)
+      updates++
+    }
+  }, 100)
+}
+
+process.on('message', (msg: { op: 'sample' } | { op: 'exit' }) => {
+  if (msg.op === 'exit') {
+    void room.close().finally(() => process.exit(0))
+    return
+  }
+  globalThis.gc?.()
+  const m = process.memoryUsage()
+  const s = room.stats
+  const sample: SoakSample = {
+    name,
+    role,
+    pid: process.pid,
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    peers: room.peers.length,
+    records: room.cache.size,
+    updates,
+    bytesSent: s.bytesSent,
+    bytesReceived: s.bytesReceived,
+    epoch: room.epoch,
+    epochChanges,
+  }
+  process.send!(sample)
+})
+process.on('disconnect', () => process.exit(0))
