@@ -27,23 +27,61 @@ export interface JournalEntry {
  */
 export class Journal {
   private entries: JournalEntry[] = []
+  /**
+   * Per epoch and path, the entry holding the newest change. An older change to the same path in
+   * the same epoch is dropped: if a cut covers the newer write it covers the older one (a client's
+   * clocks only grow), and if not, the copy no longer holds the older value. So the journal follows
+   * the paths written, not the number of writes.
+   */
+  private readonly latest = new Map<string, JournalEntry>()
+  private emptied = 0
 
   get size(): number {
-    return this.entries.length
+    return this.entries.length - this.emptied
   }
 
-  /** All entries, oldest first (for persistence). */
+  /** All entries with changes left, oldest first (for persistence). */
   all(): readonly JournalEntry[] {
+    this.sweep()
     return this.entries
   }
 
   add(entry: JournalEntry): void {
-    if (entry.ops.length > 0) this.entries.push(entry)
+    if (entry.ops.length === 0) return
+    for (const op of entry.ops) {
+      const key = `${entry.epoch}\u0000${JSON.stringify(op.path)}`
+      const previous = this.latest.get(key)
+      this.latest.set(key, entry)
+      if (!previous || previous === entry) continue
+      const path = JSON.stringify(op.path)
+      previous.ops = previous.ops.filter((o) => JSON.stringify(o.path) !== path)
+      if (previous.ops.length === 0) this.emptied++
+    }
+    this.entries.push(entry)
+    if (this.emptied > 256 && this.emptied * 2 > this.entries.length) this.sweep()
   }
 
   /** Puts back entries loaded from a store, before those noted since. */
   restore(entries: readonly JournalEntry[]): void {
-    this.entries = [...entries, ...this.entries]
+    const since = this.entries
+    this.entries = []
+    this.latest.clear()
+    this.emptied = 0
+    for (const e of entries) this.add({ ...e, ops: e.ops.slice() })
+    for (const e of since) if (e.ops.length > 0) this.add(e)
+  }
+
+  /** Drops entries whose every change was superseded, and forgets paths of entries gone. */
+  private sweep(): void {
+    if (this.emptied === 0) return
+    this.entries = this.entries.filter((e) => e.ops.length > 0)
+    this.emptied = 0
+    this.forgetGone()
+  }
+
+  private forgetGone(): void {
+    const kept = new Set(this.entries)
+    for (const [k, e] of this.latest) if (!kept.has(e)) this.latest.delete(k)
   }
 
   /** Notes a local transaction of `root`'s document in epoch `epoch`; returns the entry, or null. */
@@ -83,12 +121,16 @@ export class Journal {
   /** Drops these entries (replayed: their replay is an entry of the new epoch now). */
   remove(entries: readonly JournalEntry[]): void {
     const gone = new Set(entries)
-    this.entries = this.entries.filter((e) => !gone.has(e))
+    this.entries = this.entries.filter((e) => !gone.has(e) && e.ops.length > 0)
+    this.emptied = 0
+    this.forgetGone()
   }
 
   /** Keeps only the entries of epochs of generation `generation` or later. */
   retainFrom(generation: number): void {
-    this.entries = this.entries.filter((e) => generationOf(e.epoch) >= generation)
+    this.entries = this.entries.filter((e) => generationOf(e.epoch) >= generation && e.ops.length > 0)
+    this.emptied = 0
+    this.forgetGone()
   }
 
   /**
@@ -101,6 +143,7 @@ export class Journal {
     const left = new Map<number, Cut>()
     for (const step of lineage) left.set(step.parent, step.cut)
     return this.entries.filter((e) => {
+      if (e.ops.length === 0) return false
       const cut = left.get(e.epoch)
       if (!cut) return true
       return !(coversInserts(cut, e.client, e.from, e.to) && coversDeletes(cut, e.deletes))
