@@ -10,8 +10,8 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { CHROMIUM_PATH, skipWithoutChromium } from '../helpers/chromium.js'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launchChromium, skipWithoutChromium } from '../helpers/chromium.js'
 import { ensureSignalingBuilt } from '../helpers/signaling-process.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -52,21 +52,8 @@ before(async () => {
     })
     server!.once('exit', (code) => reject(new Error(`the web-mode server exited with ${code}:\n${serverOutput}`)))
   })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    // Host candidates instead of mDNS names: contexts on one machine then pair without a resolver.
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-    ],
-  })
+  // Host candidates instead of mDNS names: contexts on one machine then pair without a resolver.
+  browser = await launchChromium(['--disable-features=WebRtcHideLocalIpsWithMdns'])
 })
 
 after(async () => {

@@ -12,7 +12,8 @@ export function skipWithoutChromium(): string | false {
   return `no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)`
 }
 
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium, headless, with the flags this machine needs, plus `extraArgs`. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
@@ -24,6 +25,7 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   })
 }
