@@ -335,10 +335,12 @@ export class Mirror {
    */
   tryApply(update: Uint8Array, origin: unknown, verify?: () => void): void {
     this.deferred = []
+    const before = this.effective
     try {
       Y.applyUpdate(this.current, update, origin)
       verify?.()
-      this.accept(update)
+      // A duplicate (a relay of what we had) changes nothing: nothing to keep or to store.
+      if (this.effective !== before) this.accept(update)
     } catch (err) {
       this.deferred = null
       this.restore()
@@ -381,6 +383,7 @@ export class Mirror {
   }
 
   private afterTransaction(tr: Y.Transaction): void {
+    if (tr.deleteSet.clients.size > 0 || grew(tr)) this.effective++
     if (tr.changed.size === 0) return
     if (tr.local && this.journal) {
       const entry = this.journal.record(tr, this.map, this.currentEpoch)
@@ -452,6 +455,8 @@ export class Mirror {
     if (update) this.replayed = this.replayed ? Y.mergeUpdates([this.replayed, update]) : update
   }
 
+  /** Transactions that inserted or deleted anything (a duplicate update runs one that does not). */
+  private effective = 0
   private created = new Map<string, Y.Item>()
   private lostCreations = new Set<string>()
 
@@ -509,4 +514,10 @@ function sameJson(a: JsonValue, b: JsonValue): boolean {
   if (ka.length !== Object.keys(b).length) return false
   for (const k of ka) if (!(k in b) || !sameJson(a[k]!, b[k]!)) return false
   return true
+}
+
+/** Whether a transaction inserted anything (some client's clock advanced). */
+function grew(tr: Y.Transaction): boolean {
+  for (const [client, clock] of tr.afterState) if (clock > (tr.beforeState.get(client) ?? 0)) return true
+  return false
 }
