@@ -9,6 +9,7 @@ import { generationOf } from './epoch.js'
 import { Journal, replay, type JournalEntry, type JournalOp, type LineageStep } from './journal.js'
 import { RecoveryPoint } from './recovery-point.js'
 import { StateFingerprint } from './state-fingerprint.js'
+import type { UpdateInspection } from './update-inspect.js'
 
 import { ROOT_NAME } from './root.js'
 
@@ -289,6 +290,30 @@ export class Mirror {
   /** Local clock of `client`: how many of its structs this document has. */
   clock(client: number): number {
     return Y.getState(this.doc.store, client)
+  }
+
+  /**
+   * Whether this document already holds everything an update carries: every insert (its clocks
+   * are below ours) and every delete (those items are deleted here). A relayed duplicate is then
+   * skipped before Yjs parses it again.
+   */
+  holdsAll(inspection: UpdateInspection): boolean {
+    for (const [client, range] of inspection.ranges) if (range.end > this.clock(client)) return false
+    const d = inspection.deletes
+    for (let i = 0; i < d.length; i += 3) if (!this.allDeleted(d[i]!, d[i + 1]!, d[i + 2]!)) return false
+    return true
+  }
+
+  private allDeleted(client: number, clock: number, len: number): boolean {
+    if (len === 0) return true
+    const structs = this.doc.store.clients.get(client)
+    if (!structs || clock + len > this.clock(client)) return false
+    for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
+      const struct = structs[i]!
+      if (struct.id.clock >= clock + len) break
+      if (!struct.deleted) return false
+    }
+    return true
   }
 
   /** A 32-bit fingerprint of the whole state (inserts and deletes): equal states, equal prints. */

@@ -318,6 +318,8 @@ export class Replica extends Emitter<ReplicaEvents> {
       this.requestResync(s)
       return
     }
+    // A relay of what we hold (in a mesh most frames are): nothing to apply, nothing to relay.
+    if (this.mirror.holdsAll(inspection)) return
     const before = this.mirror.fingerprint()
     try {
       this.mirror.tryApply(update, s.link)
