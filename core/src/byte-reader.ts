@@ -102,11 +102,3 @@ export class ByteReader {
     return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0
   }
 }
-
-/** Reads a lineage written by `pushLineage` (byte-writer.ts). */
-export function readLineage(r: ByteReader): Array<{ epoch: number; parent: number; cut: Uint8Array }> {
-  const n = r.count(3)
-  const lineage = []
-  for (let i = 0; i < n; i++) lineage.push({ epoch: r.varUint(), parent: r.varUint(), cut: r.varBytes() })
-  return lineage
-}

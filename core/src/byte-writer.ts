@@ -18,23 +18,6 @@ export function concatBytes(parts: ReadonlyArray<ArrayLike<number>>): Uint8Array
   return out
 }
 
-/** Appends a lineage (docs/rooms.md, epoch frames): a count, then per step epoch, parent and cut bytes. */
-export function pushLineage(
-  parts: Array<ArrayLike<number>>,
-  lineage: ReadonlyArray<{ epoch: number; parent: number; cut: Uint8Array }>,
-): void {
-  const count: number[] = []
-  pushVarUint(count, lineage.length)
-  parts.push(count)
-  for (const step of lineage) {
-    const h: number[] = []
-    pushVarUint(h, step.epoch)
-    pushVarUint(h, step.parent)
-    pushVarUint(h, step.cut.length)
-    parts.push(h, step.cut)
-  }
-}
-
 /** Writes the varuint of `n` into `buf` at `pos`; returns the position after it. */
 export function writeVarUintAt(buf: Uint8Array, pos: number, n: number): number {
   while (n > 0x7f) {

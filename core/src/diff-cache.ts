@@ -108,8 +108,8 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
               lineage: [],
             }),
             restoreEpoch: (record, state) => {
-              if (record.info.epoch === cache.mirror.epoch) cache.mirror.applyStored(state)
-              else cache.mirror.adopt(state, record.info.epoch, [])
+              // a facade cache keeps no lineage: writes made before loading replay by value
+              cache.mirror.restoreStored(state, record.info.epoch, [])
               cache.policy.compacted(cache.mirror.stateBytes())
             },
           },
@@ -199,7 +199,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
 
   /** Bytes of this cache's whole state (what a newcomer's catch-up costs). */
   stateBytes(): number {
-    return this.mirror.diff().length
+    return this.mirror.stateBytes()
   }
 
   /** This cache's Yjs state vector: what it has seen, for `retran`. */
@@ -291,7 +291,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     this.cut = { parent, state }
     this.cutLeft = CUT_MESSAGES
     this.compactionCount++
-    this.policy.compacted(this.mirror.diff().length)
+    this.policy.compacted(this.mirror.stateBytes())
   }
 
   /**

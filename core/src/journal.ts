@@ -49,11 +49,11 @@ export class Journal {
   add(entry: JournalEntry): void {
     if (entry.ops.length === 0) return
     for (const op of entry.ops) {
-      const key = `${entry.epoch}\u0000${JSON.stringify(op.path)}`
+      const path = JSON.stringify(op.path)
+      const key = `${entry.epoch}\u0000${path}`
       const previous = this.latest.get(key)
       this.latest.set(key, entry)
       if (!previous || previous === entry) continue
-      const path = JSON.stringify(op.path)
       previous.ops = previous.ops.filter((o) => JSON.stringify(o.path) !== path)
       if (previous.ops.length === 0) this.emptied++
     }

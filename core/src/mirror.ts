@@ -348,6 +348,15 @@ export class Mirror {
     return this.capture(origin, () => this.root.delete(id))
   }
 
+  /**
+   * Puts a stored state in place: merged into the current document when it is of this epoch,
+   * otherwise adopted as epoch `epoch` (writes made before loading are replayed onto it).
+   */
+  restoreStored(state: Uint8Array, epoch: number, lineage: readonly LineageStep[]): void {
+    if (epoch === this.currentEpoch) this.applyStored(state)
+    else this.adopt(state, epoch, lineage)
+  }
+
   /** Applies stored updates of the current epoch (a trusted source, checked all the same). */
   applyStored(update: Uint8Array): void {
     this.tryApply(update, STORED_ORIGIN)

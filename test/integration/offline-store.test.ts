@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PeerProcess, type PeerOptions } from '../helpers/peer-process.js'
+import { sortDeep } from '../helpers/sort-deep.js'
 import { startSignalingProcess } from '../helpers/signaling-process.js'
 
 const peers: PeerProcess[] = []
@@ -81,11 +82,3 @@ test(
     }
   },
 )
-
-function sortDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortDeep)
-  if (v === null || typeof v !== 'object') return v
-  return Object.entries(v as Rec)
-    .sort(([x], [y]) => (x < y ? -1 : 1))
-    .map(([k, x]) => [k, sortDeep(x)])
-}

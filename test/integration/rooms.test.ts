@@ -1,6 +1,7 @@
 // Rooms over real WebRTC: the real signaling server process and one process per peer.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { sortDeep } from '../helpers/sort-deep.js'
 import { startSignalingProcess, type SignalingProcess } from '../helpers/signaling-process.js'
 import { PeerProcess } from '../helpers/peer-process.js'
 
@@ -29,13 +30,17 @@ describe('rooms over WebRTC', { timeout: 120_000 }, () => {
     await Promise.all([producer.peers(2), c1.peers(1), c2.peers(1)])
     const expected: Record<string, unknown> = {}
     for (let i = 0; i < 200; i++) {
-      const record = { key: `lot-${i % 20}`, title: `Lot ${i % 20}`, last_bid: { user: `u${i}`, price: i, time: 1000 + i } }
+      const record = {
+        key: `lot-${i % 20}`,
+        title: `Lot ${i % 20}`,
+        last_bid: { user: `u${i}`, price: i, time: 1000 + i },
+      }
       expected[record.key] = record
       producer.send({ op: 'update', data: record })
     }
     producer.send({ op: 'delete', key: 'lot-3' })
     delete expected['lot-3']
-    const same = (r: Record<string, unknown>) => JSON.stringify(sorted(r)) === JSON.stringify(sorted(expected))
+    const same = (r: Record<string, unknown>) => JSON.stringify(sortDeep(r)) === JSON.stringify(sortDeep(expected))
     const [{ records: r1 }, { records: r2 }] = await Promise.all([c1.until(same), c2.until(same)])
     assert.deepEqual(r1, expected)
     assert.deepEqual(r2, expected)
@@ -56,7 +61,9 @@ describe('rooms over WebRTC', { timeout: 120_000 }, () => {
     producer.send({ op: 'updateMany', records: Array.from({ length: 50 }, (_, i) => ({ key: i, v: `second ${i}` })) })
     producer.send({ op: 'delete', key: 7 })
     consumer = start({ ...room, role: 'consumer', name: 'consumer again' })
-    const { records } = await consumer.until((r) => Object.keys(r).length === 49 && (r['0'] as { v: string }).v === 'second 0')
+    const { records } = await consumer.until(
+      (r) => Object.keys(r).length === 49 && (r['0'] as { v: string }).v === 'second 0',
+    )
     assert.deepEqual(records['10'], { key: 10, v: 'second 10' })
     assert.equal(records['7'], undefined)
   })
@@ -77,7 +84,7 @@ describe('rooms over WebRTC', { timeout: 120_000 }, () => {
     let rb: Record<string, unknown> = {}
     for (let tries = 0; tries < 100; tries++) {
       ;[ra, rb] = await Promise.all([a.dump().then((d) => d.records), b.dump().then((d) => d.records)])
-      if (JSON.stringify(sorted(ra)) === JSON.stringify(sorted(rb))) break
+      if (JSON.stringify(sortDeep(ra)) === JSON.stringify(sortDeep(rb))) break
       await new Promise((r) => setTimeout(r, 100))
     }
     assert.deepEqual(ra, rb)
@@ -113,18 +120,12 @@ describe('rooms over WebRTC', { timeout: 120_000 }, () => {
       const c = start({ ...room, role: 'consumer', name: 'c' })
       await c.peers(2, 30_000)
       a.send({ op: 'update', data: { key: 'x', v: 3 } })
-      await Promise.all([b.until((r) => (r.x as { v: number }).v === 3), c.until((r) => (r.x as { v: number } | undefined)?.v === 3)])
+      await Promise.all([
+        b.until((r) => (r.x as { v: number }).v === 3),
+        c.until((r) => (r.x as { v: number } | undefined)?.v === 3),
+      ])
     } finally {
       await again.stop()
     }
   })
 })
-
-/** Field order is not part of a record (a compacted document lists fields sorted): compare without it. */
-function sorted(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sorted)
-  if (v === null || typeof v !== 'object') return v
-  return Object.entries(v as Record<string, unknown>)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, x]) => [k, sorted(x)])
-}

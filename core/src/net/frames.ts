@@ -1,5 +1,6 @@
-import { ByteReader, readLineage } from '../byte-reader.js'
-import { concatBytes, pushLineage, pushVarUint } from '../byte-writer.js'
+import { ByteReader } from '../byte-reader.js'
+import { concatBytes, pushVarUint } from '../byte-writer.js'
+import { pushLineage, readLineage } from '../lineage-codec.js'
 import type { EncodedLineageStep, EpochInfo } from '../epoch.js'
 
 /*

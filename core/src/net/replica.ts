@@ -1,7 +1,8 @@
 import * as Y from 'yjs'
 import { holdsBase } from '../base-doc.js'
 import { CompactionPolicy } from '../compaction-policy.js'
-import { cutOf, decodeCut, encodeCut } from '../cut.js'
+import { cutOf, encodeCut } from '../cut.js'
+import { decodeLineage } from '../lineage-codec.js'
 import { Emitter } from '../emitter.js'
 import { nextEpoch, type EncodedLineageStep, type EpochInfo, type EpochRecord } from '../epoch.js'
 import { InvalidMessageError } from '../errors.js'
@@ -150,19 +151,10 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   /** Puts a stored epoch and state in place, before any link opens. */
   restoreEpoch(record: EpochRecord, state: Uint8Array): void {
-    if (record.info.epoch === this.info.epoch) {
-      this.mirror.applyStored(state)
-    } else {
-      const lineage = record.lineage.map((step) => ({
-        epoch: step.epoch,
-        parent: step.parent,
-        cut: decodeCut(step.cut),
-      }))
-      this.mirror.adopt(state, record.info.epoch, lineage)
-    }
+    this.mirror.restoreStored(state, record.info.epoch, decodeLineage(record.lineage))
     this.info = { ...record.info }
     this.lineage = record.lineage.slice(-LINEAGE_STEPS)
-    this.policy.compacted(this.mirror.diff().length)
+    this.policy.compacted(this.mirror.stateBytes())
   }
 
   /** Compacts now, whatever the policy says (tests, and the app's "compact" action). */
@@ -273,7 +265,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     if (!holdsBase(inspection, frame.epoch))
       throw new InvalidMessageError(`epoch ${frame.epoch}: the base sent is incomplete`)
     const received = frame.lineage.slice(-LINEAGE_STEPS)
-    const lineage = received.map((step) => ({ epoch: step.epoch, parent: step.parent, cut: decodeCut(step.cut) }))
+    const lineage = decodeLineage(received)
     try {
       this.mirror.adopt(frame.state, frame.epoch, lineage)
     } catch (err) {
@@ -288,7 +280,7 @@ export class Replica extends Emitter<ReplicaEvents> {
   /** After any move: tell every peer, drop y-webrtc peers (they cannot follow), send replayed writes. */
   private afterEpochChange(): void {
     this.held.discard(() => true)
-    this.policy.compacted(this.mirror.diff().length)
+    this.policy.compacted(this.mirror.stateBytes())
     for (const s of Array.from(this.links.values())) {
       s.synced = false
       s.resync?.cancel()

@@ -1,8 +1,9 @@
-import { ByteReader, readLineage } from '../byte-reader.js'
-import { concatBytes, pushLineage, pushVarUint } from '../byte-writer.js'
+import { ByteReader } from '../byte-reader.js'
+import { concatBytes, pushVarUint } from '../byte-writer.js'
 import type { EpochRecord } from '../epoch.js'
-import { DiffStreamError, StoreCorruptError } from '../errors.js'
+import { StoreCorruptError } from '../errors.js'
 import type { JournalEntry } from '../journal.js'
+import { pushLineage, readLineage } from '../lineage-codec.js'
 import type { Mirror } from '../mirror.js'
 import { inspectUpdate } from '../update-inspect.js'
 import type { DocStore } from './types.js'
@@ -212,7 +213,7 @@ function decodeFrame(bytes: Uint8Array): StoredFrame {
     }
     return r.fail(`unknown stored frame type ${type}`)
   } catch (err) {
-    if (err instanceof DiffStreamError && err instanceof StoreCorruptError) throw err
+    if (err instanceof StoreCorruptError) throw err
     throw new StoreCorruptError(`a stored frame is not a DiffStream frame: ${String(err)}`, { cause: err })
   }
 }
