@@ -94,8 +94,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     this.held = new HeldMessages(options.maxHeldBytes ?? 16 * 1024 * 1024)
     this.policy = new CompactionPolicy(options.compaction)
     // Only a cache that receives needs a way back from an update it refuses after applying it, and
-    // only one that also writes has writes to replay when it adopts another's epoch.
-    this.mirror = new Mirror({ recoverable: role !== 'producer', journal: role === 'peer' })
+    // only one that also sends can carry what it holds into an epoch it adopts, or put a stamped
+    // winner back (docs/compaction.md).
+    this.mirror = new Mirror({ recoverable: role !== 'producer', carries: role === 'peer' })
     this.mirror.onChange((changes, origin) => this.onMirrorChange(changes, origin))
     const cache = this
     this.persistence = options.store
@@ -105,11 +106,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
             mirror: this.mirror,
             epochRecord: () => ({
               info: { epoch: cache.mirror.epoch, parent: cache.cut?.parent ?? 0, cutState: cache.cut?.state ?? 0 },
-              lineage: [],
             }),
             restoreEpoch: (record, state) => {
-              // a facade cache keeps no lineage: writes made before loading replay by value
-              cache.mirror.restoreStored(state, record.info.epoch, [])
+              cache.mirror.restoreStored(state, record.info.epoch)
               cache.policy.compacted(cache.mirror.stateBytes())
             },
           },
@@ -305,7 +304,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     if (holdsBase(inspection, msg.epoch)) {
       try {
-        this.mirror.adopt(msg.update, msg.epoch, [], (root, fingerprint) => {
+        this.mirror.adopt(msg.update, msg.epoch, (root, fingerprint) => {
           if (msg.cmd === 'del' || msg.state === 0 || msg.state !== (fingerprint || 1)) return
           const hash = hashJson(materialize(root.get(keyId(msg.key))) as JsonValue)
           if (hash !== msg.checksum)

@@ -45,15 +45,7 @@ export interface EpochInfo {
   cutState: number
 }
 
-/** One compaction of an epoch's history as it travels and is stored: the cut is encoded (cut.ts). */
-export interface EncodedLineageStep {
-  epoch: number
-  parent: number
-  cut: Uint8Array
-}
-
-/** An epoch and the compactions that led to it, newest last. */
+/** An epoch as a store keeps it. */
 export interface EpochRecord {
   info: EpochInfo
-  lineage: EncodedLineageStep[]
 }

@@ -1,37 +1,21 @@
 import type { ByteReader } from './byte-reader.js'
-import { pushVarUint } from './byte-writer.js'
-import { decodeCut } from './cut.js'
-import type { EncodedLineageStep } from './epoch.js'
-import type { LineageStep } from './journal.js'
 
 /*
- * An epoch's lineage as it travels in epoch-base frames and rests in stored snapshots: a count, then
- * per compaction its epoch, its parent and its cut (docs/rooms.md, epoch frames).
+ * Epoch-base frames and stored snapshots of format 1 carried a lineage: a count, then per
+ * compaction its epoch, its parent and its cut. Stamps made it unnecessary (docs/compaction.md);
+ * DiffStream still writes an empty one in epoch-base frames, so that the frame keeps its layout,
+ * and skips whatever an older peer or store sends.
  */
 
-/** Appends a lineage (docs/rooms.md, epoch frames): a count, then per step epoch, parent and cut bytes. */
-export function pushLineage(parts: Array<ArrayLike<number>>, lineage: readonly EncodedLineageStep[]): void {
-  const count: number[] = []
-  pushVarUint(count, lineage.length)
-  parts.push(count)
-  for (const step of lineage) {
-    const h: number[] = []
-    pushVarUint(h, step.epoch)
-    pushVarUint(h, step.parent)
-    pushVarUint(h, step.cut.length)
-    parts.push(h, step.cut)
-  }
-}
+/** An empty lineage: its count, 0. */
+export const EMPTY_LINEAGE: readonly number[] = [0]
 
-/** Reads a lineage written by `pushLineage`. */
-export function readLineage(r: ByteReader): EncodedLineageStep[] {
+/** Reads past a lineage (untrusted input: bounds are checked by the reader). */
+export function skipLineage(r: ByteReader): void {
   const n = r.count(3)
-  const lineage = []
-  for (let i = 0; i < n; i++) lineage.push({ epoch: r.varUint(), parent: r.varUint(), cut: r.varBytes() })
-  return lineage
-}
-
-/** Decodes the cuts of a lineage (untrusted: throws `InvalidMessageError` on a malformed cut). */
-export function decodeLineage(lineage: readonly EncodedLineageStep[]): LineageStep[] {
-  return lineage.map((step) => ({ epoch: step.epoch, parent: step.parent, cut: decodeCut(step.cut) }))
+  for (let i = 0; i < n; i++) {
+    r.varUint()
+    r.varUint()
+    r.varBytes()
+  }
 }

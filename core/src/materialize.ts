@@ -5,7 +5,10 @@ import { setField, type JsonObject, type JsonValue } from './json.js'
 export function materialize(value: unknown): JsonValue {
   if (value instanceof Y.Map) {
     const out: JsonObject = {}
-    value.forEach((v: unknown, k: string) => setField(out, k, materialize(v)))
+    // `undefined` at a key is a deletion (a tombstone, see mirror.ts): no field.
+    value.forEach((v: unknown, k: string) => {
+      if (v !== undefined) setField(out, k, materialize(v))
+    })
     return out
   }
   if (value instanceof Y.Array) return value.toArray().map(materialize)

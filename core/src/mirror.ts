@@ -1,13 +1,15 @@
 import * as Y from 'yjs'
-import { isPlainObject, type JsonObject, type JsonValue } from './json.js'
+import type { JsonObject, JsonValue } from './json.js'
 import { isKey, keyId, type Key } from './keys.js'
 import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
+import { findContests, inDict, type Contest } from './contests.js'
 import { utf8Length } from './data-msg.js'
-import { generationOf } from './epoch.js'
-import { Journal, replay, type JournalEntry, type JournalOp, type LineageStep } from './journal.js'
+import { baseClientOf } from './epoch.js'
 import { RecoveryPoint } from './recovery-point.js'
+import { captureMap, mergeInto, type StampedNode } from './stamped-merge.js'
+import { StampBook, type Stamp } from './stamps.js'
 import { StateFingerprint } from './state-fingerprint.js'
 import type { UpdateInspection } from './update-inspect.js'
 
@@ -17,9 +19,6 @@ export { ROOT_NAME }
 
 /** How a record changed in one transaction. */
 export type RecordChange = 'new' | 'upd' | 'del'
-
-/** How many compactions an epoch's lineage remembers, and how many generations the journal keeps. */
-export const LINEAGE_STEPS = 8
 
 /** The origin of updates loaded from a store. */
 export const STORED_ORIGIN = Symbol('diffstream-stored')
@@ -36,8 +35,6 @@ function freshClientId(): number {
 export interface MirrorSink {
   /** An update the document accepted (local or remote). */
   update(update: Uint8Array): void
-  /** A local write the journal noted. */
-  journal(entry: JournalEntry): void
   /** The document moved to another epoch: store a fresh snapshot. */
   epoch(): void
 }
@@ -45,40 +42,59 @@ export interface MirrorSink {
 /** Called after each transaction with the records it changed. */
 export type MirrorListener = (changes: Map<string, RecordChange>, origin: unknown, local: boolean) => void
 
+/** Options of a {@link Mirror}. */
+export interface MirrorOptions {
+  doc?: Y.Doc
+  /** Keep a way back from an update that must be refused after Yjs applied it (see `tryApply`). */
+  recoverable?: boolean
+  /**
+   * This copy sends what it writes: on a move to another epoch it carries into it whatever it holds
+   * that the epoch lacks, and after a remote update it writes back a value Yjs let lose to one with
+   * a lower stamp (docs/compaction.md). A copy that cannot send (a facade consumer) only follows.
+   */
+  carries?: boolean
+}
+
 /**
  * The Yjs document that mirrors the dict: root map `diffstream`, one Y.Map per record, nested
  * Y.Map/Y.Array for objects and arrays. It writes plain values as minimal changes, reads records
  * back as plain values (cached until the record changes) and reports which records each
  * transaction touched. Nothing outside holds on to its Y.Doc, so it can be replaced — which a
- * `recoverable` mirror does to undo an update it should not have accepted (see `restore`).
+ * `recoverable` mirror does to undo an update it should not have accepted (see `restore`), and
+ * every move to another epoch does.
+ *
+ * A deletion is written as `undefined` at its key (a tombstone): it carries a stamp, so a copy that
+ * comes back from a partition knows the deletion came after its own older value.
  */
 export class Mirror {
   private current!: Y.Doc
   private map!: Y.Map<unknown>
   private state!: StateFingerprint
+  private book!: StampBook
   private readonly plain = new Map<string, JsonValue>()
   private readonly present = new Set<string>()
   private readonly listeners = new Set<MirrorListener>()
   private captured: Uint8Array | null = null
   /** Changes of an update being tried, announced once it is accepted. */
   private deferred: Array<[Map<string, RecordChange>, Y.Transaction]> | null = null
+  /** Keys a remote update left with a value stamps may not agree with, put right once it is accepted. */
+  private contests: Contest[] = []
   private recovery: RecoveryPoint | null
   private readonly recoverable: boolean
+  private readonly carries: boolean
   private currentEpoch = 0
   /** Update bytes accepted in this epoch: what the history weighs, for the compaction policy. */
   private accepted = 0
-  /** Local writes of this epoch and the one before, when the mirror journals (see Journal). */
-  readonly journal: Journal | null
+  /** Transactions that inserted or deleted anything (a duplicate update runs one that does not). */
+  private effective = 0
+  /** What this copy wrote to carry values into an epoch or to put a stamped winner back, to send once. */
+  private replayed: Uint8Array | null = null
 
-  /** Whether lost concurrent creations are repaired (needs a way to send the repair at once). */
-  private readonly repairs: boolean
-
-  constructor(options: { doc?: Y.Doc; recoverable?: boolean; journal?: boolean; repairCreations?: boolean } = {}) {
-    this.repairs = options.repairCreations ?? false
+  constructor(options: MirrorOptions = {}) {
     const doc = options.doc ?? new Y.Doc()
     this.recoverable = options.recoverable ?? false
+    this.carries = options.carries ?? false
     this.recovery = this.recoverable ? new RecoveryPoint(doc) : null
-    this.journal = options.journal ? new Journal() : null
     this.bind(doc)
   }
 
@@ -105,9 +121,10 @@ export class Mirror {
     this.current = doc
     this.map = doc.getMap(ROOT_NAME)
     this.state = state ?? new StateFingerprint(doc)
+    this.book = new StampBook(doc, this.currentEpoch > 0 ? baseClientOf(this.currentEpoch) : null)
     this.plain.clear()
     this.present.clear()
-    for (const id of this.map.keys()) this.present.add(id)
+    for (const [id, item] of this.map._map) if (isRecord(item)) this.present.add(id)
     doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
   }
 
@@ -136,30 +153,26 @@ export class Mirror {
 
   /** Every record as a plain value (shared: do not mutate). */
   entries(): Array<[string, JsonValue]> {
-    return Array.from(this.map.keys(), (id) => [id, this.read(id)!])
+    return Array.from(this.ids(), (id) => [id, this.read(id)!])
   }
 
   /**
-   * Moves to epoch `epoch` by compacting: a fresh document holding only the live records, built so
-   * that every copy holding the same records builds the same bytes (see base-doc.ts).
+   * Moves to epoch `epoch` by compacting: a fresh document holding only the live records (and the
+   * newest deletions) with their stamps, built so that every copy holding the same state builds
+   * the same bytes (see base-doc.ts).
    */
   compact(epoch: number): void {
-    const doc = buildBaseDoc(this.entries(), epoch)
-    // The base holds every local write already: nothing to replay.
+    const doc = buildBaseDoc(captureMap(this.book, this.map), epoch)
+    // The base holds everything this copy held: nothing to carry.
     this.switchTo(doc, epoch, null)
   }
 
   /**
    * Moves to epoch `epoch` from an update that holds its whole base (checked by the caller). Throws,
-   * changing nothing, when Yjs refuses it. Local writes the new epoch lacks are replayed onto it
-   * (see Journal.pending for how `lineage` tells which).
+   * changing nothing, when Yjs refuses it or `verify` does. A copy that `carries` joins what it held
+   * into the new epoch (values with a higher stamp than the epoch's win there).
    */
-  adopt(
-    update: Uint8Array,
-    epoch: number,
-    lineage: readonly LineageStep[],
-    verify?: (root: Y.Map<unknown>, fingerprint: number) => void,
-  ): void {
+  adopt(update: Uint8Array, epoch: number, verify?: (root: Y.Map<unknown>, fingerprint: number) => void): void {
     const doc = new Y.Doc()
     doc.clientID = freshClientId()
     let state: StateFingerprint | undefined
@@ -171,15 +184,19 @@ export class Mirror {
       doc.destroy()
       throw err
     }
-    this.switchTo(doc, epoch, lineage, state)
+    this.switchTo(doc, epoch, this.carries ? captureMap(this.book, this.map) : null, state)
   }
 
-  private switchTo(doc: Y.Doc, epoch: number, lineage: readonly LineageStep[] | null, state?: StateFingerprint): void {
+  private switchTo(
+    doc: Y.Doc,
+    epoch: number,
+    held: Map<string, StampedNode> | null,
+    state?: StateFingerprint,
+  ): void {
     const before = new Map(this.entries())
-    const pending = this.journal && lineage ? this.journal.pending(lineage) : []
     this.switching = true
     try {
-      this.moveTo(doc, epoch, pending, before, state)
+      this.moveTo(doc, epoch, held, before, state)
     } finally {
       this.switching = false
     }
@@ -189,51 +206,44 @@ export class Mirror {
   private moveTo(
     doc: Y.Doc,
     epoch: number,
-    pending: JournalEntry[],
+    held: Map<string, StampedNode> | null,
     before: Map<string, JsonValue>,
     state: StateFingerprint | undefined,
   ): void {
     const old = this.current
     doc.clientID = freshClientId()
-    this.created.clear()
-    this.lostCreations.clear()
+    this.currentEpoch = epoch
+    this.contests = []
     this.bind(doc, state)
     old.destroy()
-    this.currentEpoch = epoch
     this.accepted = 0
     this.recovery = this.recoverable ? new RecoveryPoint(doc) : null
-    // A lineage remembers LINEAGE_STEPS compactions: older entries could not be tested any more.
-    this.journal?.retainFrom(generationOf(epoch) - LINEAGE_STEPS + 1)
     const changes = new Map<string, RecordChange>()
     for (const [id, value] of before) {
       const now = this.read(id)
       if (now === undefined) changes.set(id, 'del')
       else if (!sameJson(now, value)) changes.set(id, 'upd')
     }
-    for (const id of this.map.keys()) if (!before.has(id)) changes.set(id, 'new')
+    for (const id of this.ids()) if (!before.has(id)) changes.set(id, 'new')
     if (changes.size > 0) for (const listener of this.listeners) listener(changes, EPOCH_ORIGIN, false)
-    if (pending.length > 0) {
+    if (held && held.size > 0) {
+      // Only keys whose winner changes are written: what the epoch already holds costs nothing.
       const update = this.capture(EPOCH_ORIGIN, () => {
-        for (const entry of pending) replay(this.map, entry.ops, (op) => heldBefore(before, op))
+        for (const [id, node] of held) mergeInto(this.book, this.map, id, node)
       })
-      // Replayed (or found overwritten) once: the replay is an entry of this epoch from now on, so
-      // a later move does not replay the old write over what others wrote on top of the replay.
-      this.journal?.remove(pending)
       this.replayed = update
     }
   }
 
   /**
-   * The update the last epoch move (or a repaired concurrent creation) wrote to replay local writes,
-   * once; others must receive it.
+   * The update the last epoch move (or putting stamped winners back) wrote, once; others must
+   * receive it.
    */
   takeReplayed(): Uint8Array | null {
     const out = this.replayed
     this.replayed = null
     return out
   }
-
-  private replayed: Uint8Array | null = null
 
   /**
    * Goes back to the last accepted state, undoing whatever was applied since, without change
@@ -249,16 +259,18 @@ export class Mirror {
     this.bind(doc, state)
   }
 
+  /** Number of records (deletions not counted). */
   get size(): number {
-    return this.root.size
+    return this.present.size
   }
 
   has(id: string): boolean {
-    return this.root.has(id)
+    return this.present.has(id)
   }
 
-  ids(): IterableIterator<string> {
-    return this.root.keys()
+  /** The ids of the records, in the root map's order. */
+  *ids(): IterableIterator<string> {
+    for (const [id, item] of this.map._map) if (isRecord(item)) yield id
   }
 
   /** The mirror value of a record (a Y.Map for objects), or undefined. */
@@ -280,11 +292,28 @@ export class Mirror {
   read(id: string): JsonValue | undefined {
     let v = this.plain.get(id)
     if (v === undefined) {
-      if (!this.root.has(id)) return undefined
-      v = materialize(this.root.get(id))
+      const record = this.root.get(id)
+      if (!(record instanceof Y.Map)) return undefined
+      v = materialize(record)
       this.plain.set(id, v)
     }
     return v
+  }
+
+  /**
+   * The stamp of what is at a path of map keys (a record id, then fields), deletions included, or
+   * null when nothing ever was (docs/compaction.md, "Stamps").
+   */
+  stampAt(path: readonly string[]): Stamp | null {
+    let map: Y.Map<unknown> = this.map
+    for (let i = 0; ; i++) {
+      const item = map._map.get(path[i]!)
+      if (!item) return null
+      if (i === path.length - 1) return this.book.effectiveOf(item)
+      const next = item.deleted ? null : map.get(path[i]!)
+      if (!(next instanceof Y.Map)) return null
+      map = next
+    }
   }
 
   /** Local clock of `client`: how many of its structs this document has. */
@@ -335,26 +364,45 @@ export class Mirror {
    * nothing changed. The caller has validated `value`.
    */
   write(id: string, value: JsonObject, origin: unknown): Uint8Array | null {
-    return this.capture(origin, () => {
+    return this.capture(origin, (tr) => {
       const current = this.map.get(id)
       if (current instanceof Y.Map) reconcileMap(current, value)
       else this.map.set(id, toMirror(value))
+      this.versionArrays(tr)
     })
   }
 
-  /** Deletes the record `id`. Returns the update bytes, or null when there was no such record. */
+  /** Deletes the record `id` (a tombstone). Returns the update bytes, or null when there was no such record. */
   remove(id: string, origin: unknown): Uint8Array | null {
-    if (!this.root.has(id)) return null
-    return this.capture(origin, () => this.root.delete(id))
+    if (!this.has(id)) return null
+    return this.capture(origin, () => this.root.set(id, undefined))
+  }
+
+  /**
+   * An array is one value at its key: an edit inside it (an element added, removed or changed,
+   * however deep) raises its version, so that the edit outranks what it saw when copies compare.
+   */
+  private versionArrays(tr: Y.Transaction): void {
+    const done = new Set<Y.Item>()
+    const client = tr.doc.clientID
+    const since = tr.beforeState.get(client) ?? 0
+    for (const type of Array.from(tr.changed.keys())) {
+      const item = outermostArray(type as Y.AbstractType<unknown>, this.map)
+      if (!item || done.has(item)) continue
+      done.add(item)
+      // An array written in this transaction is new: its own stamp is above everything already.
+      if (item.id.client === client && item.id.clock >= since) continue
+      this.book.bumpArray(item, client)
+    }
   }
 
   /**
    * Puts a stored state in place: merged into the current document when it is of this epoch,
-   * otherwise adopted as epoch `epoch` (writes made before loading are replayed onto it).
+   * otherwise adopted as epoch `epoch` (what was written before loading is carried into it).
    */
-  restoreStored(state: Uint8Array, epoch: number, lineage: readonly LineageStep[]): void {
+  restoreStored(state: Uint8Array, epoch: number): void {
     if (epoch === this.currentEpoch) this.applyStored(state)
-    else this.adopt(state, epoch, lineage)
+    else this.adopt(state, epoch)
   }
 
   /** Applies stored updates of the current epoch (a trusted source, checked all the same). */
@@ -369,6 +417,7 @@ export class Mirror {
    */
   tryApply(update: Uint8Array, origin: unknown, verify?: () => void): void {
     this.deferred = []
+    this.contests = []
     const before = this.effective
     try {
       Y.applyUpdate(this.current, update, origin)
@@ -377,13 +426,31 @@ export class Mirror {
       if (this.effective !== before) this.accept(update)
     } catch (err) {
       this.deferred = null
+      this.contests = []
       this.restore()
       throw err
     }
     const accepted = this.deferred
     this.deferred = null
     for (const [changes, tr] of accepted) this.notify(changes, tr)
-    this.repairCreations()
+    this.putBackWinners()
+  }
+
+  /**
+   * Where Yjs kept a value that stamps rank below a rival (two writes that did not see each other,
+   * or maps created at once at one key), writes the stamped result: the same on every copy.
+   */
+  private putBackWinners(): void {
+    const contests = this.contests
+    this.contests = []
+    if (contests.length === 0) return
+    const update = this.capture(EPOCH_ORIGIN, () => {
+      for (const c of contests) {
+        if (!inDict(c.map, this.map)) continue
+        for (const rival of c.rivals) mergeInto(this.book, c.map, c.key, rival)
+      }
+    })
+    if (update) this.replayed = this.replayed ? Y.mergeUpdates([this.replayed, update]) : update
   }
 
   /** Listens to record changes; returns the function that stops listening. */
@@ -402,7 +469,7 @@ export class Mirror {
     this.captured = update
   }
 
-  private capture(origin: unknown, fn: () => void): Uint8Array | null {
+  private capture(origin: unknown, fn: (tr: Y.Transaction) => void): Uint8Array | null {
     this.captured = null
     this.doc.on('update', this.onUpdate)
     try {
@@ -419,11 +486,8 @@ export class Mirror {
   private afterTransaction(tr: Y.Transaction): void {
     if (tr.deleteSet.clients.size > 0 || grew(tr)) this.effective++
     if (tr.changed.size === 0) return
-    if (tr.local && this.journal) {
-      const entry = this.journal.record(tr, this.map, this.currentEpoch)
-      if (entry && !this.switching) this.sink?.journal(entry)
-    }
-    if (this.journal && this.repairs) this.noteCreations(tr)
+    // Rival values must be taken out now: Yjs collects the content of deleted items after this.
+    if (!tr.local && this.carries) this.contests.push(...findContests(tr, this.book, this.map))
     const ids = new Set<string>()
     for (const [type, fields] of tr.changed) {
       if ((type as unknown) === this.root) {
@@ -437,7 +501,8 @@ export class Mirror {
     const changes = new Map<string, RecordChange>()
     for (const id of ids) {
       this.plain.delete(id)
-      const now = this.root.has(id)
+      const item = this.map._map.get(id)
+      const now = item !== undefined && isRecord(item)
       const before = this.present.has(id)
       if (now) this.present.add(id)
       else this.present.delete(id)
@@ -447,52 +512,6 @@ export class Mirror {
     if (this.deferred) this.deferred.push([changes, tr])
     else this.notify(changes, tr)
   }
-
-  /**
-   * Two copies that create the same record at once each set a new map under the root, and Yjs keeps
-   * one map whole: the other creator's fields vanish. Each copy remembers the record maps it
-   * created; when a remote map replaces one without having seen it (its origin is not ours), our
-   * fields are written again into the map that won, once the update is accepted.
-   */
-  private noteCreations(tr: Y.Transaction): void {
-    let keys: Set<string | null> | undefined
-    for (const [type, fields] of tr.changed) if ((type as unknown) === this.map) keys = fields
-    if (!keys) return
-    for (const id of keys) {
-      if (id === null) continue
-      const item = this.map._map.get(id)
-      if (tr.local) {
-        if (item && !item.deleted && item.id.client === this.current.clientID) this.created.set(id, item)
-        continue
-      }
-      const mine = this.created.get(id)
-      if (!mine || !mine.deleted) continue
-      this.created.delete(id)
-      const origin = item && !item.deleted ? item.origin : null
-      const sawMine =
-        origin !== null && origin.client === mine.id.client && origin.clock === mine.id.clock + mine.length - 1
-      if (item && !item.deleted && !sawMine) this.lostCreations.add(id)
-    }
-  }
-
-  /** Writes our fields of records whose creation lost to a concurrent one into the winner. */
-  private repairCreations(): void {
-    if (this.lostCreations.size === 0 || !this.journal) return
-    const ids = this.lostCreations
-    this.lostCreations = new Set()
-    const ops = this.journal
-      .all()
-      .filter((e) => e.epoch === this.currentEpoch)
-      .flatMap((e) => e.ops.filter((op) => ids.has(op.path[0]!)))
-    if (ops.length === 0) return
-    const update = this.capture(EPOCH_ORIGIN, () => replay(this.map, ops))
-    if (update) this.replayed = this.replayed ? Y.mergeUpdates([this.replayed, update]) : update
-  }
-
-  /** Transactions that inserted or deleted anything (a duplicate update runs one that does not). */
-  private effective = 0
-  private created = new Map<string, Y.Item>()
-  private lostCreations = new Set<string>()
 
   private notify(changes: Map<string, RecordChange>, tr: Y.Transaction): void {
     for (const listener of this.listeners) listener(changes, tr.origin, tr.local)
@@ -512,27 +531,24 @@ export class Mirror {
   }
 }
 
-/** Whether the copy held the op's outcome just before the move (its write was still the current one). */
-function heldBefore(before: ReadonlyMap<string, JsonValue>, op: JournalOp): boolean {
-  let v: JsonValue | undefined = before.get(op.path[0]!)
-  for (let i = 1; i < op.path.length && v !== undefined; i++) {
-    v = v !== null && typeof v === 'object' && !Array.isArray(v) ? v[op.path[i]!] : undefined
-  }
-  return 'deleted' in op ? v === undefined : v !== undefined && holds(v, op.value)
+/** Whether a root item is a live record (not a deletion). */
+function isRecord(item: Y.Item): boolean {
+  return !item.deleted && item.content instanceof Y.ContentType && item.content.type instanceof Y.Map
 }
 
-/** Whether `current` holds everything `written` wrote: objects field by field, anything else exactly. */
-function holds(current: JsonValue, written: JsonValue): boolean {
-  if (isPlainObject(written) && isPlainObject(current)) {
-    for (const k of Object.keys(written)) {
-      const w = written[k]
-      if (w === undefined) continue
-      const c = current[k]
-      if (c === undefined || !holds(c, w)) return false
-    }
-    return true
+/** The item holding the outermost array on the way from `type` up to `root` (at a map key), if any. */
+function outermostArray(type: Y.AbstractType<unknown>, root: Y.Map<unknown>): Y.Item | null {
+  let found: Y.Item | null = null
+  let t: Y.AbstractType<unknown> = type
+  while (t !== root) {
+    const item = t._item
+    if (!item) return null
+    if (t instanceof Y.Array && item.parentSub !== null) found = item
+    const parent = item.parent
+    if (!(parent instanceof Y.AbstractType)) return null
+    t = parent as Y.AbstractType<unknown>
   }
-  return sameJson(current, written)
+  return found
 }
 
 function sameJson(a: JsonValue, b: JsonValue): boolean {

@@ -5,7 +5,8 @@ import { isPlainObject, type JsonObject, type JsonValue } from './json.js'
  * Writes a plain JSON value into the mirror, touching only what differs, so that the Yjs update a
  * change produces is as small as the change: a changed scalar is one `set`, an added or removed
  * field one `set`/`delete`, and an array keeps its common prefix and suffix and rewrites only the
- * middle. The caller validates the value first and wraps the call in one transaction.
+ * middle. A removed field becomes `undefined` at its key (a tombstone with a stamp, see mirror.ts).
+ * The caller validates the value first and wraps the call in one transaction.
  */
 
 /** A new mirror value for a plain one: objects become Y.Map, arrays Y.Array. */
@@ -38,7 +39,7 @@ export function sameValue(mirror: unknown, value: JsonValue | undefined): boolea
       if (!mirror.has(k) || !sameValue(mirror.get(k), v)) return false
     }
     let size = 0
-    for (const item of mirror._map.values()) if (!item.deleted) size++
+    for (const item of mirror._map.values()) if (holdsValue(item)) size++
     return fields === size
   }
   if (mirror instanceof Y.Array) {
@@ -55,9 +56,9 @@ export function reconcileMap(map: Y.Map<unknown>, obj: JsonObject): number {
   let ops = 0
   // Y.Map's own key iterator allocates a filtered iterator per call; its entry map does not.
   const gone: string[] = []
-  for (const [k, item] of map._map) if (!item.deleted && obj[k] === undefined) gone.push(k)
+  for (const [k, item] of map._map) if (holdsValue(item) && obj[k] === undefined) gone.push(k)
   for (const k of gone) {
-    map.delete(k)
+    map.set(k, undefined)
     ops++
   }
   for (const k of Object.keys(obj)) {
@@ -68,9 +69,16 @@ export function reconcileMap(map: Y.Map<unknown>, obj: JsonObject): number {
   return ops
 }
 
+/** Whether a map item holds a field (not a deletion). */
+function holdsValue(item: Y.Item): boolean {
+  if (item.deleted) return false
+  const c = item.content
+  return !(c instanceof Y.ContentAny) || c.arr[c.arr.length - 1] !== undefined
+}
+
 function reconcileField(map: Y.Map<unknown>, k: string, v: JsonValue): number {
   const current = map.get(k)
-  if (current === undefined && !map.has(k)) {
+  if (current === undefined) {
     map.set(k, toMirror(v))
     return 1
   }

@@ -1,7 +1,7 @@
 import { ByteReader } from '../byte-reader.js'
 import { concatBytes, pushVarUint } from '../byte-writer.js'
-import { pushLineage, readLineage } from '../lineage-codec.js'
-import type { EncodedLineageStep, EpochInfo } from '../epoch.js'
+import { EMPTY_LINEAGE, skipLineage } from '../lineage-codec.js'
+import type { EpochInfo } from '../epoch.js'
 
 /*
  * Data-channel frames, as y-webrtc sends them: a varuint message type, then for sync messages the
@@ -19,7 +19,7 @@ export const MESSAGE_EPOCH_HELLO = 11
 export const MESSAGE_EPOCH_WANT = 12
 export const MESSAGE_EPOCH_BASE = 13
 
-export type { EncodedLineageStep, EpochInfo } from '../epoch.js'
+export type { EpochInfo } from '../epoch.js'
 
 const SYNC_STEP1 = 0
 const SYNC_STEP2 = 1
@@ -34,7 +34,7 @@ export type Frame =
   | { kind: 'query-awareness' }
   | ({ kind: 'epoch-hello' } & EpochInfo)
   | { kind: 'epoch-want'; epoch: number }
-  | ({ kind: 'epoch-base'; lineage: EncodedLineageStep[]; state: Uint8Array } & EpochInfo)
+  | ({ kind: 'epoch-base'; state: Uint8Array } & EpochInfo)
   | { kind: 'other'; type: number }
 
 /** Decodes a frame; throws `InvalidMessageError` when it is malformed. */
@@ -59,7 +59,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     frame = { kind: 'epoch-want', epoch: r.varUint() }
   } else if (type === MESSAGE_EPOCH_BASE) {
     const info = readEpochInfo(r)
-    frame = { kind: 'epoch-base', ...info, lineage: readLineage(r), state: r.varBytes() }
+    skipLineage(r)
+    frame = { kind: 'epoch-base', ...info, state: r.varBytes() }
   } else {
     return { kind: 'other', type }
   }
@@ -93,13 +94,8 @@ export function encodeEpochWant(epoch: number): Uint8Array {
   return Uint8Array.from(out)
 }
 
-export function encodeEpochBase(
-  info: EpochInfo,
-  lineage: readonly EncodedLineageStep[],
-  state: Uint8Array,
-): Uint8Array {
-  const parts: Array<ArrayLike<number>> = [epochInfoBytes(info, MESSAGE_EPOCH_BASE)]
-  pushLineage(parts, lineage)
+export function encodeEpochBase(info: EpochInfo, state: Uint8Array): Uint8Array {
+  const parts: Array<ArrayLike<number>> = [epochInfoBytes(info, MESSAGE_EPOCH_BASE), EMPTY_LINEAGE]
   const length: number[] = []
   pushVarUint(length, state.length)
   parts.push(length, state)

@@ -1,14 +1,12 @@
 import * as Y from 'yjs'
 import { holdsBase } from '../base-doc.js'
 import { CompactionPolicy } from '../compaction-policy.js'
-import { cutOf, encodeCut } from '../cut.js'
-import { decodeLineage } from '../lineage-codec.js'
 import { Emitter } from '../emitter.js'
-import { nextEpoch, type EncodedLineageStep, type EpochInfo, type EpochRecord } from '../epoch.js'
+import { nextEpoch, type EpochInfo, type EpochRecord } from '../epoch.js'
 import { InvalidMessageError } from '../errors.js'
 import { HeldMessages } from '../held.js'
 import type { JsonObject } from '../json.js'
-import { LINEAGE_STEPS, Mirror } from '../mirror.js'
+import { Mirror } from '../mirror.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { CompactionOptions } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
@@ -96,16 +94,15 @@ export class Replica extends Emitter<ReplicaEvents> {
   private readonly policy: CompactionPolicy
   private readonly clock: ReplicaClock
   private info: EpochInfo = { epoch: 0, parent: 0, cutState: 0 }
-  /** The compactions that led to this epoch, newest last, at most LINEAGE_STEPS. */
-  private lineage: EncodedLineageStep[] = []
   private outgoing: Array<{ update: Uint8Array; except: ReplicaLink | null }> = []
   private flushScheduled = false
   private compactionCount = 0
 
   constructor(private readonly options: ReplicaOptions) {
     super()
-    // A room sends a repair at once; the facade could only send it with the next message.
-    this.mirror = new Mirror({ recoverable: true, journal: true, repairCreations: true })
+    // Every copy in a room sends: it carries what it holds into epochs it adopts, and puts stamped
+    // winners back (docs/compaction.md).
+    this.mirror = new Mirror({ recoverable: true, carries: true })
     // A compaction briefly stalls a live stream on every peer (encode, rebuild, re-sync), and a room's
     // newcomers sync by state vector anyway: rooms compact less eagerly than the facade by default.
     this.policy = new CompactionPolicy(
@@ -144,16 +141,15 @@ export class Replica extends Emitter<ReplicaEvents> {
     return update
   }
 
-  /** The epoch and the compactions that led to it (what a store keeps). */
+  /** The epoch (what a store keeps). */
   epochRecord(): EpochRecord {
-    return { info: { ...this.info }, lineage: this.lineage.slice() }
+    return { info: { ...this.info } }
   }
 
   /** Puts a stored epoch and state in place, before any link opens. */
   restoreEpoch(record: EpochRecord, state: Uint8Array): void {
-    this.mirror.restoreStored(state, record.info.epoch, decodeLineage(record.lineage))
+    this.mirror.restoreStored(state, record.info.epoch)
     this.info = { ...record.info }
-    this.lineage = record.lineage.slice(-LINEAGE_STEPS)
     this.policy.compacted(this.mirror.stateBytes())
   }
 
@@ -168,13 +164,8 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   /** Compacts into `info.epoch`; this replica holds exactly what the compaction's cut holds. */
   private compactTo(info: EpochInfo): void {
-    this.pushLineage({ epoch: info.epoch, parent: info.parent, cut: encodeCut(cutOf(this.mirror.doc)) })
     this.mirror.compact(info.epoch)
     this.info = { ...info }
-  }
-
-  private pushLineage(step: EncodedLineageStep): void {
-    this.lineage = [...this.lineage, step].slice(-LINEAGE_STEPS)
   }
 
   // --- links ------------------------------------------------------------------------------------
@@ -219,7 +210,7 @@ export class Replica extends Emitter<ReplicaEvents> {
         return
       case 'epoch-want':
         if (link.followsEpochs && frame.epoch === this.info.epoch && this.info.epoch > 0)
-          link.send(encodeEpochBase(this.info, this.lineage, this.mirror.diff()))
+          link.send(encodeEpochBase(this.info, this.mirror.diff()))
         return
       case 'epoch-base':
         if (link.followsEpochs) this.onBase(s, frame)
@@ -259,25 +250,22 @@ export class Replica extends Emitter<ReplicaEvents> {
     }
   }
 
-  private onBase(s: LinkState, frame: EpochInfo & { lineage: EncodedLineageStep[]; state: Uint8Array }): void {
+  private onBase(s: LinkState, frame: EpochInfo & { state: Uint8Array }): void {
     if (frame.epoch <= this.info.epoch) return
     const inspection = inspectUpdate(frame.state)
     if (!holdsBase(inspection, frame.epoch))
       throw new InvalidMessageError(`epoch ${frame.epoch}: the base sent is incomplete`)
-    const received = frame.lineage.slice(-LINEAGE_STEPS)
-    const lineage = decodeLineage(received)
     try {
-      this.mirror.adopt(frame.state, frame.epoch, lineage)
+      this.mirror.adopt(frame.state, frame.epoch)
     } catch (err) {
       throw new InvalidMessageError(`epoch ${frame.epoch}: the base does not apply`, { cause: err })
     }
     this.info = { epoch: frame.epoch, parent: frame.parent, cutState: frame.cutState }
-    this.lineage = received
     s.remoteEpoch = frame.epoch
     this.afterEpochChange()
   }
 
-  /** After any move: tell every peer, drop y-webrtc peers (they cannot follow), send replayed writes. */
+  /** After any move: tell every peer, drop y-webrtc peers (they cannot follow), send what was carried. */
   private afterEpochChange(): void {
     this.held.discard(() => true)
     this.policy.compacted(this.mirror.stateBytes())

@@ -2,34 +2,34 @@ import { ByteReader } from '../byte-reader.js'
 import { concatBytes, pushVarUint } from '../byte-writer.js'
 import type { EpochRecord } from '../epoch.js'
 import { StoreCorruptError } from '../errors.js'
-import type { JournalEntry } from '../journal.js'
-import { pushLineage, readLineage } from '../lineage-codec.js'
+import { skipLineage } from '../lineage-codec.js'
 import type { Mirror } from '../mirror.js'
 import { inspectUpdate } from '../update-inspect.js'
 import type { DocStore } from './types.js'
 
 /*
  * What a cache or room keeps in its store (docs/store.md, "What DiffStream stores"): a snapshot —
- * the epoch, its lineage, the whole document state and the journal of local writes — then frames
- * appended as the document accepts updates (type 1) and notes local writes (type 2). A move to
- * another epoch, or a log grown well past the snapshot, writes a fresh snapshot.
+ * the epoch and the whole document state — then frames appended as the document accepts updates
+ * (type 1). A move to another epoch, or a log grown well past the snapshot, writes a fresh
+ * snapshot. Format 1 also held a lineage and a journal of local writes; both are read past (the
+ * journal's writes are in the stored document, and stamps carry them into newer epochs).
  */
 
-const SNAPSHOT_VERSION = 1
+const SNAPSHOT_VERSION = 2
 const FRAME_UPDATE = 1
+/** Journal frames of format 1: skipped. */
 const FRAME_JOURNAL = 2
 /** The log may grow to this many times the last snapshot (and at least 1 MiB) before a new one. */
 const LOG_RATIO = 4
 const MIN_LOG_BYTES = 1024 * 1024
 
-const utf8 = new TextEncoder()
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** What a persistent cache or room exposes to its persistence: its mirror and its epoch. */
 export interface PersistedReplica {
   readonly mirror: Mirror
   epochRecord(): EpochRecord
-  /** Puts the stored epoch and state in place (local writes made before loading are replayed). */
+  /** Puts the stored epoch and state in place (what was written before loading is carried into it). */
   restoreEpoch(record: EpochRecord, state: Uint8Array): void
 }
 
@@ -57,19 +57,16 @@ export class Persistence {
   async load(): Promise<string | null> {
     const { snapshot, frames, repaired } = await this.store.load()
     const mirror = this.replica.mirror
-    const journal: JournalEntry[] = []
     let epoch = 0
     if (snapshot) {
       const s = decodeSnapshot(snapshot)
       epoch = s.record.info.epoch
       this.replica.restoreEpoch(s.record, s.state)
-      journal.push(...s.journal)
       this.snapshotBytes = snapshot.length
     }
     for (const frame of frames) {
       const f = decodeFrame(frame)
-      if (f.kind === 'journal') journal.push(f.entry)
-      else if (f.epoch === epoch) {
+      if (f.kind === 'update' && f.epoch === epoch) {
         try {
           mirror.applyStored(f.update)
         } catch (err) {
@@ -77,10 +74,8 @@ export class Persistence {
         }
       }
     }
-    mirror.journal?.restore(journal)
     mirror.sink = {
       update: (update) => this.append(encodeUpdateFrame(mirror.epoch, update)),
-      journal: (entry) => this.append(encodeJournalFrame(entry)),
       epoch: () => this.snapshot(),
     }
     // Writes made while loading are in memory only: one snapshot stores them with the rest.
@@ -136,7 +131,7 @@ export class Persistence {
   private snapshot(): void {
     if (this.closed) return
     const mirror = this.replica.mirror
-    const bytes = encodeSnapshot(this.replica.epochRecord(), mirror.diff(), mirror.journal?.all() ?? [])
+    const bytes = encodeSnapshot(this.replica.epochRecord(), mirror.diff())
     this.snapshotBytes = bytes.length
     this.compacting = true
     const p = this.store.compact(bytes)
@@ -148,36 +143,29 @@ export class Persistence {
   }
 }
 
-function encodeSnapshot(record: EpochRecord, state: Uint8Array, journal: readonly JournalEntry[]): Uint8Array {
+function encodeSnapshot(record: EpochRecord, state: Uint8Array): Uint8Array {
   const head: number[] = []
   pushVarUint(head, SNAPSHOT_VERSION)
   pushVarUint(head, record.info.epoch)
   pushVarUint(head, record.info.parent)
   pushVarUint(head, record.info.cutState >>> 0)
-  const parts: Array<ArrayLike<number>> = [head]
-  pushLineage(parts, record.lineage)
-  const json = utf8.encode(JSON.stringify(journal))
-  const mid: number[] = []
-  pushVarUint(mid, state.length)
-  parts.push(mid, state)
-  const tail: number[] = []
-  pushVarUint(tail, json.length)
-  parts.push(tail, json)
-  return concatBytes(parts)
+  pushVarUint(head, state.length)
+  return concatBytes([head, state])
 }
 
-function decodeSnapshot(bytes: Uint8Array): { record: EpochRecord; state: Uint8Array; journal: JournalEntry[] } {
+function decodeSnapshot(bytes: Uint8Array): { record: EpochRecord; state: Uint8Array } {
   try {
     const r = new ByteReader(bytes)
     const version = r.varUint()
-    if (version !== SNAPSHOT_VERSION) r.fail(`snapshot format ${version} (this version reads ${SNAPSHOT_VERSION})`)
+    if (version !== 1 && version !== SNAPSHOT_VERSION)
+      r.fail(`snapshot format ${version} (this version reads 1 and ${SNAPSHOT_VERSION})`)
     const info = { epoch: r.varUint(), parent: r.varUint(), cutState: r.varUint() }
-    const lineage = readLineage(r)
+    if (version === 1) skipLineage(r)
     const state = r.varBytes()
     inspectUpdate(state)
-    const journal = parseJournal(r.varBytes())
+    if (version === 1) checkJson(r.varBytes())
     if (r.remaining !== 0) r.fail('trailing bytes after the snapshot')
-    return { record: { info, lineage }, state, journal }
+    return { record: { info }, state }
   } catch (err) {
     if (err instanceof StoreCorruptError) throw err
     throw new StoreCorruptError(`the stored snapshot is not a DiffStream snapshot: ${String(err)}`, { cause: err })
@@ -190,11 +178,7 @@ function encodeUpdateFrame(epoch: number, update: Uint8Array): Uint8Array {
   return concatBytes([head, update])
 }
 
-function encodeJournalFrame(entry: JournalEntry): Uint8Array {
-  return concatBytes([[FRAME_JOURNAL], utf8.encode(JSON.stringify(entry))])
-}
-
-type StoredFrame = { kind: 'update'; epoch: number; update: Uint8Array } | { kind: 'journal'; entry: JournalEntry }
+type StoredFrame = { kind: 'update'; epoch: number; update: Uint8Array } | { kind: 'journal' }
 
 function decodeFrame(bytes: Uint8Array): StoredFrame {
   try {
@@ -207,9 +191,8 @@ function decodeFrame(bytes: Uint8Array): StoredFrame {
       return { kind: 'update', epoch, update }
     }
     if (type === FRAME_JOURNAL) {
-      const entry = JSON.parse(fromUtf8.decode(bytes.subarray(1))) as unknown
-      checkEntry(entry)
-      return { kind: 'journal', entry }
+      checkJson(bytes.subarray(1))
+      return { kind: 'journal' }
     }
     return r.fail(`unknown stored frame type ${type}`)
   } catch (err) {
@@ -218,27 +201,7 @@ function decodeFrame(bytes: Uint8Array): StoredFrame {
   }
 }
 
-function parseJournal(bytes: Uint8Array): JournalEntry[] {
-  const list = JSON.parse(fromUtf8.decode(bytes)) as unknown
-  if (!Array.isArray(list)) throw new StoreCorruptError('the stored journal is not a list')
-  for (const e of list) checkEntry(e)
-  return list as JournalEntry[]
-}
-
-function checkEntry(e: unknown): asserts e is JournalEntry {
-  const x = e as Partial<JournalEntry> | null
-  const ok =
-    x !== null &&
-    typeof x === 'object' &&
-    Number.isSafeInteger(x.epoch) &&
-    Number.isSafeInteger(x.client) &&
-    Number.isSafeInteger(x.from) &&
-    Number.isSafeInteger(x.to) &&
-    Array.isArray(x.deletes) &&
-    Array.isArray(x.ops) &&
-    x.ops.every(
-      (op) =>
-        op !== null && typeof op === 'object' && Array.isArray(op.path) && op.path.every((k) => typeof k === 'string'),
-    )
-  if (!ok) throw new StoreCorruptError('a stored journal entry has the wrong shape')
+/** A format-1 journal (skipped) must still be what it claims to be: damage is reported, not ignored. */
+function checkJson(bytes: Uint8Array): void {
+  JSON.parse(fromUtf8.decode(bytes))
 }
