@@ -10,7 +10,9 @@ export type Command = 'new' | 'upd' | 'del' | 'ret'
 
 /** The fields of a {@link DataMsg}. */
 export interface DataMsgInit {
+  /** What the message does: see {@link Command}. */
   cmd: Command
+  /** The record's key, as its record holds it (numbers stay numbers). */
   key: Key
   /** Yjs (v1) update bytes: the diff. */
   update: Uint8Array
@@ -31,15 +33,23 @@ export interface DataMsgInit {
   cut?: EpochCut | null
 }
 
-/** See {@link DataMsgInit.cut}. */
+/**
+ * What a compaction cut: the epoch it compacted and the sender's state fingerprint at that moment.
+ * See {@link DataMsgInit.cut} and docs/compaction.md.
+ */
 export interface EpochCut {
+  /** The epoch the compaction replaced (always older than the message's epoch). */
   parent: number
+  /** The sender's 32-bit state fingerprint when it compacted `parent`. */
   state: number
 }
 
 /** Limits applied when decoding untrusted bytes. */
 export interface DecodeLimits {
-  /** Largest message accepted, in bytes (default 64 MiB). */
+  /**
+   * Largest message accepted, in bytes.
+   * @defaultValue 64 MiB
+   */
   maxBytes?: number
 }
 
@@ -67,15 +77,23 @@ const utf8 = new TextEncoder()
  * (format in docs/wire.md) and {@link DataMsg.decode} checks untrusted bytes completely.
  */
 export class DataMsg {
+  /** What the message does: `new`, `upd`, `del` or `ret`. */
   cmd: Command
+  /** The record's key. */
   key: Key
+  /** Yjs (v1) update bytes: the diff. */
   update: Uint8Array
+  /** uint32 hash of the record after the update (0 for `del`). */
   checksum: number
+  /** The sender's 32-bit state fingerprint after the update, or 0 (see {@link DataMsgInit.state}). */
   state: number
+  /** The epoch the update belongs to; 0 before the first compaction. */
   epoch: number
+  /** The compaction this message's epoch came from, on the first messages of an epoch; otherwise null. */
   cut: EpochCut | null
   #encoded: (DataMsgInit & { bytes: Uint8Array }) | null = null
 
+  /** A message with these fields; optional ones default to 0 (`cut` to null). Nothing is checked until {@link DataMsg.encode}. */
   constructor(init: DataMsgInit) {
     this.cmd = init.cmd
     this.key = init.key
@@ -146,13 +164,27 @@ export class DataMsg {
     return out
   }
 
-  /** Decodes and fully checks untrusted bytes; throws `InvalidMessageError` on anything malformed. */
+  /**
+   * Decodes and fully checks untrusted bytes.
+   * @throws {@link InvalidMessageError} unknown command, malformed, truncated or oversized bytes.
+   */
   static decode(bytes: Uint8Array, limits: DecodeLimits = {}): DataMsg {
-    return DataMsg.decodeInspected(bytes, limits).msg
+    return decodeInspected(bytes, limits).msg
   }
 
-  /** @internal Decodes and also returns the inspection of the update, so it is walked once. */
-  static decodeInspected(bytes: unknown, limits: DecodeLimits = {}): { msg: DataMsg; inspection: UpdateInspection } {
+  /** The encoded size in bytes (encodes the message if it was not encoded yet). */
+  get byteLength(): number {
+    return this.encode().length
+  }
+
+  /** For logs: `DataMsg upd "lot-1" (12 update bytes)`. */
+  toString(): string {
+    return `DataMsg ${this.cmd} ${JSON.stringify(this.key)} (${this.update.length} update bytes)`
+  }
+}
+
+/** Decodes untrusted bytes and also returns the inspection of the update, so that it is walked once. */
+export function decodeInspected(bytes: unknown, limits: DecodeLimits = {}): { msg: DataMsg; inspection: UpdateInspection } {
     if (!(bytes instanceof Uint8Array)) throw new InvalidMessageError('a message must be a Uint8Array')
     const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     if (bytes.length > max)
@@ -195,22 +227,12 @@ export class DataMsg {
     const update = expandUpdate(bytes.subarray(r.pos))
     const inspection = inspectUpdate(update)
     return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut }), inspection }
-  }
+}
 
-  /** @internal Checks a message object whose public fields may have been changed by anyone. */
-  static inspect(msg: DataMsg): UpdateInspection {
-    checkFields(msg)
-    return inspectUpdate(msg.update)
-  }
-
-  /** The encoded size in bytes. */
-  get byteLength(): number {
-    return this.encode().length
-  }
-
-  toString(): string {
-    return `DataMsg ${this.cmd} ${JSON.stringify(this.key)} (${this.update.length} update bytes)`
-  }
+/** Checks a message object whose public fields anyone may have changed, and inspects its update. */
+export function inspectMessage(msg: DataMsg): UpdateInspection {
+  checkFields(msg)
+  return inspectUpdate(msg.update)
 }
 
 function checkFields(msg: DataMsg): void {

@@ -42,8 +42,13 @@ export type LogValue = string | number | boolean | null
 export interface LogEntry {
   /** ISO 8601 timestamp. */
   time: string
+  /** The entry's severity. */
   level: LogLevel
-  /** What happened: `listening`, `connect`, `disconnect`, `subscribe`, `unsubscribe`, `reject`, `close`, … */
+  /**
+   * What happened: `listening`, `connect`, `subscribe`, `unsubscribe`, `ignored`, `reject`,
+   * `disconnect`, `server-error`, `close`, `closed` (and `fatal` from the CLI); the table in
+   * docs/signaling.md lists each one's fields.
+   */
   event: string
   /** Further fields. Never contains message payloads. */
   [field: string]: LogValue | undefined

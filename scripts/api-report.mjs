@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * The API report: for each public entry point, API Extractor writes what it exports (every
+ * signature, as the shipped .d.ts has it) to `api/<entry>.api.md`, which is committed. Run after
+ * `npm run build`:
+ *   node scripts/api-report.mjs            check: fails if an export changed, lost its docs, or uses
+ *                                          a type the entry point does not export
+ *   node scripts/api-report.mjs --update   rewrite the reports (npm run api:update), then commit them
+ * Links between entry points are checked by TypeDoc (npm run docs), which sees all of them at once.
+ */
+import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const reportFolder = join(root, 'api')
+const UPDATE_COMMAND = 'npm run api:update'
+
+/** Every entry point of every published package (the `exports` maps of core/ and signaling/). */
+export const ENTRIES = [
+  { report: 'core', pkg: 'core', dts: 'dist/index.d.ts', importPath: '@diffstream/core' },
+  { report: 'core-net', pkg: 'core', dts: 'dist/net/index.d.ts', importPath: '@diffstream/core/net' },
+  { report: 'core-node', pkg: 'core', dts: 'dist/node.d.ts', importPath: '@diffstream/core/node' },
+  { report: 'signaling', pkg: 'signaling', dts: 'dist/index.d.ts', importPath: '@diffstream/signaling' },
+]
+
+/** Messages that fail the check; everything else API Extractor says is shown but does not. */
+const ERRORS = new Set(['ae-undocumented', 'ae-forgotten-export', 'ae-incompatible-release-tags'])
+
+function configFor(entry, tempFolder) {
+  const projectFolder = join(root, entry.pkg)
+  return ExtractorConfig.prepare({
+    configObject: {
+      projectFolder,
+      mainEntryPointFilePath: join(projectFolder, entry.dts),
+      compiler: { tsconfigFilePath: join(projectFolder, 'tsconfig.json') },
+      apiReport: { enabled: true, reportFileName: `${entry.report}.api.md`, reportFolder, reportTempFolder: tempFolder },
+      docModel: { enabled: false },
+      dtsRollup: { enabled: false },
+      tsdocMetadata: { enabled: false },
+      messages: {
+        compilerMessageReporting: { default: { logLevel: 'warning' } },
+        extractorMessageReporting: {
+          default: { logLevel: 'warning' },
+          // No release tags (@public/@beta): every export of an entry point is public.
+          'ae-missing-release-tag': { logLevel: 'none' },
+          // Links across entry points (core/net naming core's errors) are TypeDoc's to check.
+          'ae-unresolved-link': { logLevel: 'none' },
+          ...Object.fromEntries([...ERRORS].map((id) => [id, { logLevel: 'error', addToApiReportFile: false }])),
+        },
+        tsdocMessageReporting: {
+          default: { logLevel: 'error' },
+          // `@module @diffstream/core` names an entry point for TypeDoc; TSDoc reads the `@` as a tag.
+          'tsdoc-characters-after-block-tag': { logLevel: 'none' },
+        },
+      },
+    },
+    configObjectFullPath: join(projectFolder, 'api-extractor.json'),
+    packageJsonFullPath: join(projectFolder, 'package.json'),
+  })
+}
+
+/** Lines only in `a` (-) or only in `b` (+), in order: enough to name what changed. */
+function changedLines(a, b) {
+  const left = a.split('\n')
+  const right = b.split('\n')
+  const inRight = new Set(right)
+  const inLeft = new Set(left)
+  return [
+    ...left.filter((l) => !inRight.has(l) && l.trim() !== '').map((l) => `  - ${l}`),
+    ...right.filter((l) => !inLeft.has(l) && l.trim() !== '').map((l) => `  + ${l}`),
+  ]
+}
+
+export function runApiReport({ update = false, log = console.error } = {}) {
+  const temp = mkdtempSync(join(tmpdir(), 'diffstream-api-'))
+  if (update) mkdirSync(reportFolder, { recursive: true })
+  const problems = []
+  try {
+    for (const entry of ENTRIES) {
+      if (!existsSync(join(root, entry.pkg, entry.dts))) {
+        problems.push(`${entry.importPath}: ${entry.pkg}/${entry.dts} is missing; run npm run build first`)
+        continue
+      }
+      const reportPath = join(reportFolder, `${entry.report}.api.md`)
+      const before = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : null
+      const messages = []
+      const result = Extractor.invoke(configFor(entry, temp), {
+        localBuild: update,
+        messageCallback: (m) => {
+          // Handled here: the summary below says what to do.
+          if (m.messageId === 'console-api-report-changed' || m.messageId === 'console-api-report-created') {
+            m.handled = true
+            return
+          }
+          if (m.logLevel === ExtractorLogLevel.Error || m.logLevel === ExtractorLogLevel.Warning) {
+            const where = m.sourceFilePath ? `${m.sourceFilePath.replace(root, '')}:${m.sourceFileLine}: ` : ''
+            messages.push(`  ${m.logLevel} ${where}(${m.messageId}) ${m.text}`)
+          }
+          // Errors and warnings are printed above; the rest (version notices) is noise here.
+          m.handled = true
+        },
+      })
+      for (const line of messages) log(line)
+      if (result.errorCount > 0) {
+        problems.push(
+          `${entry.importPath}: ${result.errorCount} error(s) above (an export without TSDoc, or a type used by an ` +
+            'export that the entry point does not export)',
+        )
+      }
+      const after = existsSync(reportPath) && update ? readFileSync(reportPath, 'utf8') : readTemp(temp, entry)
+      if (!update && after !== null && after !== before) {
+        const diff = before === null ? ['  (no committed report)'] : changedLines(before, after)
+        problems.push(
+          `${entry.importPath}: the public API differs from api/${entry.report}.api.md:\n${diff.slice(0, 60).join('\n')}` +
+            (diff.length > 60 ? `\n  … ${diff.length - 60} more lines` : ''),
+        )
+      } else if (update && after !== before) {
+        log(`wrote api/${entry.report}.api.md`)
+      }
+    }
+  } finally {
+    rmSync(temp, { recursive: true, force: true })
+  }
+  return problems
+}
+
+function readTemp(temp, entry) {
+  const path = join(temp, `${entry.report}.api.md`)
+  return existsSync(path) ? readFileSync(path, 'utf8') : null
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const update = process.argv.includes('--update')
+  const problems = runApiReport({ update })
+  if (problems.length > 0) {
+    console.error(`\nAPI report ${update ? 'update' : 'check'} failed:\n${problems.map((p) => `- ${p}`).join('\n')}`)
+    if (!update)
+      console.error(
+        `\nIf the change is intended: document it (TSDoc), then run \`${UPDATE_COMMAND}\` and commit api/*.api.md.`,
+      )
+    process.exit(1)
+  }
+  console.error(update ? 'API reports are up to date in api/.' : 'API reports match the build (api/*.api.md).')
+}
