@@ -62,16 +62,26 @@ function configFor(entry, tempFolder) {
   })
 }
 
-/** Lines only in `a` (-) or only in `b` (+), in order: enough to name what changed. */
+/** A line diff of two reports (longest common subsequence), with one line of context: what changed. */
 function changedLines(a, b) {
-  const left = a.split('\n')
-  const right = b.split('\n')
-  const inRight = new Set(right)
-  const inLeft = new Set(left)
-  return [
-    ...left.filter((l) => !inRight.has(l) && l.trim() !== '').map((l) => `  - ${l}`),
-    ...right.filter((l) => !inLeft.has(l) && l.trim() !== '').map((l) => `  + ${l}`),
-  ]
+  const x = a.split('\n')
+  const y = b.split('\n')
+  const n = x.length
+  const m = y.length
+  const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1))
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1])
+  const out = []
+  let i = 0
+  let j = 0
+  while (i < n || j < m) {
+    if (i < n && j < m && x[i] === y[j]) {
+      i++
+      j++
+    } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) out.push(`  + ${y[j++]}`)
+    else out.push(`  - ${x[i++]}`)
+  }
+  return out
 }
 
 export function runApiReport({ update = false, log = console.error } = {}) {
@@ -91,7 +101,7 @@ export function runApiReport({ update = false, log = console.error } = {}) {
         localBuild: update,
         messageCallback: (m) => {
           // Handled here: the summary below says what to do.
-          if (m.messageId === 'console-api-report-changed' || m.messageId === 'console-api-report-created') {
+          if (m.messageId.startsWith('console-api-report-')) {
             m.handled = true
             return
           }
