@@ -16,19 +16,27 @@ export interface DataMsgInit {
   key: Key
   /** Yjs (v1) update bytes: the diff. */
   update: Uint8Array
-  /** uint32 hash of the record after the update (0 for `del`). */
+  /**
+   * uint32 hash of the record after the update (0 for `del`).
+   * @defaultValue `0`
+   */
   checksum?: number
   /**
    * 32-bit fingerprint of the sender's whole state after the update, or 0 when the sender is the
    * only writer of the stream (a `producer`); see docs/wire.md.
+   * @defaultValue `0`
    */
   state?: number
-  /** The epoch (mirror generation) the update belongs to; 0 before the first compaction. */
+  /**
+   * The epoch (mirror generation) the update belongs to; 0 before the first compaction.
+   * @defaultValue `0`
+   */
   epoch?: number
   /**
    * Sent with the first messages of a new epoch: the epoch it compacted and the sender's state
    * fingerprint then. A receiver holding exactly that state compacts the same way itself instead
    * of asking for the new epoch's base.
+   * @defaultValue `null`
    */
   cut?: EpochCut | null
 }
@@ -93,7 +101,7 @@ export class DataMsg {
   cut: EpochCut | null
   #encoded: (DataMsgInit & { bytes: Uint8Array }) | null = null
 
-  /** A message with these fields; optional ones default to 0 (`cut` to null). Nothing is checked until {@link DataMsg.encode}. */
+  /** A message with these fields (see {@link DataMsgInit} for those left out). Nothing is checked until {@link DataMsg.encode}. */
   constructor(init: DataMsgInit) {
     this.cmd = init.cmd
     this.key = init.key

@@ -9,9 +9,9 @@ import { resolveLimits } from './limits.js'
 import { createLog } from './log.js'
 import type { SignalingServer, SignalingServerOptions } from './types.js'
 
-const DEFAULT_PORT = 4444
-const DEFAULT_HOST = '127.0.0.1'
-const DEFAULT_HEARTBEAT_MS = 30_000
+export const DEFAULT_PORT = 4444
+export const DEFAULT_HOST = '127.0.0.1'
+export const DEFAULT_HEARTBEAT_MS = 30_000
 /** How long close() waits for clients to answer the close handshake before cutting them off. */
 const CLOSE_GRACE_MS = 1_000
 

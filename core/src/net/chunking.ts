@@ -87,16 +87,26 @@ export function splitMessage(message: Uint8Array, id: number, maxFrame: number =
 
 /** Limits of a {@link Reassembler}; the defaults suit one peer's data channel. */
 export interface ReassemblerOptions {
-  /** Largest reassembled message accepted, in bytes (default 64 MiB). */
+  /**
+   * Largest reassembled message accepted, in bytes.
+   * @defaultValue 64 MiB
+   */
   maxMessageBytes?: number
-  /** Most partially received messages held at once (default 4). */
+  /**
+   * Most partially received messages held at once.
+   * @defaultValue `4`
+   */
   maxPending?: number
   /**
-   * The sender's `maxFrame` (default {@link MAX_FRAME}); bounds how many chunks a message of
-   * `maxMessageBytes` can honestly have. Senders using a smaller `maxFrame` may be refused.
+   * The sender's `maxFrame`; bounds how many chunks a message of `maxMessageBytes` can honestly
+   * have. Senders using a smaller `maxFrame` may be refused.
+   * @defaultValue {@link MAX_FRAME} (16 KiB)
    */
   maxFrame?: number
-  /** Drop a partial message when its first chunk is older than this many ms (default: never). */
+  /**
+   * Drop a partial message when its first chunk is older than this many ms.
+   * @defaultValue never
+   */
   timeoutMs?: number
 }
 

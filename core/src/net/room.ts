@@ -21,7 +21,7 @@ import type { SignalingClient } from './signaling-client.js'
 import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
 
 const LOCAL = Symbol('room-local')
-const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
+export const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
 const CONNECT_TIMEOUT_MS = 8_000
 
 /** The room's dict: the same reading and writing methods as a `DiffCache`, without messages. */
