@@ -192,49 +192,51 @@ export class DataMsg {
 }
 
 /** Decodes untrusted bytes and also returns the inspection of the update, so that it is walked once. */
-export function decodeInspected(bytes: unknown, limits: DecodeLimits = {}): { msg: DataMsg; inspection: UpdateInspection } {
-    if (!(bytes instanceof Uint8Array)) throw new InvalidMessageError('a message must be a Uint8Array')
-    const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
-    if (bytes.length > max)
-      throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds the limit of ${max}`)
-    const r = new ByteReader(bytes)
-    const first = r.u8()
-    if (first & FUTURE_FORMAT) r.fail('a message of a newer DiffStream format')
-    const cmd = COMMANDS[first & 0b11]!
-    const keyType = (first >> 2) & 0b111
-    let key: Key
-    if (keyType === KEY_STRING) key = r.varString()
-    else if (keyType === KEY_UINT) key = r.varUint()
-    else if (keyType === KEY_NEG_INT) {
-      key = -r.varUint()
-      if (key === 0) r.fail('negative zero key')
-    } else if (keyType === KEY_FLOAT) {
-      key = r.float64()
-      if (!Number.isFinite(key) || Number.isSafeInteger(key)) r.fail('bad float key')
-    } else if (keyType === KEY_HEX) {
-      const raw = r.varBytes()
-      if (raw.length === 0) r.fail('empty hex key')
-      key = hexString(raw)
-    } else {
-      return r.fail(`unknown key type ${keyType}`)
-    }
-    let epoch = 0
-    let cut: EpochCut | null = null
-    if (first & HAS_EPOCH) {
-      const field = r.varUint()
-      epoch = Math.floor(field / 2)
-      if (field % 2 === 1) {
-        const parent = r.varUint()
-        if (parent >= epoch) r.fail('a cut whose parent epoch is not older')
-        cut = { parent, state: r.uint32() }
-      } else if (epoch === 0) r.fail('epoch flag with epoch 0')
-    }
-    const checksum = r.uint32()
-    const state = first & HAS_STATE ? r.uint32() : 0
-    if (first & HAS_STATE && state === 0) r.fail('state flag with state 0')
-    const update = expandUpdate(bytes.subarray(r.pos))
-    const inspection = inspectUpdate(update)
-    return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut }), inspection }
+export function decodeInspected(
+  bytes: unknown,
+  limits: DecodeLimits = {},
+): { msg: DataMsg; inspection: UpdateInspection } {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidMessageError('a message must be a Uint8Array')
+  const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+  if (bytes.length > max) throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds the limit of ${max}`)
+  const r = new ByteReader(bytes)
+  const first = r.u8()
+  if (first & FUTURE_FORMAT) r.fail('a message of a newer DiffStream format')
+  const cmd = COMMANDS[first & 0b11]!
+  const keyType = (first >> 2) & 0b111
+  let key: Key
+  if (keyType === KEY_STRING) key = r.varString()
+  else if (keyType === KEY_UINT) key = r.varUint()
+  else if (keyType === KEY_NEG_INT) {
+    key = -r.varUint()
+    if (key === 0) r.fail('negative zero key')
+  } else if (keyType === KEY_FLOAT) {
+    key = r.float64()
+    if (!Number.isFinite(key) || Number.isSafeInteger(key)) r.fail('bad float key')
+  } else if (keyType === KEY_HEX) {
+    const raw = r.varBytes()
+    if (raw.length === 0) r.fail('empty hex key')
+    key = hexString(raw)
+  } else {
+    return r.fail(`unknown key type ${keyType}`)
+  }
+  let epoch = 0
+  let cut: EpochCut | null = null
+  if (first & HAS_EPOCH) {
+    const field = r.varUint()
+    epoch = Math.floor(field / 2)
+    if (field % 2 === 1) {
+      const parent = r.varUint()
+      if (parent >= epoch) r.fail('a cut whose parent epoch is not older')
+      cut = { parent, state: r.uint32() }
+    } else if (epoch === 0) r.fail('epoch flag with epoch 0')
+  }
+  const checksum = r.uint32()
+  const state = first & HAS_STATE ? r.uint32() : 0
+  if (first & HAS_STATE && state === 0) r.fail('state flag with state 0')
+  const update = expandUpdate(bytes.subarray(r.pos))
+  const inspection = inspectUpdate(update)
+  return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut }), inspection }
 }
 
 /** Checks a message object whose public fields anyone may have changed, and inspects its update. */

@@ -9,15 +9,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
-import { DiffCache } from '../../core/src/diff-cache.ts'
-import { DataMsg, DEFAULT_MAX_MESSAGE_BYTES } from '../../core/src/data-msg.ts'
-import { Reassembler, MAX_FRAME } from '../../core/src/net/chunking.ts'
-import { DEFAULT_SIGNALING, Room } from '../../core/src/net/room.ts'
-import { DEFAULT_MAX_BATCH_BYTES } from '../../core/src/store/file-store.ts'
-import { resolveStoreOptions } from '../../core/src/store/options.ts'
-import type { DocStore } from '../../core/src/store/types.ts'
-import { DEFAULT_LIMITS } from '../../signaling/src/limits.ts'
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_HOST, DEFAULT_PORT } from '../../signaling/src/server.ts'
+import { DiffCache } from '../../core/src/diff-cache.js'
+import { DataMsg, DEFAULT_MAX_MESSAGE_BYTES } from '../../core/src/data-msg.js'
+import { Reassembler, MAX_FRAME } from '../../core/src/net/chunking.js'
+import { DEFAULT_SIGNALING, Room } from '../../core/src/net/room.js'
+import { DEFAULT_MAX_BATCH_BYTES } from '../../core/src/store/file-store.js'
+import { resolveStoreOptions } from '../../core/src/store/options.js'
+import type { DocStore } from '../../core/src/store/types.js'
+import { DEFAULT_LIMITS } from '../../signaling/src/limits.js'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_HOST, DEFAULT_PORT } from '../../signaling/src/server.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -139,7 +139,9 @@ function statedDefaults(): { stated: Stated[]; prose: string[] } {
   const publicNames = new Set<string>()
   for (const report of readdirSync(join(root, 'api'))) {
     const text = readFileSync(join(root, 'api', report), 'utf8')
-    for (const m of text.matchAll(/^export (?:declare )?(?:abstract )?(?:class|interface|type|function|const|enum) (\w+)/gm))
+    for (const m of text.matchAll(
+      /^export (?:declare )?(?:abstract )?(?:class|interface|type|function|const|enum) (\w+)/gm,
+    ))
       publicNames.add(m[1]!)
   }
   const stated: Stated[] = []
@@ -148,7 +150,10 @@ function statedDefaults(): { stated: Stated[]; prose: string[] } {
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
     const visit = (node: ts.Node, owner: string): void => {
       let name = owner
-      if ((ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node) || ts.isTypeAliasDeclaration(node)) && node.name)
+      if (
+        (ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node) || ts.isTypeAliasDeclaration(node)) &&
+        node.name
+      )
         name = node.name.text
       for (const doc of ts.getJSDocCommentsAndTags(node)) {
         if (!ts.isJSDoc(doc)) continue
@@ -158,7 +163,8 @@ function statedDefaults(): { stated: Stated[]; prose: string[] } {
         if (publicNames.has(name || key.slice(1)) && /\bdefaults?(?: to| is)?:?\s+[`'"\d]/i.test(comment))
           prose.push(`${file.replace(root, '')}: ${key}: "${comment.slice(0, 100)}"`)
         for (const tag of doc.tags ?? []) {
-          if (tag.tagName.text === 'defaultValue') stated.push({ key, text: ts.getTextOfJSDocComment(tag.comment) ?? '' })
+          if (tag.tagName.text === 'defaultValue')
+            stated.push({ key, text: ts.getTextOfJSDocComment(tag.comment) ?? '' })
         }
       }
       ts.forEachChild(node, (child) => visit(child, name))
@@ -179,7 +185,8 @@ test('every @defaultValue in the public declarations is the default the code use
       seen.add(key)
       const expected = table[key]
       assert.ok(expected, `${key}: "@defaultValue ${text}" has no entry in this test; add what the code uses`)
-      if ('doc' in expected) assert.equal(text, expected.doc, `${key}: the stated default changed; check it against the code`)
+      if ('doc' in expected)
+        assert.equal(text, expected.doc, `${key}: the stated default changed; check it against the code`)
       else assert.deepEqual(parseStated(text), expected.value, `${key}: the docs say ${text}`)
     }
     const undocumented = Object.keys(table).filter((k) => !seen.has(k))
@@ -215,12 +222,18 @@ test('README.md and docs/ repeat the same defaults', async () => {
   ;[ratio, minBytes] = match('README.md', /at (\d+)× the live data and (\d+ [KM]iB)/)
   assert.deepEqual([Number(ratio), minBytes], [rooms.ratio, kib(rooms.minBytes)], 'README: room compaction')
 
-  ;[ratio, minBytes] = match('docs/compaction.md', /\(default \*\*(\d+)\*\*\)\s+and also exceeds `minBytes` \(default \*\*(\d+ KiB)\*\*\)/)
+  ;[ratio, minBytes] = match(
+    'docs/compaction.md',
+    /\(default \*\*(\d+)\*\*\)\s+and also exceeds `minBytes` \(default \*\*(\d+ KiB)\*\*\)/,
+  )
   assert.deepEqual([Number(ratio), minBytes], [facade.ratio, kib(facade.minBytes)], 'compaction.md: facade')
   ;[ratio, minBytes] = match('docs/compaction.md', /Rooms use \*\*ratio (\d+) and (\d+ MiB)\*\* by default/)
   assert.deepEqual([Number(ratio), minBytes], [rooms.ratio, kib(rooms.minBytes)], 'compaction.md: rooms')
 
-  const [sync, frame, snapshot] = match('docs/store.md', /`sync: 'group' \| 'each'` \(default `'(\w+)'`\), `maxFrameBytes` \(default\s+(\d+ MiB)[^)]*\), `maxSnapshotBytes` \(default (\d+ GiB)\)/)
+  const [sync, frame, snapshot] = match(
+    'docs/store.md',
+    /`sync: 'group' \| 'each'` \(default `'(\w+)'`\), `maxFrameBytes` \(default\s+(\d+ MiB)[^)]*\), `maxSnapshotBytes` \(default (\d+ GiB)\)/,
+  )
   assert.deepEqual([sync, frame, snapshot], ['group', '64 MiB', '1 GiB'])
   assert.deepEqual(
     [value('StoreOptions.sync'), value('StoreOptions.maxFrameBytes'), value('StoreOptions.maxSnapshotBytes')],
@@ -234,7 +247,8 @@ test('README.md and docs/ repeat the same defaults', async () => {
   const rows = [...read('docs/signaling.md').matchAll(/^\| `(\w+)`\s*\| `--[\w-]+`\s*\| ([^|]+?)\s*\|/gm)]
   assert.ok(rows.length >= 9, 'docs/signaling.md has its limits table')
   for (const [, name, text] of rows) {
-    const key = name === 'heartbeatIntervalMs' ? 'SignalingServerOptions.heartbeatIntervalMs' : `SignalingLimits.${name}`
+    const key =
+      name === 'heartbeatIntervalMs' ? 'SignalingServerOptions.heartbeatIntervalMs' : `SignalingLimits.${name}`
     const stated = text!.replace(/ (bytes|characters|ms)$/, '')
     assert.equal(parseStated(stated), value(key), `docs/signaling.md: ${name} is ${text}`)
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runApiReport } from '../../scripts/api-report.mjs'
+import { runApiReport } from '../../scripts/api-report.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 

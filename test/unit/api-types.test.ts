@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
-import { ENTRIES } from '../../scripts/api-report.mjs'
+import { ENTRIES } from '../../scripts/api-report.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const ours = [join(root, 'core', 'dist') + sep, join(root, 'signaling', 'dist') + sep]
@@ -16,7 +16,13 @@ const isOurs = (file: string): boolean => ours.some((dir) => file.startsWith(dir
 
 /** Names of the types declared in our packages that the exports of `dts` refer to, with who uses them. */
 function referencedTypes(dts: string): { exported: Set<string>; used: Map<string, string> } {
-  const program = ts.createProgram([dts], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, skipLibCheck: true, types: ['node'] })
+  const program = ts.createProgram([dts], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    skipLibCheck: true,
+    types: ['node'],
+  })
   const checker = program.getTypeChecker()
   const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(dts)!)!
   const resolve = (s: ts.Symbol): ts.Symbol => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s)
@@ -73,7 +79,10 @@ for (const entry of ENTRIES) {
     const dir = mkdtempSync(join(root, 'test', '.api-types-'))
     try {
       const file = join(dir, 'imports.ts')
-      writeFileSync(file, `import type { ${names.join(', ')} } from '${entry.importPath}'\nexport type { ${names.join(', ')} }\n`)
+      writeFileSync(
+        file,
+        `import type { ${names.join(', ')} } from '${entry.importPath}'\nexport type { ${names.join(', ')} }\n`,
+      )
       const program = ts.createProgram([file], {
         module: ts.ModuleKind.NodeNext,
         moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -82,7 +91,9 @@ for (const entry of ENTRIES) {
         skipLibCheck: true,
         types: ['node'],
       })
-      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+      const diagnostics = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
       assert.deepEqual(diagnostics, [], `importing ${names.join(', ')} from ${entry.importPath}`)
     } finally {
       rmSync(dir, { recursive: true, force: true })

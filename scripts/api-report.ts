@@ -1,14 +1,13 @@
-#!/usr/bin/env node
 /**
  * The API report: for each public entry point, API Extractor writes what it exports (every
  * signature, as the shipped .d.ts has it) to `api/<entry>.api.md`, which is committed. Run after
  * `npm run build`:
- *   node scripts/api-report.mjs            check: fails if an export changed, lost its docs, or uses
+ *   node --import tsx scripts/api-report.ts            check: fails if an export changed, lost its docs, or uses
  *                                          a type the entry point does not export
- *   node scripts/api-report.mjs --update   rewrite the reports (npm run api:update), then commit them
+ *   node --import tsx scripts/api-report.ts --update   rewrite the reports (npm run api:update), then commit them
  * Links between entry points are checked by TypeDoc (npm run docs), which sees all of them at once.
  */
-import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor'
+import { Extractor, ExtractorConfig, ExtractorLogLevel, type ExtractorMessage } from '@microsoft/api-extractor'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,7 +18,18 @@ const reportFolder = join(root, 'api')
 const UPDATE_COMMAND = 'npm run api:update'
 
 /** Every entry point of every published package (the `exports` maps of core/ and signaling/). */
-export const ENTRIES = [
+export interface Entry {
+  /** File name of its report in api/, without `.api.md`. */
+  report: string
+  /** The package folder. */
+  pkg: 'core' | 'signaling'
+  /** Its declarations, relative to the package folder (after `npm run build`). */
+  dts: string
+  /** How users import it. */
+  importPath: string
+}
+
+export const ENTRIES: readonly Entry[] = [
   { report: 'core', pkg: 'core', dts: 'dist/index.d.ts', importPath: '@diffstream/core' },
   { report: 'core-net', pkg: 'core', dts: 'dist/net/index.d.ts', importPath: '@diffstream/core/net' },
   { report: 'core-node', pkg: 'core', dts: 'dist/node.d.ts', importPath: '@diffstream/core/node' },
@@ -29,31 +39,38 @@ export const ENTRIES = [
 /** Messages that fail the check; everything else API Extractor says is shown but does not. */
 const ERRORS = new Set(['ae-undocumented', 'ae-forgotten-export', 'ae-incompatible-release-tags'])
 
-function configFor(entry, tempFolder) {
+function configFor(entry: Entry, tempFolder: string): ExtractorConfig {
   const projectFolder = join(root, entry.pkg)
   return ExtractorConfig.prepare({
     configObject: {
       projectFolder,
       mainEntryPointFilePath: join(projectFolder, entry.dts),
       compiler: { tsconfigFilePath: join(projectFolder, 'tsconfig.json') },
-      apiReport: { enabled: true, reportFileName: `${entry.report}.api.md`, reportFolder, reportTempFolder: tempFolder },
+      apiReport: {
+        enabled: true,
+        reportFileName: `${entry.report}.api.md`,
+        reportFolder,
+        reportTempFolder: tempFolder,
+      },
       docModel: { enabled: false },
       dtsRollup: { enabled: false },
       tsdocMetadata: { enabled: false },
       messages: {
-        compilerMessageReporting: { default: { logLevel: 'warning' } },
+        compilerMessageReporting: { default: { logLevel: ExtractorLogLevel.Warning } },
         extractorMessageReporting: {
-          default: { logLevel: 'warning' },
+          default: { logLevel: ExtractorLogLevel.Warning },
           // No release tags (@public/@beta): every export of an entry point is public.
-          'ae-missing-release-tag': { logLevel: 'none' },
+          'ae-missing-release-tag': { logLevel: ExtractorLogLevel.None },
           // Links across entry points (core/net naming core's errors) are TypeDoc's to check.
-          'ae-unresolved-link': { logLevel: 'none' },
-          ...Object.fromEntries([...ERRORS].map((id) => [id, { logLevel: 'error', addToApiReportFile: false }])),
+          'ae-unresolved-link': { logLevel: ExtractorLogLevel.None },
+          ...Object.fromEntries(
+            [...ERRORS].map((id) => [id, { logLevel: ExtractorLogLevel.Error, addToApiReportFile: false }]),
+          ),
         },
         tsdocMessageReporting: {
-          default: { logLevel: 'error' },
+          default: { logLevel: ExtractorLogLevel.Error },
           // `@module @diffstream/core` names an entry point for TypeDoc; TSDoc reads the `@` as a tag.
-          'tsdoc-characters-after-block-tag': { logLevel: 'none' },
+          'tsdoc-characters-after-block-tag': { logLevel: ExtractorLogLevel.None },
         },
       },
     },
@@ -63,31 +80,36 @@ function configFor(entry, tempFolder) {
 }
 
 /** A line diff of two reports (longest common subsequence), with one line of context: what changed. */
-function changedLines(a, b) {
+function changedLines(a: string, b: string): string[] {
   const x = a.split('\n')
   const y = b.split('\n')
   const n = x.length
   const m = y.length
   const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1))
   for (let i = n - 1; i >= 0; i--)
-    for (let j = m - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1])
-  const out = []
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i]![j] = x[i] === y[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!)
+  const out: string[] = []
   let i = 0
   let j = 0
   while (i < n || j < m) {
     if (i < n && j < m && x[i] === y[j]) {
       i++
       j++
-    } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) out.push(`  + ${y[j++]}`)
+    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push(`  + ${y[j++]}`)
     else out.push(`  - ${x[i++]}`)
   }
   return out
 }
 
-export function runApiReport({ update = false, log = console.error } = {}) {
+/** Runs API Extractor on every entry point; returns the problems found (none: the reports match). */
+export function runApiReport({
+  update = false,
+  log = console.error,
+}: { update?: boolean; log?: (line: string) => void } = {}): string[] {
   const temp = mkdtempSync(join(tmpdir(), 'diffstream-api-'))
   if (update) mkdirSync(reportFolder, { recursive: true })
-  const problems = []
+  const problems: string[] = []
   try {
     for (const entry of ENTRIES) {
       if (!existsSync(join(root, entry.pkg, entry.dts))) {
@@ -96,10 +118,10 @@ export function runApiReport({ update = false, log = console.error } = {}) {
       }
       const reportPath = join(reportFolder, `${entry.report}.api.md`)
       const before = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : null
-      const messages = []
+      const messages: string[] = []
       const result = Extractor.invoke(configFor(entry, temp), {
         localBuild: update,
-        messageCallback: (m) => {
+        messageCallback: (m: ExtractorMessage) => {
           // Handled here: the summary below says what to do.
           if (m.messageId.startsWith('console-api-report-')) {
             m.handled = true
@@ -137,7 +159,7 @@ export function runApiReport({ update = false, log = console.error } = {}) {
   return problems
 }
 
-function readTemp(temp, entry) {
+function readTemp(temp: string, entry: Entry): string | null {
   const path = join(temp, `${entry.report}.api.md`)
   return existsSync(path) ? readFileSync(path, 'utf8') : null
 }
