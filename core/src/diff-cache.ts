@@ -51,9 +51,14 @@ const CUT_MESSAGES = 4
  *
  * @example
  * ```ts
- * const producer = DiffCache.producer(), consumer = DiffCache.consumer()
+ * import { DiffCache } from '@diffstream/core'
+ *
+ * const producer = DiffCache.producer()
+ * const consumer = DiffCache.consumer()
  * const msg = producer.update({ key: 1, name: 'a' })
- * const [cmd, key, data] = consumer.update(msg.encode())   // 'new', 1, { key: 1, name: 'a' }
+ * const [cmd, key, data] = consumer.update(msg.encode()) // 'new', 1, { key: 1, name: 'a' }
+ * consumer.on('change', ({ key, data, origin }) => console.log(origin, key, data))
+ * consumer.update(producer.update({ key: 1, name: 'b' }).encode()) // remote 1 { key: 1, name: 'b' }
  * ```
  */
 export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheEvents<T>> {

@@ -56,6 +56,14 @@ function checkPort(port: number): number {
  *
  * @returns once the server listens; rejects when it cannot (e.g. the port is taken).
  * @throws RangeError for an invalid port, heartbeat interval or limit.
+ * @example
+ * ```ts
+ * import { startSignalingServer } from '@diffstream/signaling'
+ *
+ * const server = await startSignalingServer({ port: 0, logLevel: 'warn' }) // 0: any free port
+ * console.log(server.url) // ws://127.0.0.1:PORT, for y-webrtc or joinRoom's `signaling`
+ * await server.close()
+ * ```
  */
 export async function startSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const limits = resolveLimits(options.limits)

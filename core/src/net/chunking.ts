@@ -123,6 +123,17 @@ interface Pending {
  * Rebuilds messages from the chunk frames of one peer (use one instance per peer). Every frame is
  * untrusted: memory stays below about `maxMessageBytes * maxPending`, and anything malformed throws
  * {@link InvalidMessageError} and discards the partial message it belonged to.
+ * @example
+ * ```ts
+ * import { isChunkFrame, Reassembler, splitMessage } from '@diffstream/core/net'
+ *
+ * const message = new Uint8Array(100_000) // above a data channel's safe size
+ * const frames = splitMessage(message, 1) // 7 frames of at most 16 KiB
+ * const reassembler = new Reassembler()
+ * let whole: Uint8Array | null = null
+ * for (const frame of frames) if (isChunkFrame(frame)) whole = reassembler.push(frame)
+ * console.log(frames.length, whole?.length) // 7 100000
+ * ```
  */
 export class Reassembler {
   private readonly maxMessageBytes: number

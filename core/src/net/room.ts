@@ -46,10 +46,12 @@ export interface RoomCache<T> {
  *
  * @example
  * ```ts
+ * import { joinRoom } from '@diffstream/core'
+ *
  * const room = joinRoom('auctions', { signaling: ['ws://127.0.0.1:4444'], password: 'secret' })
  * room.on('change', ({ key, data, origin }) => console.log(origin, key, data))
- * room.cache.update({ key: 'lot-1', price: 10 })
- * await room.whenSynced()
+ * room.cache.update({ key: 'lot-1', price: 10 }) // accepted at once; peers get it when they connect
+ * // room.whenSynced() would wait for a peer: a room alone is never synced
  * await room.close()
  * ```
  */

@@ -61,6 +61,21 @@ export interface FileStoreStats extends StoreStats {
  * @throws {@link StoreCorruptError} a file is not a DiffStream store file or its snapshot is damaged.
  * @throws {@link StoreVersionError} the store was written by a newer format version.
  * @throws {@link StoreLimitError} a stored frame or snapshot is above the configured limits.
+ * @example
+ * ```ts
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * import { DiffCache } from '@diffstream/core'
+ * import { openFileStore } from '@diffstream/core/node'
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'diffstream-'))
+ * const cache = DiffCache.peer({ store: await openFileStore(dir) })
+ * await cache.whenLoaded() // what the store held is back
+ * cache.update({ key: 'todo', text: 'buy milk' })
+ * await cache.whenStored() // fsync'd: survives a crash from here on
+ * await cache.close() // releases the store's lock
+ * ```
  */
 export async function openFileStore(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
   const resolved = resolveStoreOptions(options)
