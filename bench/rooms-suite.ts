@@ -1053,7 +1053,7 @@ function roomsSummary(r: Report, bulkMbPerSec: number): string {
   return [
     latency,
     '',
-    `Highest sustained rate (1 → 1): ${r.ramp.length === 0 ? 'no ramp in this run' : highest === null ? 'none' : `${fmt(highest, 0)} updates/s`}. ` +
+    `Highest sustained rate (1 → 1): ${r.ramp.length === 0 ? 'no ramp in this run' : highest === null ? `none of ${[r.room, ...r.ramp].map((s) => `${s.targetRate}/s (p99 ${ms(s.latencyMs.p99)} ms)`).join(', ')}; the ramp stops at the first rate not sustained` : `${fmt(highest, 0)} updates/s`}. ` +
       `Newcomer initial sync over WebRTC: ${sync}; the raw channel alone carries ${fmt(bulkMbPerSec, 1)} MB/s.`,
   ].join('\n')
 }

@@ -2,13 +2,14 @@
  * `npm run bench [-- --quick] [--seed=N] [--suite=core] [--inline]`: runs the registered suites, prints
  * each one's Markdown report and goal checks, writes `bench/results/<suite>.json` and `.md` and its
  * charts (`results/charts/*.svg`), then rebuilds `results/latest.md` and `latest.json` from every
- * suite's latest results. `--quick` writes `*-quick.*` files instead, so a smoke run never
- * overwrites the figures of a full one.
+ * suite's latest results, and fills the figures of README.md and docs/ from them (bench/figures.ts).
+ * `--quick` writes `*-quick.*` files instead, so a smoke run never overwrites the figures of a full one.
  */
 import { parseArgs } from 'node:util'
 import { coreSuite } from './core-suite.js'
 import { roomsSuite } from './rooms-suite.js'
 import { fanoutSuite } from './fanout-suite.js'
+import { fillAll, loadResults } from './figures.js'
 import { writeCharts, writeLatest } from './latest.js'
 import { memorySuite } from './memory-suite.js'
 import { storeSuite } from './store-suite.js'
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   }
   if (values['report-only']) {
     console.error(`wrote ${writeLatest(SUITES, values.quick).join(', ')}`)
+    if (!values.quick) fillFigures()
     return
   }
   const seed = Number(values.seed)
@@ -80,10 +82,18 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000
   const latest = writeLatest(SUITES, values.quick)
   console.error(`all suites done in ${seconds.toFixed(1)} s; wrote ${latest.join(', ')}`)
+  // A smoke run's figures are not comparable: README and docs keep the full run's.
+  if (!values.quick) fillFigures()
   if (failed.length > 0) {
     console.error(`failed: ${failed.join(', ')}`)
     process.exitCode = 1
   }
+}
+
+/** The figures README.md and docs/ show, from the results just written (bench/figures.ts). */
+function fillFigures(): void {
+  const changed = fillAll(loadResults(), false)
+  console.error(changed.length > 0 ? `filled the figures of ${changed.join(', ')}` : 'README and docs figures unchanged')
 }
 
 main().catch((err: unknown) => {

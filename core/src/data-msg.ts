@@ -10,36 +10,54 @@ export type Command = 'new' | 'upd' | 'del' | 'ret'
 
 /** The fields of a {@link DataMsg}. */
 export interface DataMsgInit {
+  /** What the message does: see {@link Command}. */
   cmd: Command
+  /** The record's key, as its record holds it (numbers stay numbers). */
   key: Key
   /** Yjs (v1) update bytes: the diff. */
   update: Uint8Array
-  /** uint32 hash of the record after the update (0 for `del`). */
+  /**
+   * uint32 hash of the record after the update (0 for `del`).
+   * @defaultValue `0`
+   */
   checksum?: number
   /**
    * 32-bit fingerprint of the sender's whole state after the update, or 0 when the sender is the
    * only writer of the stream (a `producer`); see docs/wire.md.
+   * @defaultValue `0`
    */
   state?: number
-  /** The epoch (mirror generation) the update belongs to; 0 before the first compaction. */
+  /**
+   * The epoch (mirror generation) the update belongs to; 0 before the first compaction.
+   * @defaultValue `0`
+   */
   epoch?: number
   /**
    * Sent with the first messages of a new epoch: the epoch it compacted and the sender's state
    * fingerprint then. A receiver holding exactly that state compacts the same way itself instead
    * of asking for the new epoch's base.
+   * @defaultValue `null`
    */
   cut?: EpochCut | null
 }
 
-/** See {@link DataMsgInit.cut}. */
+/**
+ * What a compaction cut: the epoch it compacted and the sender's state fingerprint at that moment.
+ * See {@link DataMsgInit.cut} and docs/compaction.md.
+ */
 export interface EpochCut {
+  /** The epoch the compaction replaced (always older than the message's epoch). */
   parent: number
+  /** The sender's 32-bit state fingerprint when it compacted `parent`. */
   state: number
 }
 
 /** Limits applied when decoding untrusted bytes. */
 export interface DecodeLimits {
-  /** Largest message accepted, in bytes (default 64 MiB). */
+  /**
+   * Largest message accepted, in bytes.
+   * @defaultValue 64 MiB
+   */
   maxBytes?: number
 }
 
@@ -67,15 +85,23 @@ const utf8 = new TextEncoder()
  * (format in docs/wire.md) and {@link DataMsg.decode} checks untrusted bytes completely.
  */
 export class DataMsg {
+  /** What the message does: `new`, `upd`, `del` or `ret`. */
   cmd: Command
+  /** The record's key. */
   key: Key
+  /** Yjs (v1) update bytes: the diff. */
   update: Uint8Array
+  /** uint32 hash of the record after the update (0 for `del`). */
   checksum: number
+  /** The sender's 32-bit state fingerprint after the update, or 0 (see {@link DataMsgInit.state}). */
   state: number
+  /** The epoch the update belongs to; 0 before the first compaction. */
   epoch: number
+  /** The compaction this message's epoch came from, on the first messages of an epoch; otherwise null. */
   cut: EpochCut | null
   #encoded: (DataMsgInit & { bytes: Uint8Array }) | null = null
 
+  /** A message with these fields (see {@link DataMsgInit} for those left out). Nothing is checked until {@link DataMsg.encode}. */
   constructor(init: DataMsgInit) {
     this.cmd = init.cmd
     this.key = init.key
@@ -146,71 +172,77 @@ export class DataMsg {
     return out
   }
 
-  /** Decodes and fully checks untrusted bytes; throws `InvalidMessageError` on anything malformed. */
+  /**
+   * Decodes and fully checks untrusted bytes.
+   * @throws {@link InvalidMessageError} unknown command, malformed, truncated or oversized bytes.
+   */
   static decode(bytes: Uint8Array, limits: DecodeLimits = {}): DataMsg {
-    return DataMsg.decodeInspected(bytes, limits).msg
+    return decodeInspected(bytes, limits).msg
   }
 
-  /** @internal Decodes and also returns the inspection of the update, so it is walked once. */
-  static decodeInspected(bytes: unknown, limits: DecodeLimits = {}): { msg: DataMsg; inspection: UpdateInspection } {
-    if (!(bytes instanceof Uint8Array)) throw new InvalidMessageError('a message must be a Uint8Array')
-    const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
-    if (bytes.length > max)
-      throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds the limit of ${max}`)
-    const r = new ByteReader(bytes)
-    const first = r.u8()
-    if (first & FUTURE_FORMAT) r.fail('a message of a newer DiffStream format')
-    const cmd = COMMANDS[first & 0b11]!
-    const keyType = (first >> 2) & 0b111
-    let key: Key
-    if (keyType === KEY_STRING) key = r.varString()
-    else if (keyType === KEY_UINT) key = r.varUint()
-    else if (keyType === KEY_NEG_INT) {
-      key = -r.varUint()
-      if (key === 0) r.fail('negative zero key')
-    } else if (keyType === KEY_FLOAT) {
-      key = r.float64()
-      if (!Number.isFinite(key) || Number.isSafeInteger(key)) r.fail('bad float key')
-    } else if (keyType === KEY_HEX) {
-      const raw = r.varBytes()
-      if (raw.length === 0) r.fail('empty hex key')
-      key = hexString(raw)
-    } else {
-      return r.fail(`unknown key type ${keyType}`)
-    }
-    let epoch = 0
-    let cut: EpochCut | null = null
-    if (first & HAS_EPOCH) {
-      const field = r.varUint()
-      epoch = Math.floor(field / 2)
-      if (field % 2 === 1) {
-        const parent = r.varUint()
-        if (parent >= epoch) r.fail('a cut whose parent epoch is not older')
-        cut = { parent, state: r.uint32() }
-      } else if (epoch === 0) r.fail('epoch flag with epoch 0')
-    }
-    const checksum = r.uint32()
-    const state = first & HAS_STATE ? r.uint32() : 0
-    if (first & HAS_STATE && state === 0) r.fail('state flag with state 0')
-    const update = expandUpdate(bytes.subarray(r.pos))
-    const inspection = inspectUpdate(update)
-    return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut }), inspection }
-  }
-
-  /** @internal Checks a message object whose public fields may have been changed by anyone. */
-  static inspect(msg: DataMsg): UpdateInspection {
-    checkFields(msg)
-    return inspectUpdate(msg.update)
-  }
-
-  /** The encoded size in bytes. */
+  /** The encoded size in bytes (encodes the message if it was not encoded yet). */
   get byteLength(): number {
     return this.encode().length
   }
 
+  /** For logs: `DataMsg upd "lot-1" (12 update bytes)`. */
   toString(): string {
     return `DataMsg ${this.cmd} ${JSON.stringify(this.key)} (${this.update.length} update bytes)`
   }
+}
+
+/** Decodes untrusted bytes and also returns the inspection of the update, so that it is walked once. */
+export function decodeInspected(
+  bytes: unknown,
+  limits: DecodeLimits = {},
+): { msg: DataMsg; inspection: UpdateInspection } {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidMessageError('a message must be a Uint8Array')
+  const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+  if (bytes.length > max) throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds the limit of ${max}`)
+  const r = new ByteReader(bytes)
+  const first = r.u8()
+  if (first & FUTURE_FORMAT) r.fail('a message of a newer DiffStream format')
+  const cmd = COMMANDS[first & 0b11]!
+  const keyType = (first >> 2) & 0b111
+  let key: Key
+  if (keyType === KEY_STRING) key = r.varString()
+  else if (keyType === KEY_UINT) key = r.varUint()
+  else if (keyType === KEY_NEG_INT) {
+    key = -r.varUint()
+    if (key === 0) r.fail('negative zero key')
+  } else if (keyType === KEY_FLOAT) {
+    key = r.float64()
+    if (!Number.isFinite(key) || Number.isSafeInteger(key)) r.fail('bad float key')
+  } else if (keyType === KEY_HEX) {
+    const raw = r.varBytes()
+    if (raw.length === 0) r.fail('empty hex key')
+    key = hexString(raw)
+  } else {
+    return r.fail(`unknown key type ${keyType}`)
+  }
+  let epoch = 0
+  let cut: EpochCut | null = null
+  if (first & HAS_EPOCH) {
+    const field = r.varUint()
+    epoch = Math.floor(field / 2)
+    if (field % 2 === 1) {
+      const parent = r.varUint()
+      if (parent >= epoch) r.fail('a cut whose parent epoch is not older')
+      cut = { parent, state: r.uint32() }
+    } else if (epoch === 0) r.fail('epoch flag with epoch 0')
+  }
+  const checksum = r.uint32()
+  const state = first & HAS_STATE ? r.uint32() : 0
+  if (first & HAS_STATE && state === 0) r.fail('state flag with state 0')
+  const update = expandUpdate(bytes.subarray(r.pos))
+  const inspection = inspectUpdate(update)
+  return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut }), inspection }
+}
+
+/** Checks a message object whose public fields anyone may have changed, and inspects its update. */
+export function inspectMessage(msg: DataMsg): UpdateInspection {
+  checkFields(msg)
+  return inspectUpdate(msg.update)
 }
 
 function checkFields(msg: DataMsg): void {

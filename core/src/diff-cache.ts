@@ -1,7 +1,15 @@
 import * as Y from 'yjs'
 import { holdsBase } from './base-doc.js'
 import { CompactionPolicy } from './compaction-policy.js'
-import { DataMsg, DEFAULT_MAX_MESSAGE_BYTES, utf8Length, type Command, type EpochCut } from './data-msg.js'
+import {
+  DataMsg,
+  decodeInspected,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  inspectMessage,
+  utf8Length,
+  type Command,
+  type EpochCut,
+} from './data-msg.js'
 import { nextEpoch } from './epoch.js'
 import { Emitter } from './emitter.js'
 import {
@@ -43,9 +51,14 @@ const CUT_MESSAGES = 4
  *
  * @example
  * ```ts
- * const producer = DiffCache.producer(), consumer = DiffCache.consumer()
+ * import { DiffCache } from '@diffstream/core'
+ *
+ * const producer = DiffCache.producer()
+ * const consumer = DiffCache.consumer()
  * const msg = producer.update({ key: 1, name: 'a' })
- * const [cmd, key, data] = consumer.update(msg.encode())   // 'new', 1, { key: 1, name: 'a' }
+ * const [cmd, key, data] = consumer.update(msg.encode()) // 'new', 1, { key: 1, name: 'a' }
+ * consumer.on('change', ({ key, data, origin }) => console.log(origin, key, data))
+ * consumer.update(producer.update({ key: 1, name: 'b' }).encode()) // remote 1 { key: 1, name: 'b' }
  * ```
  */
 export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheEvents<T>> {
@@ -64,9 +77,13 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     return new DiffCache<T>('peer', options)
   }
 
+  /** What this cache may do: see {@link Role}. */
   readonly role: Role
+  /** The field that holds each record's key (option `keyName`). */
   readonly keyName: string
+  /** Whether the cache keeps and returns copies (option `copy`). */
   readonly copy: boolean
+  /** Whether an update that changes nothing throws (option `strict`). */
   readonly strict: boolean
   private readonly mirror: Mirror
   private readonly counters = new StatsCounter()
@@ -84,6 +101,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   private readonly persistence: Persistence | null
   private readonly loaded: Promise<void>
 
+  /** A cache of this role; {@link DiffCache.producer}, `consumer()` and `peer()` say the same more briefly. */
   constructor(role: Role, options: DiffCacheOptions = {}) {
     super()
     this.role = role
@@ -124,12 +142,12 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     return this.loaded
   }
 
-  /** Resolves once every write and received message so far is durable in the store. */
+  /** Resolves once every write and received message so far is durable in the store (at once without a `store`). */
   whenStored(): Promise<void> {
     return this.persistence ? this.persistence.whenStored() : Promise.resolve()
   }
 
-  /** Waits for what is pending, then releases the store. */
+  /** Waits for what is pending, releases the store, then {@link DiffCache.destroy | destroys} the cache. */
   async close(): Promise<void> {
     await this.loaded.catch(() => undefined)
     await this.persistence?.close()
@@ -137,11 +155,20 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   }
 
   /**
-   * Producer/peer: stores `data` and returns the message that brings others up to date
-   * (`new` the first time its key is seen, then `upd`).
-   * Consumer/peer: applies a message (or its bytes) and returns `[cmd, key, data]`.
+   * Producer/peer: stores `data` and returns the message that brings others up to date (`new` the
+   * first time its key is seen, then `upd`). Only what changed is written and sent.
+   * @throws {@link MissingKeyError} `data` has no key field; {@link UnsupportedValueError} it is not
+   * JSON; {@link NoChangeError} (`strict`) nothing changed; {@link ReadOnlyError} on a consumer.
    */
   update(data: T): DataMsg
+  /**
+   * Consumer/peer: applies a message (or its bytes) and returns `[cmd, key, data]`. A message that
+   * builds on one this cache missed is held (and applied once the gap fills) and throws.
+   * @throws {@link PatchMismatchError}, {@link CacheKeyError}, {@link CacheKeyWarning}: a gap (see
+   * {@link DiffCache.retran}); {@link ChecksumMismatchError}, {@link InvalidMessageError}: refused,
+   * nothing applied; {@link StaleEpochError}: from an epoch before the last compaction;
+   * {@link WriteOnlyError} on a producer.
+   */
   update(msg: DataMsg | Uint8Array): ApplyResult<T>
   update(input: T | DataMsg | Uint8Array): DataMsg | ApplyResult<T> {
     if (input instanceof DataMsg || input instanceof Uint8Array) return this.receive(input)
@@ -216,6 +243,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     return (this.copy ? cloneJson(v) : v) as T
   }
 
+  /** Whether a record with this key exists. */
   has(key: KeyLike): boolean {
     return this.mirror.has(keyId(key))
   }
@@ -235,6 +263,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     return this.counters.snapshot()
   }
 
+  /** For logs: `DiffCache producer`. */
   override toString(): string {
     return `DiffCache ${this.role}`
   }
@@ -336,10 +365,10 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     let msg: DataMsg
     let inspection: UpdateInspection
     if (input instanceof DataMsg) {
-      inspection = DataMsg.inspect(input)
+      inspection = inspectMessage(input)
       msg = input
     } else {
-      ;({ msg, inspection } = DataMsg.decodeInspected(input, { maxBytes: this.maxMessageBytes }))
+      ;({ msg, inspection } = decodeInspected(input, { maxBytes: this.maxMessageBytes }))
     }
     const id = keyId(msg.key)
     const what = `${msg.cmd} ${JSON.stringify(msg.key)}`

@@ -7,7 +7,9 @@
 
 /** Base class of all DiffStream errors. */
 export class DiffStreamError extends Error {
+  /** Always `'DiffStreamError'`, so that logs name the error. */
   override name = 'DiffStreamError'
+  /** @param options - `cause`: the error this one wraps, if any. */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
   }
@@ -15,11 +17,13 @@ export class DiffStreamError extends Error {
 
 /** The data given to `update` has no key field (see the `keyName` option). */
 export class MissingKeyError extends DiffStreamError {
+  /** Always `'MissingKeyError'`, so that logs name the error. */
   override name = 'MissingKeyError'
 }
 
 /** A producer was asked to delete or retransmit a key it does not hold. */
 export class KeyNotFoundError extends DiffStreamError {
+  /** Always `'KeyNotFoundError'`, so that logs name the error. */
   override name = 'KeyNotFoundError'
 }
 
@@ -28,6 +32,7 @@ export class KeyNotFoundError extends DiffStreamError {
  * arrives; one `retran(key, consumer.stateVector())` from the producer makes the consumer whole.
  */
 export class CacheKeyError extends DiffStreamError {
+  /** Always `'CacheKeyError'`, so that logs name the error. */
   override name = 'CacheKeyError'
 }
 
@@ -36,26 +41,31 @@ export class CacheKeyError extends DiffStreamError {
  * message). The message is held until the gap is filled; one `retran` fills it at once.
  */
 export class PatchMismatchError extends DiffStreamError {
+  /** Always `'PatchMismatchError'`, so that logs name the error. */
   override name = 'PatchMismatchError'
 }
 
 /** The record after applying a message would not hash to the message's checksum; nothing was applied. */
 export class ChecksumMismatchError extends DiffStreamError {
+  /** Always `'ChecksumMismatchError'`, so that logs name the error. */
   override name = 'ChecksumMismatchError'
 }
 
 /** A `del` arrived for a key the consumer does not hold (already deleted, or never seen). */
 export class CacheKeyWarning extends DiffStreamError {
+  /** Always `'CacheKeyWarning'`, so that logs name the error. */
   override name = 'CacheKeyWarning'
 }
 
 /** Bytes or a message that are not a valid DiffStream message: unknown command, malformed or truncated. */
 export class InvalidMessageError extends DiffStreamError {
+  /** Always `'InvalidMessageError'`, so that logs name the error. */
   override name = 'InvalidMessageError'
 }
 
 /** `strict: true` and the update changes nothing. */
 export class NoChangeError extends DiffStreamError {
+  /** Always `'NoChangeError'`, so that logs name the error. */
   override name = 'NoChangeError'
 }
 
@@ -64,21 +74,25 @@ export class NoChangeError extends DiffStreamError {
  * so it is not applied. The sender moves to the new epoch when it receives a message of it.
  */
 export class StaleEpochError extends DiffStreamError {
+  /** Always `'StaleEpochError'`, so that logs name the error. */
   override name = 'StaleEpochError'
 }
 
 /** A value that is not JSON: undefined in an array, a function, symbol, bigint, NaN, a cycle, a class instance… */
 export class UnsupportedValueError extends DiffStreamError {
+  /** Always `'UnsupportedValueError'`, so that logs name the error. */
   override name = 'UnsupportedValueError'
 }
 
 /** A write where the role forbids it, such as `update(data)` on a consumer. */
 export class ReadOnlyError extends DiffStreamError {
+  /** Always `'ReadOnlyError'`, so that logs name the error. */
   override name = 'ReadOnlyError'
 }
 
 /** A message was given to a cache that only produces (a `producer`); use a `peer` to both write and receive. */
 export class WriteOnlyError extends DiffStreamError {
+  /** Always `'WriteOnlyError'`, so that logs name the error. */
   override name = 'WriteOnlyError'
 }
 
@@ -87,6 +101,7 @@ export class WriteOnlyError extends DiffStreamError {
  * throws one of these on open has changed nothing on disk.
  */
 export class StoreError extends DiffStreamError {
+  /** Always `'StoreError'`, so that logs name the error. */
   override name = 'StoreError'
 }
 
@@ -96,12 +111,15 @@ export class StoreError extends DiffStreamError {
  * it is cut and reported in `StoredState.repaired`.
  */
 export class StoreCorruptError extends StoreError {
+  /** Always `'StoreCorruptError'`, so that logs name the error. */
   override name = 'StoreCorruptError'
 }
 
 /** The store was written by a newer DiffStream (a format version this one does not know). */
 export class StoreVersionError extends StoreError {
+  /** Always `'StoreVersionError'`, so that logs name the error. */
   override name = 'StoreVersionError'
+  /** Thrown by the stores when `found` is newer than `supported`. */
   constructor(
     message: string,
     /** The version found in the store. */
@@ -115,15 +133,18 @@ export class StoreVersionError extends StoreError {
 
 /** Another process (or browser tab, or an open store in this process) holds the store's lock. */
 export class StoreLockedError extends StoreError {
+  /** Always `'StoreLockedError'`, so that logs name the error. */
   override name = 'StoreLockedError'
 }
 
 /** A frame or snapshot above the store's size limit (refused on append and on load). */
 export class StoreLimitError extends StoreError {
+  /** Always `'StoreLimitError'`, so that logs name the error. */
   override name = 'StoreLimitError'
 }
 
 /** An operation on a store that was closed, or that failed (a write or flush error) and must be reopened. */
 export class StoreClosedError extends StoreError {
+  /** Always `'StoreClosedError'`, so that logs name the error. */
   override name = 'StoreClosedError'
 }

@@ -6,6 +6,7 @@ export type JsonPrimitive = string | number | boolean | null
 export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject
 /** A JSON object. Properties whose value is `undefined` are treated as absent, as `JSON.stringify` does. */
 export interface JsonObject {
+  /** Any field holds any JSON value. */
   [field: string]: JsonValue | undefined
 }
 

@@ -15,7 +15,12 @@ export interface CacheStats extends MessageCounts {
   /** Sent messages by command. */
   byCommand: Record<Command, MessageCounts>
   /** Messages applied from others. */
-  received: { messages: number; bytes: number }
+  received: {
+    /** Messages applied. */
+    messages: number
+    /** Their encoded bytes. */
+    bytes: number
+  }
   /** Messages held back because they arrived before what they build on. */
   held: number
   /** Held messages dropped (over the hold limit, or refused once their turn came). */

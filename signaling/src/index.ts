@@ -2,6 +2,7 @@
  * `@diffstream/signaling`: a y-webrtc compatible signaling server that validates every frame and
  * enforces per-connection limits. Wire format and close codes: `docs/signaling.md`.
  * @packageDocumentation
+ * @module @diffstream/signaling
  */
 export { startSignalingServer } from './server.js'
 export { DEFAULT_LIMITS } from './limits.js'

@@ -9,9 +9,9 @@ import { resolveLimits } from './limits.js'
 import { createLog } from './log.js'
 import type { SignalingServer, SignalingServerOptions } from './types.js'
 
-const DEFAULT_PORT = 4444
-const DEFAULT_HOST = '127.0.0.1'
-const DEFAULT_HEARTBEAT_MS = 30_000
+export const DEFAULT_PORT = 4444
+export const DEFAULT_HOST = '127.0.0.1'
+export const DEFAULT_HEARTBEAT_MS = 30_000
 /** How long close() waits for clients to answer the close handshake before cutting them off. */
 const CLOSE_GRACE_MS = 1_000
 
@@ -56,6 +56,14 @@ function checkPort(port: number): number {
  *
  * @returns once the server listens; rejects when it cannot (e.g. the port is taken).
  * @throws RangeError for an invalid port, heartbeat interval or limit.
+ * @example
+ * ```ts
+ * import { startSignalingServer } from '@diffstream/signaling'
+ *
+ * const server = await startSignalingServer({ port: 0, logLevel: 'warn' }) // 0: any free port
+ * console.log(server.url) // ws://127.0.0.1:PORT, for y-webrtc or joinRoom's `signaling`
+ * await server.close()
+ * ```
  */
 export async function startSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const limits = resolveLimits(options.limits)

@@ -8,26 +8,46 @@
  * connection; a connection that breaks one is closed, see `docs/signaling.md` for the close codes.
  */
 export interface SignalingLimits {
-  /** Largest accepted frame, in bytes. A bigger frame closes the connection with 1009. Default 65536. */
+  /**
+   * Largest accepted frame, in bytes. A bigger frame closes the connection with 1009.
+   * @defaultValue 65536
+   */
   maxPayload: number
-  /** Distinct topics one connection may be subscribed to at once. Default 100. */
+  /**
+   * Distinct topics one connection may be subscribed to at once.
+   * @defaultValue 100
+   */
   maxTopicsPerConnection: number
-  /** Longest accepted topic name, in UTF-16 code units. Default 256. */
+  /**
+   * Longest accepted topic name, in UTF-16 code units.
+   * @defaultValue 256
+   */
   maxTopicLength: number
   /**
    * Subscribers one topic may have. Subscribing to a full topic is refused (and logged) but the
-   * connection stays open, because a full room is not the newcomer's fault. Default 256.
+   * connection stays open, because a full room is not the newcomer's fault.
+   * @defaultValue 256
    */
   maxSubscribersPerTopic: number
-  /** Sustained frames per second per connection (token bucket refill rate). Default 100. */
+  /**
+   * Sustained frames per second per connection (token bucket refill rate).
+   * @defaultValue 100
+   */
   messagesPerSecond: number
-  /** Frames a connection may send in a burst (token bucket capacity). Default 400. */
+  /**
+   * Frames a connection may send in a burst (token bucket capacity).
+   * @defaultValue 400
+   */
   messageBurst: number
-  /** Open WebSocket connections in total; further upgrades get HTTP 503. Default 1000. */
+  /**
+   * Open WebSocket connections in total; further upgrades get HTTP 503.
+   * @defaultValue 1000
+   */
   maxConnections: number
   /**
    * Bytes that may wait in one connection's send buffer. A subscriber that stops reading is
-   * closed with 1013 once this is exceeded, so it cannot make the server hoard memory. Default 4 MiB.
+   * closed with 1013 once this is exceeded, so it cannot make the server hoard memory.
+   * @defaultValue 4 MiB
    */
   maxBufferedAmount: number
 }
@@ -42,8 +62,13 @@ export type LogValue = string | number | boolean | null
 export interface LogEntry {
   /** ISO 8601 timestamp. */
   time: string
+  /** The entry's severity. */
   level: LogLevel
-  /** What happened: `listening`, `connect`, `disconnect`, `subscribe`, `unsubscribe`, `reject`, `close`, … */
+  /**
+   * What happened: `listening`, `connect`, `subscribe`, `unsubscribe`, `ignored`, `reject`,
+   * `disconnect`, `server-error`, `close`, `closed` (and `fatal` from the CLI); the table in
+   * docs/signaling.md lists each one's fields.
+   */
   event: string
   /** Further fields. Never contains message payloads. */
   [field: string]: LogValue | undefined
@@ -54,25 +79,38 @@ export type LogSink = (entry: LogEntry) => void
 
 /** Options of {@link startSignalingServer}. Every field is optional. */
 export interface SignalingServerOptions {
-  /** TCP port; 0 picks a free one (read it back from the handle). Default 4444. */
+  /**
+   * TCP port; 0 picks a free one (read it back from the handle).
+   * @defaultValue 4444
+   */
   port?: number
-  /** Interface to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` to accept remote clients. */
+  /**
+   * Interface to listen on; use `0.0.0.0` or `::` to accept remote clients.
+   * @defaultValue `'127.0.0.1'`
+   */
   host?: string
   /**
    * Shared secret. When set, WebSocket upgrades must carry it as `?token=…` in the URL, otherwise
    * they are answered with HTTP 401. Unset or empty means no authentication.
    */
   token?: string
-  /** Overrides of the default {@link SignalingLimits}. */
+  /** Overrides of the default {@link SignalingLimits} ({@link DEFAULT_LIMITS}). */
   limits?: Partial<SignalingLimits>
   /**
    * Milliseconds between heartbeat pings. A connection that has not answered the previous ping
-   * when the next one is due is terminated. Default 30000.
+   * when the next one is due is terminated.
+   * @defaultValue 30000
    */
   heartbeatIntervalMs?: number
-  /** Lowest level that is logged, or `silent`. Default `info`. */
+  /**
+   * Lowest level that is logged, or `silent`.
+   * @defaultValue `'info'`
+   */
   logLevel?: LogLevel | 'silent'
-  /** Where log entries go. Default: one JSON line per entry on stderr. */
+  /**
+   * Where log entries go.
+   * @defaultValue one JSON line per entry on stderr
+   */
   logger?: LogSink
 }
 

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { runInNewContext } from 'node:vm'
 import WebSocket from 'ws'
 import { BRIDGE_KEY, IPC, MAX_FILE_BYTES, type AppInfo } from '../../app/src/shared/ipc.js'
-import { findElectron } from '../../app/src/main/electron-binary.js'
+import { findElectron, lockedElectron, minimumNode } from '../../app/src/main/electron-binary.js'
 import { createIpcHandlers, IpcInputError, type HandlerDeps } from '../../app/src/main/handlers.js'
 import { lanAddresses, signalingUrlFor } from '../../app/src/main/network.js'
 import { parseLaunchArgs, UsageError } from '../../app/src/main/options.js'
@@ -497,11 +497,70 @@ describe('npm start', () => {
       writeFileSync(join(empty, 'package.json'), '{}')
       assert.deepEqual(findElectron(empty), {
         found: false,
-        reason: 'the optional dependency "electron" is not installed',
+        reason:
+          'the optional dependency "electron" is not installed (npm install skipped it or its install failed; run npm install again)',
       })
     } finally {
       rmSync(empty, { recursive: true, force: true })
     }
+  })
+
+  test('says which Node the locked Electron needs when npm skipped it for this one', () => {
+    const repo = mkdtempSync(join(tmpdir(), 'diffstream-oldnode-'))
+    try {
+      const app = join(repo, 'app')
+      mkdirSync(app)
+      writeFileSync(join(app, 'package.json'), '{}')
+      const lock = { packages: { 'node_modules/electron': { version: '45.5.0', engines: { node: '>= 22.12.0' } } } }
+      writeFileSync(join(repo, 'package-lock.json'), JSON.stringify(lock))
+      assert.deepEqual(findElectron(app, '20.20.2'), {
+        found: false,
+        reason:
+          'electron 45.5.0 needs Node 22.12.0 or newer and this is Node 20.20.2, so npm skipped the optional dependency; ' +
+          'install a newer Node and run npm install again',
+      })
+      // A Node that satisfies it: then something else kept electron out.
+      assert.match(
+        (findElectron(app, '22.12.0') as { reason: string }).reason,
+        /^the optional dependency "electron" is not installed/,
+      )
+      assert.match(
+        (findElectron(app, '24.1.0') as { reason: string }).reason,
+        /^the optional dependency "electron" is not installed/,
+      )
+    } finally {
+      rmSync(repo, { recursive: true, force: true })
+    }
+  })
+
+  test("README states the launcher's environment variables and their defaults as the code has them", () => {
+    const readme = readFileSync(join(appDir, '..', 'README.md'), 'utf8')
+    const source = readFileSync(join(appDir, 'src', 'main', 'options.ts'), 'utf8')
+    const read = [...new Set([...source.matchAll(/env\.(DIFFSTREAM_\w+)/g)].map((m) => m[1]!))].sort()
+    assert.ok(read.length >= 4, `options.ts reads ${read.join(', ')}`)
+    for (const name of read) assert.ok(readme.includes(`\`${name}`), `README documents ${name}`)
+    const stated = (name: string): string => {
+      const m = new RegExp(`\`${name}\` \\(default \`?([\\w.]+)`).exec(readme)
+      assert.ok(m, `README states the default of ${name}`)
+      return m[1]!
+    }
+    const defaults = parseLaunchArgs([], {}) as { port: number; signalingPort: number; host: string }
+    assert.equal(Number(stated('DIFFSTREAM_PORT')), defaults.port)
+    assert.equal(Number(stated('DIFFSTREAM_SIGNALING_PORT')), defaults.signalingPort)
+    assert.equal(stated('DIFFSTREAM_HOST'), defaults.host)
+  })
+
+  test("this repository's lockfile names the Node that its Electron needs", () => {
+    const locked = lockedElectron(appDir)
+    assert.ok(locked, 'package-lock.json locks electron')
+    const minimum = minimumNode(locked.node ?? '')
+    assert.ok(minimum, `electron's engines.node is a >= range: ${locked.node}`)
+    // README.md states it for the desktop app; keep them together.
+    const readme = readFileSync(join(appDir, '..', 'README.md'), 'utf8')
+    assert.ok(
+      readme.includes(`Node ${minimum.slice(0, 2).join('.')} or newer`),
+      `README states Node ${minimum.join('.')} for the app`,
+    )
   })
 
   test('falls back to web mode, saying why, when Electron cannot run', { timeout: 20_000 }, async (t) => {

@@ -87,16 +87,26 @@ export function splitMessage(message: Uint8Array, id: number, maxFrame: number =
 
 /** Limits of a {@link Reassembler}; the defaults suit one peer's data channel. */
 export interface ReassemblerOptions {
-  /** Largest reassembled message accepted, in bytes (default 64 MiB). */
+  /**
+   * Largest reassembled message accepted, in bytes.
+   * @defaultValue 64 MiB
+   */
   maxMessageBytes?: number
-  /** Most partially received messages held at once (default 4). */
+  /**
+   * Most partially received messages held at once.
+   * @defaultValue `4`
+   */
   maxPending?: number
   /**
-   * The sender's `maxFrame` (default {@link MAX_FRAME}); bounds how many chunks a message of
-   * `maxMessageBytes` can honestly have. Senders using a smaller `maxFrame` may be refused.
+   * The sender's `maxFrame`; bounds how many chunks a message of `maxMessageBytes` can honestly
+   * have. Senders using a smaller `maxFrame` may be refused.
+   * @defaultValue {@link MAX_FRAME} (16 KiB)
    */
   maxFrame?: number
-  /** Drop a partial message when its first chunk is older than this many ms (default: never). */
+  /**
+   * Drop a partial message when its first chunk is older than this many ms.
+   * @defaultValue never
+   */
   timeoutMs?: number
 }
 
@@ -113,6 +123,17 @@ interface Pending {
  * Rebuilds messages from the chunk frames of one peer (use one instance per peer). Every frame is
  * untrusted: memory stays below about `maxMessageBytes * maxPending`, and anything malformed throws
  * {@link InvalidMessageError} and discards the partial message it belonged to.
+ * @example
+ * ```ts
+ * import { isChunkFrame, Reassembler, splitMessage } from '@diffstream/core/net'
+ *
+ * const message = new Uint8Array(100_000) // above a data channel's safe size
+ * const frames = splitMessage(message, 1) // 7 frames of at most 16 KiB
+ * const reassembler = new Reassembler()
+ * let whole: Uint8Array | null = null
+ * for (const frame of frames) if (isChunkFrame(frame)) whole = reassembler.push(frame)
+ * console.log(frames.length, whole?.length) // 7 100000
+ * ```
  */
 export class Reassembler {
   private readonly maxMessageBytes: number

@@ -24,6 +24,14 @@ function subtle(): SubtleCrypto {
  * @param password - The room password shared by all peers.
  * @param roomName - The room name; the same password gives a different key in another room.
  * @returns A non-extractable key usable with {@link encrypt} and {@link decrypt}.
+ * @example
+ * ```ts
+ * import { decrypt, deriveKey, encrypt } from '@diffstream/core/net'
+ *
+ * const key = await deriveKey('secret', 'auctions')
+ * const sealed = await encrypt(new TextEncoder().encode('hello'), key) // what y-webrtc sends
+ * console.log(new TextDecoder().decode(await decrypt(sealed, key))) // hello
+ * ```
  */
 export async function deriveKey(password: string, roomName: string): Promise<CryptoKey> {
   const s = subtle()

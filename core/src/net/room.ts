@@ -21,7 +21,7 @@ import type { SignalingClient } from './signaling-client.js'
 import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
 
 const LOCAL = Symbol('room-local')
-const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
+export const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
 const CONNECT_TIMEOUT_MS = 8_000
 
 /** The room's dict: the same reading and writing methods as a `DiffCache`, without messages. */
@@ -30,9 +30,13 @@ export interface RoomCache<T> {
   update(data: T): void
   /** Deletes a record; returns whether there was one. */
   delete(key: KeyLike): boolean
+  /** The record with this key (always a copy), or undefined. */
   get(key: KeyLike): T | undefined
+  /** Whether a record with this key exists. */
   has(key: KeyLike): boolean
+  /** Number of records. */
   readonly size: number
+  /** The keys of all records, as their records hold them (numbers stay numbers). */
   keys(): Key[]
 }
 
@@ -42,10 +46,12 @@ export interface RoomCache<T> {
  *
  * @example
  * ```ts
+ * import { joinRoom } from '@diffstream/core'
+ *
  * const room = joinRoom('auctions', { signaling: ['ws://127.0.0.1:4444'], password: 'secret' })
  * room.on('change', ({ key, data, origin }) => console.log(origin, key, data))
- * room.cache.update({ key: 'lot-1', price: 10 })
- * await room.whenSynced()
+ * room.cache.update({ key: 'lot-1', price: 10 }) // accepted at once; peers get it when they connect
+ * // room.whenSynced() would wait for a peer: a room alone is never synced
  * await room.close()
  * ```
  */
@@ -55,8 +61,11 @@ export function joinRoom<T extends object = JsonObject>(name: string, options: R
 
 /** A joined room. Create it with {@link joinRoom}. */
 export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> {
+  /** What this peer may do (option `role`). */
   readonly role: Role
+  /** This peer's random id in the room (what other peers' `peers` lists hold). */
   readonly peerId = randomPeerId()
+  /** The room's dict: read and write records here. */
   readonly cache: RoomCache<T>
   /** y-protocols awareness: each peer's `{ name, role }` by Yjs client id. */
   readonly awareness: awarenessProtocol.Awareness
@@ -91,7 +100,9 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     droppedPeers: 0,
   }
 
+  /** Joins the room at once; {@link joinRoom} says the same. */
   constructor(
+    /** The room's name (peers with the same name and password meet). */
     readonly name: string,
     private readonly options: RoomOptions,
   ) {
@@ -202,12 +213,17 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.replica.compact()
   }
 
-  /** Resolves once {@link Room.synced} is true. */
+  /**
+   * Resolves once {@link Room.synced} is true: connected to **at least one peer** and synced with
+   * every connected one. A room alone (no other peer, or offline) stays unsynced, so this waits until
+   * a peer arrives; race it with a timeout where being alone is normal.
+   */
   whenSynced(): Promise<void> {
     if (this.synced) return Promise.resolve()
     return new Promise((resolve) => this.syncedWaiters.push(resolve))
   }
 
+  /** Connection state now; the `status` event reports each change. */
   get status(): RoomStatus {
     return {
       signaling: this.signaling.connected,
@@ -218,6 +234,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     }
   }
 
+  /** Traffic since the room was joined (a copy). */
   get stats(): RoomStats {
     return { ...this.counters }
   }

@@ -4,42 +4,79 @@ import type { Key } from '../keys.js'
 import type { DocStore } from '../store/types.js'
 import type { CompactionOptions, Role } from '../types.js'
 
-/** Options of {@link joinRoom}. */
+/** Options of {@link joinRoom}. All are optional. */
 export interface RoomOptions {
-  /** Signaling servers (default `['ws://127.0.0.1:4444']`). A `?token=` in the URL authenticates. */
+  /**
+   * Signaling servers (y-webrtc compatible). A `?token=` in the URL authenticates.
+   * @defaultValue `['ws://127.0.0.1:4444']`
+   */
   signaling?: string[]
-  /** Encrypts signaling exactly as y-webrtc does; peers with another password never connect. */
+  /**
+   * Encrypts signaling exactly as y-webrtc does; peers with another password never connect.
+   * @defaultValue none: signaling in the clear
+   */
   password?: string
-  /** `producer` writes, `consumer` only receives (its writes throw `ReadOnlyError`), `peer` both. Default `peer`. */
+  /**
+   * `producer` writes, `consumer` only receives (its writes throw `ReadOnlyError`), `peer` both.
+   * @defaultValue `'peer'`
+   */
   role?: Role
-  /** The field that holds each record's key (default `'key'`). */
+  /**
+   * The field that holds each record's key.
+   * @defaultValue `'key'`
+   */
   keyName?: string
-  /** STUN/TURN servers. Default: none, which connects peers on the same machine or LAN. */
+  /**
+   * STUN/TURN servers.
+   * @defaultValue none, which connects peers on the same machine or LAN
+   */
   iceServers?: RTCIceServer[]
-  /** A WebRTC implementation for simple-peer. Default: the platform's, or `@roamhq/wrtc` in Node. */
+  /**
+   * A WebRTC implementation for simple-peer.
+   * @defaultValue the platform's, or `@roamhq/wrtc` in Node
+   */
   wrtc?: SimplePeer.Options['wrtc']
-  /** Keep only ICE candidates this accepts (for example loopback ones in tests). */
+  /** Keep only ICE candidates this accepts (for example loopback ones in tests); by default all are kept. */
   candidateFilter?: (candidate: string) => boolean
-  /** At most this many WebRTC connections (default 20). */
+  /**
+   * At most this many WebRTC connections.
+   * @defaultValue `20`
+   */
   maxConns?: number
-  /** Display name published through awareness. */
+  /**
+   * Display name published through awareness.
+   * @defaultValue `peer-` and the first 4 characters of {@link Room.peerId}
+   */
   name?: string
-  /** Largest message accepted from a peer, in bytes (default 64 MiB). */
+  /**
+   * Largest message accepted from a peer, in bytes; a peer that sends a larger one is dropped.
+   * @defaultValue 64 MiB
+   */
   maxMessageBytes?: number
   /**
    * Keeps the room's data here (a file store in Node/Electron, IndexedDB in browsers): loaded before
    * the room connects, so offline edits survive a restart and merge when peers meet.
+   * @defaultValue none: the room lives in memory only
    */
   store?: DocStore
-  /** When writers start a new epoch holding only the live data (default on; see docs/compaction.md). */
+  /**
+   * When writers start a new epoch holding only the live data; `false` turns it off. Rooms compact
+   * less eagerly than a `DiffCache`, since every peer stalls briefly when it compacts. See
+   * docs/compaction.md.
+   * @defaultValue `{ ratio: 4, minBytes: 1048576 }`
+   */
   compaction?: false | CompactionOptions
 }
 
 /** A record changed in the room. */
 export interface RoomChange<T> {
+  /** `new`, `upd` or `del`. */
   cmd: Exclude<Command, 'ret'>
+  /** The record's key. */
   key: Key
+  /** The record now (a copy), or null when it was deleted. */
   data: T | null
+  /** `local`: this peer's own write; `remote`: a peer's. */
   origin: 'local' | 'remote'
 }
 
@@ -59,15 +96,21 @@ export interface RoomStatus {
 
 /** What a peer publishes about itself. */
 export interface PeerPresence {
+  /** Display name (option `name`). */
   name: string
+  /** The peer's role. */
   role: Role
 }
 
 /** Traffic and what full JSON would have cost. */
 export interface RoomStats {
+  /** Data-channel messages sent to peers (all kinds: sync, awareness, epochs). */
   messagesSent: number
+  /** Their bytes. */
   bytesSent: number
+  /** Data-channel messages received from peers. */
   messagesReceived: number
+  /** Their bytes. */
   bytesReceived: number
   /** Local record writes. */
   writes: number
@@ -81,8 +124,11 @@ export interface RoomStats {
 
 /** Events of a room. */
 export type RoomEvents<T> = {
+  /** A record changed, here or at a peer (see {@link RoomChange}). */
   change: (change: RoomChange<T>) => void
+  /** The ids of the peers with an open connection, after each connect or disconnect. */
   peers: (peers: string[]) => void
+  /** The {@link RoomStatus} changed (emitted only when a field differs). */
   status: (status: RoomStatus) => void
   /** The room's document moved to a new epoch (a compaction here or by a peer). */
   epoch: (epoch: number) => void

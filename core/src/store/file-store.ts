@@ -28,9 +28,23 @@ const TEMP_SUFFIX = '.tmp'
 
 /** Options of {@link openFileStore}. */
 export interface FileStoreOptions extends StoreOptions {
-  /** A group-commit batch stops growing at this many bytes; default 4 MiB. */
+  /**
+   * A group-commit batch stops growing at this many bytes.
+   * @defaultValue 4 MiB
+   */
   maxBatchBytes?: number
 }
+
+/** A {@link DocStore} in a directory, as {@link openFileStore} opens it. */
+export interface FileStore extends DocStore {
+  /** The store's directory. */
+  readonly dir: string
+  /** Counters since open (a copy). */
+  readonly stats: FileStoreStats
+}
+
+/** The default of {@link FileStoreOptions.maxBatchBytes}. */
+export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 /** {@link StoreStats} of the file store, with the fsyncs it did. */
 export interface FileStoreStats extends StoreStats {
@@ -47,10 +61,25 @@ export interface FileStoreStats extends StoreStats {
  * @throws {@link StoreCorruptError} a file is not a DiffStream store file or its snapshot is damaged.
  * @throws {@link StoreVersionError} the store was written by a newer format version.
  * @throws {@link StoreLimitError} a stored frame or snapshot is above the configured limits.
+ * @example
+ * ```ts
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * import { DiffCache } from '@diffstream/core'
+ * import { openFileStore } from '@diffstream/core/node'
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'diffstream-'))
+ * const cache = DiffCache.peer({ store: await openFileStore(dir) })
+ * await cache.whenLoaded() // what the store held is back
+ * cache.update({ key: 'todo', text: 'buy milk' })
+ * await cache.whenStored() // fsync'd: survives a crash from here on
+ * await cache.close() // releases the store's lock
+ * ```
  */
 export async function openFileStore(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
   const resolved = resolveStoreOptions(options)
-  const maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024
+  const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
   if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) throw new RangeError('maxBatchBytes must be ≥ 1')
   await mkdir(dir, { recursive: true })
   const lock = await lockDirectory(dir)
@@ -64,7 +93,7 @@ export async function openFileStore(dir: string, options: FileStoreOptions = {})
       fsyncs: 0,
     }
     const opened = await recover(dir, resolved, counters)
-    return new FileStore(dir, lock, resolved, maxBatchBytes, opened, counters)
+    return new DirectoryStore(dir, lock, resolved, maxBatchBytes, opened, counters)
   } catch (error) {
     await lock.release()
     throw error
@@ -152,16 +181,15 @@ async function writeLog(dir: string, generation: number, stats: FileStoreStats):
 }
 
 /**
- * A {@link DocStore} in a directory. Appends go to the log; those that arrive while a write+fsync is
- * in flight share the next one (`sync: 'group'`, the default). Obtain one with {@link openFileStore}.
+ * The {@link FileStore}. Appends go to the log; those that arrive while a write+fsync is in flight
+ * share the next one (`sync: 'group'`, the default).
  */
-export class FileStore extends QueuedStore<FileStoreStats> implements DocStore {
+class DirectoryStore extends QueuedStore<FileStoreStats> implements FileStore {
   private handle: FileHandle | null
   private generation: number
   private end: number
   private snapshotBytes: number
 
-  /** @internal use {@link openFileStore} */
   constructor(
     /** The store's directory. */
     readonly dir: string,

@@ -20,15 +20,32 @@ const SNAPSHOT_KEY = 'current'
 /** Options of {@link openIndexedDbStore}. */
 export interface IndexedDbStoreOptions extends StoreOptions {
   /**
-   * The durability hint of every write transaction. `'strict'` (the default) makes the browser flush
-   * to disk before reporting the commit, which is what a durable `append` means; `'relaxed'` is faster
-   * and survives a tab crash but perhaps not a power cut. Ignored by browsers without the hint.
+   * The durability hint of every write transaction. `'strict'` makes the browser flush to disk
+   * before reporting the commit, which is what a durable `append` means; `'relaxed'` is faster and
+   * survives a tab crash but perhaps not a power cut. Ignored by browsers without the hint.
+   * @defaultValue `'strict'`
    */
   durability?: 'strict' | 'relaxed' | 'default'
-  /** The IndexedDB to use; default `globalThis.indexedDB`. */
+  /**
+   * The IndexedDB to use.
+   * @defaultValue `globalThis.indexedDB`
+   */
   indexedDB?: IDBFactory
-  /** The Web Locks manager; default `navigator.locks`. `null` opens without a lock (see {@link IndexedDbStore.exclusive}). */
+  /**
+   * The Web Locks manager; `null` opens without a lock (see {@link IndexedDbStore.exclusive}).
+   * @defaultValue `navigator.locks`
+   */
   locks?: LockManager | null
+}
+
+/** A {@link DocStore} in IndexedDB, as {@link openIndexedDbStore} opens it. */
+export interface IndexedDbStore extends DocStore {
+  /** The store's name (the database is `diffstream:<name>`). */
+  readonly name: string
+  /** Whether a Web Lock guards the store; false where `navigator.locks` is missing or `locks: null` was given. */
+  readonly exclusive: boolean
+  /** Counters since open (a copy). */
+  readonly stats: StoreStats
 }
 
 /** A stored record: the bytes, their CRC-32 and (snapshot only) the format version. */
@@ -62,7 +79,7 @@ export async function openIndexedDbStore(name: string, options: IndexedDbStoreOp
   try {
     db = await openDatabase(factory, `diffstream:${name}`)
     const read = await readState(db, resolved, true)
-    return new IndexedDbStore(name, db, resolved, options.durability ?? 'strict', read, release, locks != null)
+    return new IdbStore(name, db, resolved, options.durability ?? 'strict', read, release, locks != null)
   } catch (error) {
     db?.close()
     release()
@@ -235,16 +252,14 @@ function recordProblem(record: unknown): string | null {
 }
 
 /**
- * A {@link DocStore} in IndexedDB. Appends made in the same tick, or while a commit is in flight,
- * share one readwrite transaction (`sync: 'group'`, the default). Obtain one with
- * {@link openIndexedDbStore}.
+ * The {@link IndexedDbStore}. Appends made in the same tick, or while a commit is in flight, share
+ * one readwrite transaction (`sync: 'group'`, the default).
  */
-export class IndexedDbStore extends QueuedStore implements DocStore {
+class IdbStore extends QueuedStore implements IndexedDbStore {
   private nextKey: number
   private snapshotBytes: number
   private frameBytes: number
 
-  /** @internal use {@link openIndexedDbStore} */
   constructor(
     /** The store's name (the database is `diffstream:<name>`). */
     readonly name: string,

@@ -24,7 +24,9 @@ export interface DocStore {
 
 /** What {@link DocStore.load} returns. */
 export interface StoredState {
+  /** The last snapshot given to {@link DocStore.compact}, or null if there was none. */
   snapshot: Uint8Array | null
+  /** The frames appended after that snapshot, oldest first. */
   frames: Uint8Array[]
   /** What was wrong and cut on open (a torn or corrupt tail), or null when the store was intact. */
   repaired: string | null
@@ -39,11 +41,20 @@ export type SyncMode = 'group' | 'each'
 
 /** Options every store takes. Sizes are bounded on append and again on load (stored bytes are input too). */
 export interface StoreOptions {
-  /** See {@link SyncMode}; default `'group'`. */
+  /**
+   * How appends reach the disk: see {@link SyncMode}.
+   * @defaultValue `'group'`
+   */
   sync?: SyncMode
-  /** Largest frame `append` accepts and `load` reads back; default 64 MiB (a DataMsg's own limit). */
+  /**
+   * Largest frame `append` accepts and `load` reads back (a DataMsg's own limit).
+   * @defaultValue 64 MiB
+   */
   maxFrameBytes?: number
-  /** Largest snapshot `compact` accepts and `load` reads back; default 1 GiB. */
+  /**
+   * Largest snapshot `compact` accepts and `load` reads back.
+   * @defaultValue 1 GiB
+   */
   maxSnapshotBytes?: number
 }
 
