@@ -1,5 +1,5 @@
 import * as Y from 'yjs'
-import { captureItem, type StampedNode } from './stamped-merge.js'
+import { captureItem, type ItemPicker, type StampedNode } from './stamped-merge.js'
 import { compareStamps, kindOf, type StampBook } from './stamps.js'
 
 /*
@@ -52,14 +52,42 @@ export function findContests(tr: Y.Transaction, book: StampBook, root: Y.Map<unk
     }
   }
   const isNew = (item: Y.Item): boolean => item.id.clock >= (tr.beforeState.get(item.id.client) ?? 0)
+  /** The value before this transaction: the rightmost item not new, unless it was history already. */
+  const previousOf = (current: Y.Item): Y.Item | null => {
+    let previous: Y.Item | null = current
+    while (previous && isNew(previous)) previous = previous.left
+    return previous && previous.deleted && !Y.isDeleted(tr.deleteSet, previous.id) ? null : previous
+  }
+  // Inside a rival, each key holds its stamped winner among what this transaction brought there.
+  const pick: ItemPicker = (map, key) => {
+    const current = map._map.get(key)
+    const list = added.get(map)?.get(key)
+    if (!current || !list) return current
+    let best: Y.Item | undefined
+    for (const item of [current, previousOf(current), ...list]) {
+      if (!item || kindOf(item) === 'gone') continue
+      if (!best || compareStamps(book.effectiveOf(item), book.effectiveOf(best)) > 0) best = item
+    }
+    return best ?? current
+  }
   const out: Contest[] = []
+  const revived = new Set<Y.Item>()
   for (const [map, keys] of added) {
-    if (!inDict(map, root)) continue
+    if (!inDict(map, root)) {
+      // Written into a map that lost its key to a map created at once elsewhere: Yjs drops it, but
+      // that map's fields live on in the winner (see keepsIncarnation), so this one must join them.
+      const incarnation = deadIncarnation(map, root)
+      if (incarnation && !revived.has(incarnation) && kindOf(incarnation) === 'map') {
+        revived.add(incarnation)
+        const parent = incarnation.parent as Y.Map<unknown>
+        out.push({ map: parent, key: incarnation.parentSub!, rivals: [captureItem(book, incarnation, true, pick)] })
+      }
+      continue
+    }
     for (const [key, items] of keys) {
       const current = map._map.get(key)
       if (!current) continue
-      let previous: Y.Item | null = current
-      while (previous && isNew(previous)) previous = previous.left
+      const previous = previousOf(current)
       // The usual case: one write that saw the value it replaced outranks it by construction (unless
       // it was written under an older stamp, carried or put back).
       if (
@@ -74,16 +102,40 @@ export function findContests(tr: Y.Transaction, book: StampBook, root: Y.Map<unk
       for (const item of previous ? [previous, ...items] : items) {
         if (seen.has(item)) continue
         seen.add(item)
-        // A previous value deleted before this transaction is history, not a rival; nor is an item
-        // that arrived with its content already collected (its sender had settled it).
-        if (item === previous && item.deleted && !Y.isDeleted(tr.deleteSet, item.id)) continue
+        // An item that arrived with its content already collected is not a rival (its sender settled it).
         if (kindOf(item) === 'gone') continue
-        rivals.push(captureItem(book, item, true))
+        rivals.push(captureItem(book, item, true, pick))
       }
       if (rivals.some((r) => rivalMatters(r, book, current))) out.push({ map, key, rivals })
     }
   }
   return out
+}
+
+/** The deleted map item nearest above `map` whose own parent is in the dict: the incarnation that lost its key. */
+function deadIncarnation(map: Y.Map<unknown>, root: Y.Map<unknown>): Y.Item | null {
+  let t = map as unknown as Y.AbstractType<unknown>
+  for (;;) {
+    const item = t._item
+    if (!item || item.parentSub === null || !(item.parent instanceof Y.Map)) return null
+    const parent = item.parent as Y.Map<unknown>
+    if (item.deleted && inDict(parent, root)) return item
+    t = parent as unknown as Y.AbstractType<unknown>
+  }
+}
+
+/**
+ * Whether Yjs may collect a deleted item: not a map that lost its key to a map created at once
+ * elsewhere and is still alive by stamps (above the key's kill), since fields written into it later
+ * must still be read and joined into the winner (docs/compaction.md).
+ */
+export function keepsIncarnation(item: Y.Item, book: StampBook, root: Y.Map<unknown>): boolean {
+  if (kindOf(item) !== 'map' || item.parentSub === null || !(item.parent instanceof Y.Map)) return false
+  const parent = item.parent as Y.Map<unknown>
+  if (!inDict(parent, root)) return false
+  const current = parent._map.get(item.parentSub)
+  if (!current || current === item || current.deleted) return false
+  return compareStamps(book.stampOf(item), book.killOf(current)) > 0
 }
 
 function lastId(item: Y.Item): Y.ID {

@@ -191,15 +191,18 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   /**
    * A `ret` message with what a consumer whose state vector is `stateVector` lacks, or everything
    * this cache holds when no vector is given. It makes a consumer that raised
-   * `PatchMismatchError` or `CacheKeyError` whole.
+   * `PatchMismatchError` or `CacheKeyError` whole. For a key this cache does not hold (deleted, or
+   * never written) the message still brings the consumer up to date, deletions included, and
+   * carries no checksum; the consumer answers `['ret', key, null]`.
    */
   retran(key: KeyLike, stateVector?: Uint8Array): DataMsg {
     const id = keyId(key)
-    if (!this.mirror.has(id)) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
     const sv = stateVector === undefined ? undefined : encodeStateVector(decodeStateVector(stateVector))
     // A vector from another epoch names none of this epoch's clients, so the diff holds everything.
     const update = this.mirror.diff(sv)
-    const msg = this.message({ cmd: 'ret', key: this.keyOf(id), update, checksum: hashJson(this.mirror.read(id)) })
+    const msg = this.mirror.has(id)
+      ? this.message({ cmd: 'ret', key: this.keyOf(id), update, checksum: hashJson(this.mirror.read(id)) })
+      : new DataMsg({ cmd: 'ret', key: key instanceof Uint8Array ? id : key, update, epoch: this.mirror.epoch })
     this.counters.sentMessage('ret', msg.byteLength, this.jsonLength(id))
     return msg
   }
@@ -301,6 +304,31 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     return new DataMsg({ ...init, state: this.fingerprint(), epoch: this.mirror.epoch, cut })
   }
 
+  /** Takes what the mirror wrote to carry or put back values, to send with the next message. */
+  private keepRepairs(): void {
+    const update = this.mirror.takeReplayed()
+    if (update) this.replayed = this.replayed ? Y.mergeUpdates([this.replayed, update]) : update
+  }
+
+  /**
+   * Sends what the mirror wrote on its own as a `repair` event (a `ret` message, which others apply
+   * like a retransmission), or keeps it for the next message when nobody listens.
+   */
+  private sendRepairs(key: Key): void {
+    this.keepRepairs()
+    const update = this.replayed
+    if (!update || this.listenerCount('repair') === 0) return
+    this.replayed = null
+    // The checksum names one record the receiver can check; with none left, the message carries no state.
+    const id = this.mirror.has(keyId(key)) ? keyId(key) : this.mirror.ids().next().value
+    const msg =
+      id === undefined
+        ? new DataMsg({ cmd: 'ret', key, update, epoch: this.mirror.epoch })
+        : this.message({ cmd: 'ret', key: this.keyOf(id), update, checksum: hashJson(this.mirror.read(id)) })
+    this.counters.sentMessage('ret', msg.byteLength, 0)
+    this.emit('repair', msg)
+  }
+
   private withReplayed(update: Uint8Array): Uint8Array {
     const replayed = this.replayed
     if (!replayed) return update
@@ -352,7 +380,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     } else {
       return null
     }
-    this.replayed = this.mirror.takeReplayed()
+    this.keepRepairs()
     // Only a writer compacts by itself; measuring the state costs a full encode.
     if (this.role !== 'consumer') this.policy.compacted(this.mirror.stateBytes())
     const epoch = this.mirror.epoch
@@ -388,8 +416,11 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       // applied and checked with the base: applying it again would only cost a second pass
       this.counters.receivedMessage(msg.byteLength)
       this.drainHeld()
+      this.sendRepairs(msg.key)
       return msg.cmd === 'del' ? ['del', msg.key, null] : [msg.cmd, msg.key, this.get(id) ?? null]
     }
+    // Messages of this epoch held while this cache was behind may apply now, and this one on them.
+    if (entered === 'compacted') this.drainHeld()
     const had = this.mirror.has(id)
     if (!this.ready(inspection)) {
       const dropped = this.held.add({ update: msg.update, inspection, msg })
@@ -400,12 +431,13 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`${what}: this cache does not hold that record`)
       throw new PatchMismatchError(`${what}: builds on changes this cache missed; held until they arrive`)
     }
-    // A del for a record this cache does not hold has nothing left to do (it was deleted already);
-    // applying it anyway would let a wrong key delete something else.
-    if (msg.cmd === 'del' && !had)
-      throw new CacheKeyWarning(`del ${JSON.stringify(msg.key)}: this cache does not hold that record`)
     this.applyChecked(msg, id)
     this.drainHeld()
+    this.sendRepairs(msg.key)
+    // A deletion is a tombstone with a stamp (docs/compaction.md): it is applied even where the record
+    // was already gone, since later messages of its sender build on it; the caller still hears so.
+    if (msg.cmd === 'del' && !had)
+      throw new CacheKeyWarning(`del ${JSON.stringify(msg.key)}: this cache did not hold that record`)
     if (msg.cmd === 'del') return ['del', msg.key, null]
     return [msg.cmd, msg.key, this.get(id) ?? null]
   }

@@ -4,7 +4,7 @@ import { isKey, keyId, type Key } from './keys.js'
 import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
-import { findContests, inDict, type Contest } from './contests.js'
+import { findContests, inDict, keepsIncarnation, type Contest } from './contests.js'
 import { utf8Length } from './data-msg.js'
 import { baseClientOf } from './epoch.js'
 import { RecoveryPoint } from './recovery-point.js'
@@ -122,6 +122,9 @@ export class Mirror {
     this.map = doc.getMap(ROOT_NAME)
     this.state = state ?? new StateFingerprint(doc)
     this.book = new StampBook(doc, this.currentEpoch > 0 ? baseClientOf(this.currentEpoch) : null)
+    const book = this.book
+    const root = this.map
+    doc.gcFilter = (item) => !keepsIncarnation(item, book, root)
     this.plain.clear()
     this.present.clear()
     for (const [id, item] of this.map._map) if (isRecord(item)) this.present.add(id)
@@ -484,10 +487,12 @@ export class Mirror {
   }
 
   private afterTransaction(tr: Y.Transaction): void {
-    if (tr.deleteSet.clients.size > 0 || grew(tr)) this.effective++
+    const grown = grew(tr)
+    if (tr.deleteSet.clients.size > 0 || grown) this.effective++
+    // Rival values must be taken out now: Yjs collects the content of deleted items after this. (A
+    // write into a map that lost its key changes nothing Yjs reports in `changed`.)
+    if (!tr.local && this.carries && grown) this.contests.push(...findContests(tr, this.book, this.map))
     if (tr.changed.size === 0) return
-    // Rival values must be taken out now: Yjs collects the content of deleted items after this.
-    if (!tr.local && this.carries) this.contests.push(...findContests(tr, this.book, this.map))
     const ids = new Set<string>()
     for (const [type, fields] of tr.changed) {
       if ((type as unknown) === this.root) {

@@ -21,12 +21,25 @@ export type StampedNode =
   | { kind: 'array'; s: Stamp; value: JsonValue[] }
   | { kind: 'value'; s: Stamp; value: JsonValue | undefined }
 
+/**
+ * Chooses the item whose value a key holds, for a capture: Yjs' current item unless told otherwise
+ * (a remote transaction may have left a rival with a higher stamp at a key; see contests.ts).
+ */
+export type ItemPicker = (map: Y.Map<unknown>, key: string) => Y.Item | undefined
+
+const current: ItemPicker = (map, key) => map._map.get(key)
+
 /** Where an item's value comes from: a deleted item of a live map is a deletion, of a dead one a value. */
-export function captureItem(book: StampBook, item: Y.Item, inDeadMap = false): StampedNode {
+export function captureItem(book: StampBook, item: Y.Item, inDeadMap = false, pick: ItemPicker = current): StampedNode {
   const kind = item.deleted && !inDeadMap ? 'gone' : kindOf(item)
   if (kind === 'map') {
     const type = (item.content as Y.ContentType).type as Y.Map<unknown>
-    return { kind, s: book.stampOf(item), floor: book.floorOf(item), children: captureMap(book, type, item.deleted) }
+    return {
+      kind,
+      s: book.stampOf(item),
+      floor: book.floorOf(item),
+      children: captureMap(book, type, item.deleted, pick),
+    }
   }
   if (kind === 'array') {
     const type = (item.content as Y.ContentType).type as Y.Array<unknown>
@@ -38,10 +51,23 @@ export function captureItem(book: StampBook, item: Y.Item, inDeadMap = false): S
   return { kind: 'value', s: book.stampOf(item), value: v === undefined ? undefined : materialize(v) }
 }
 
-/** Every key of a map with its value and stamp, deletions included. */
-export function captureMap(book: StampBook, map: Y.Map<unknown>, dead = false): Map<string, StampedNode> {
+/**
+ * Every key of a map with its value and stamp, deletions included. In a map that lost its key
+ * (`dead`), a field whose content Yjs already collected is unknown rather than deleted: it is left
+ * out, and whoever still holds it joins it.
+ */
+export function captureMap(
+  book: StampBook,
+  map: Y.Map<unknown>,
+  dead = false,
+  pick: ItemPicker = current,
+): Map<string, StampedNode> {
   const out = new Map<string, StampedNode>()
-  for (const [k, item] of map._map) out.set(k, captureItem(book, item, dead))
+  for (const k of map._map.keys()) {
+    const item = pick(map, k)
+    if (!item || (dead && kindOf(item) === 'gone')) continue
+    out.set(k, captureItem(book, item, dead, pick))
+  }
   return out
 }
 

@@ -14,11 +14,11 @@ import { pushVarUint } from './byte-writer.js'
  *   stamp; two that did not see each other compare by `l`, then by client — which is also the
  *   order in which Yjs resolves two writes with the same origin;
  * - a value written again under its original stamp (carried into a new epoch, or re-asserted
- *   where Yjs picked a value with a lower stamp) has an explicit entry in the `diffstream-stamps`
+ *   where Yjs picked a value with a lower stamp) has an explicit entry in the `ds~`
  *   map, keyed by the new item's id; an epoch's base keeps the stamps of everything it holds in
  *   one compact entry, `base`;
  * - an array is one value whose stamp rises with every edit made inside it: each writer that edits
- *   it in place records a version (`v` entries), and the array's stamp is the largest.
+ *   it in place records a version (`v` entries, one per writer), and the array's stamp is the largest.
  *
  * A map at a key also has a floor: the stamp of what it replaced (a deletion, a scalar). Maps
  * created at a key without seeing each other (two copies creating one record at once) merge field by
@@ -48,7 +48,7 @@ export function maxStamp(a: Stamp, b: Stamp): Stamp {
 const MEMO_LIMIT = 200_000
 
 /** Name of the root map beside the dict that holds explicit stamps. */
-export const STAMPS_NAME = 'diffstream-stamps'
+export const STAMPS_NAME = 'ds~'
 /** The key of the base's stamps in that map. */
 export const BASE_KEY = 'base'
 
@@ -68,8 +68,9 @@ export interface ExplicitStamp {
   floor: Stamp | null
 }
 
+/** An item id as a key of the stamps map: client and clock in base 36 (every byte travels). */
 function idKey(id: Y.ID): string {
-  return `${id.client}:${id.clock}`
+  return `${id.client.toString(36)}.${id.clock.toString(36)}`
 }
 
 function readStampValue(v: unknown): ExplicitStamp | null {
@@ -230,20 +231,22 @@ export class StampBook {
     const seen = this.effectiveOf(item)
     const parent = this.parentStamp(item)
     const v = { l: 1 + Math.max(seen.l, parent.l), w: writer }
-    this.stamps.set(`v${idKey(item.id)}:${writer}`, [v.l, v.w])
+    // One key per writer and array: concurrent editors never overwrite each other's version.
+    this.stamps.set(`v${idKey(item.id)}.${writer.toString(36)}`, v.l)
   }
 
   private versionOf(item: Y.Item): Stamp | undefined {
     if (!this.versions) {
       const versions = new Map<string, Stamp>()
       for (const [k, v] of this.stamps) {
-        if (!k.startsWith('v')) continue
-        const e = readStampValue(v)
-        const at = k.lastIndexOf(':')
-        if (!e || at < 0) continue
+        if (!k.startsWith('v') || !Number.isSafeInteger(v)) continue
+        const at = k.lastIndexOf('.')
+        const w = parseInt(k.slice(at + 1), 36)
+        if (at < 0 || !Number.isSafeInteger(w)) continue
         const id = k.slice(1, at)
+        const e = { l: v as number, w }
         const old = versions.get(id)
-        if (!old || compareStamps(e.s, old) > 0) versions.set(id, e.s)
+        if (!old || compareStamps(e, old) > 0) versions.set(id, e)
       }
       this.versions = versions
     }

@@ -1,4 +1,4 @@
-import type { Command } from './data-msg.js'
+import type { Command, DataMsg } from './data-msg.js'
 import type { Key } from './keys.js'
 import type { DocStore } from './store/types.js'
 
@@ -85,4 +85,11 @@ export type DiffCacheEvents<T> = {
   change: (event: ChangeEvent<T>) => void
   /** The store failed: writes since are no longer durable. */
   error: (error: Error) => void
+  /**
+   * A peer cache wrote something that the other copies must receive, without being asked to: it put
+   * back a value that a concurrent write with a lower stamp displaced, merged the fields of a record
+   * created at once elsewhere, or carried what it held into an epoch it adopted (docs/compaction.md).
+   * Send `msg` (a `ret`) like any other message. Without a listener it travels with the next message.
+   */
+  repair: (msg: DataMsg) => void
 }

@@ -263,10 +263,19 @@ describe('producer and consumer', () => {
     assert.equal(consumer.size, 0)
   })
 
-  test('retran of an unknown key', () => {
+  test('retran of a key the producer does not hold brings the consumer up to date, deletion included', () => {
     const { producer, consumer } = pair()
-    assert.throws(() => producer.retran('nope'), KeyNotFoundError)
-    assert.throws(() => producer.retran('nope', consumer.stateVector()), KeyNotFoundError)
+    consumer.update(producer.update({ key: 'gone', n: 1 }))
+    producer.delete('gone') // the consumer misses the deletion
+    producer.update({ key: 'other', n: 2 }) // and this
+    const msg = producer.retran('gone', consumer.stateVector())
+    assert.equal(msg.checksum, 0)
+    assert.deepEqual(consumer.update(msg), ['ret', 'gone', null])
+    assert.equal(consumer.has('gone'), false)
+    assert.deepEqual(consumer.get('other'), { key: 'other', n: 2 })
+    // a key never written: the same, for a cache with no record at all too
+    const empty = DiffCache.producer()
+    assert.deepEqual(DiffCache.consumer().update(empty.retran('nope').encode()), ['ret', 'nope', null])
   })
 
   test('retran without a vector sends everything; with garbage vector it refuses', () => {
