@@ -3,6 +3,8 @@
 //   args: --room NAME --signaling URL [--password P] [--role peer|producer|consumer] [--name N]
 //   stdin:  {"op":"update","data":{...}} | {"op":"delete","key":K} | {"op":"updateMany","records":[...]}
 //           {"op":"dump"} | {"op":"compact"} | {"op":"close"}   (--store DIR: a file store; "stored" events)
+//           {"op":"online","online":false|true}   (the app's offline toggle: room.setOnline)
+//           {"op":"whenStored"}   (answers {"event":"stored","key":"*"} once everything so far is durable)
 //   stdout: {"event":"peers","peers":[...]} | {"event":"synced"} | {"event":"dump","records":{...}}
 //           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
 import { createInterface } from 'node:readline'
@@ -47,6 +49,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       data?: Record<string, unknown>
       key?: string | number
       records?: Array<Record<string, unknown>>
+      online?: boolean
     }
     if (cmd.op === 'update') {
       room.cache.update(cmd.data!)
@@ -54,7 +57,11 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       if (store) void room.whenStored().then(() => out({ event: 'stored', key: cmd.data!.key }))
     } else if (cmd.op === 'compact') room.compact()
     else if (cmd.op === 'updateMany') for (const r of cmd.records!) room.cache.update(r)
-    else if (cmd.op === 'delete') room.cache.delete(cmd.key!)
+    else if (cmd.op === 'delete') {
+      room.cache.delete(cmd.key!)
+      if (store) void room.whenStored().then(() => out({ event: 'stored', key: cmd.key }))
+    } else if (cmd.op === 'online') room.setOnline(cmd.online === true)
+    else if (cmd.op === 'whenStored') void room.whenStored().then(() => out({ event: 'stored', key: '*' }))
     else if (cmd.op === 'dump')
       out({ event: 'dump', records: dump(), peers: room.peers, stats: room.stats, epoch: room.epoch })
     else if (cmd.op === 'close') void room.close().then(() => process.exit(0))
