@@ -5,6 +5,9 @@
 //           {"op":"dump"} | {"op":"compact"} | {"op":"close"}   (--store DIR: a file store; "stored" events)
 //           {"op":"online","online":false|true}   (the app's offline toggle: room.setOnline)
 //           {"op":"whenStored"}   (answers {"event":"stored","key":"*"} once everything so far is durable)
+//           {"op":"edit","id":N,"key":K,"field":F,"value":V|null}  sets (or with null removes) one field,
+//           {"op":"edit","id":N,"key":K}  deletes the record; both answer {"event":"edited","id":N,"before":{...}}
+//           with the whole dict as it was just before, then {"event":"acked","id":N} once durable
 //   stdout: {"event":"peers","peers":[...]} | {"event":"synced"} | {"event":"dump","records":{...}}
 //           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
 import { createInterface } from 'node:readline'
@@ -42,6 +45,29 @@ function dump(): Record<string, unknown> {
   return records
 }
 
+interface Edit {
+  id: number
+  key: string
+  field?: string
+  value?: unknown
+}
+
+/** One field (or the whole record) edited on the freshest copy: what the chaos harness records. */
+function edit(e: Edit): void {
+  const before = dump()
+  const current = room.cache.get(e.key)
+  if (e.field === undefined) room.cache.delete(e.key)
+  else if (e.value === null) {
+    if (current) {
+      const next = { ...current }
+      delete next[e.field]
+      room.cache.update(next)
+    }
+  } else room.cache.update({ ...(current ?? { key: e.key }), [e.field]: e.value })
+  out({ event: 'edited', id: e.id, before })
+  void room.whenStored().then(() => out({ event: 'acked', id: e.id }))
+}
+
 createInterface({ input: process.stdin }).on('line', (line) => {
   try {
     const cmd = JSON.parse(line) as {
@@ -61,6 +87,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       room.cache.delete(cmd.key!)
       if (store) void room.whenStored().then(() => out({ event: 'stored', key: cmd.key }))
     } else if (cmd.op === 'online') room.setOnline(cmd.online === true)
+    else if (cmd.op === 'edit') edit(cmd as unknown as Edit)
     else if (cmd.op === 'whenStored') void room.whenStored().then(() => out({ event: 'stored', key: '*' }))
     else if (cmd.op === 'dump')
       out({ event: 'dump', records: dump(), peers: room.peers, stats: room.stats, epoch: room.epoch })
