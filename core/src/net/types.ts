@@ -14,8 +14,15 @@ export interface RoomOptions {
   role?: Role
   /** The field that holds each record's key (default `'key'`). */
   keyName?: string
-  /** STUN/TURN servers. Default: none, which connects peers on the same machine or LAN. */
+  /**
+   * STUN/TURN servers. When not given, the room asks its signaling servers (`GET /ice`, with the
+   * URL's `?token=`) and uses what the first one answers, asking again before TURN credentials
+   * expire; a server without `/ice` leaves host candidates only (same machine or LAN). Give `[]`
+   * to use host candidates only without asking.
+   */
   iceServers?: RTCIceServer[]
+  /** `'relay'` makes every connection go through a TURN server (hides addresses). Default `'all'`. */
+  iceTransportPolicy?: 'all' | 'relay'
   /** A WebRTC implementation for simple-peer. Default: the platform's, or `@roamhq/wrtc` in Node. */
   wrtc?: SimplePeer.Options['wrtc']
   /** Keep only ICE candidates this accepts (for example loopback ones in tests). */
@@ -61,6 +68,24 @@ export interface RoomStatus {
 export interface PeerPresence {
   name: string
   role: Role
+}
+
+/** The type of an ICE candidate: a local address, one a STUN server saw, one a peer saw, or a TURN relay. */
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay'
+
+/** Which path the WebRTC connection to one peer took (the selected ICE candidate pair). */
+export interface PeerPath {
+  peerId: string
+  /** `relay` when either end is a TURN relay (the data goes through the TURN server), else the less direct end's type. */
+  type: CandidateType
+  /** This side's candidate type. */
+  local: CandidateType
+  /** The peer's candidate type. */
+  remote: CandidateType
+  /** `udp` or `tcp` (between this side and the TURN server, for a relay), when known. */
+  protocol: string | null
+  /** Current round-trip time in milliseconds, when measured. */
+  rttMs: number | null
 }
 
 /** Traffic and what full JSON would have cost. */
