@@ -14,7 +14,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `check` every 50 ms until it returns true; rejects after `timeoutMs` with `what`. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (await check()) return

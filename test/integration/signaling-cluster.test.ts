@@ -66,7 +66,11 @@ describe('signaling cluster over Redis', { skip, timeout: 180_000 }, () => {
     redis = await startRedis(redisPort)
     cleanups.push(() => redis.stop('SIGKILL'))
     ;[s1, s2] = await Promise.all([instance(redisUrl), instance(redisUrl)])
-    await waitUntil(async () => (await health(s1)).status === 'ok' && (await health(s2)).status === 'ok', 10_000, 'Redis up')
+    await waitUntil(
+      async () => (await health(s1)).status === 'ok' && (await health(s2)).status === 'ok',
+      10_000,
+      'Redis up',
+    )
 
     const topic = roomName('raw')
     const sender = await rawClient(s1.url, topic)
@@ -82,7 +86,11 @@ describe('signaling cluster over Redis', { skip, timeout: 180_000 }, () => {
     )
     const [before1, before2] = [(await health(s1)).cluster!, (await health(s2)).cluster!]
     sender.ws.send(JSON.stringify({ type: 'publish', topic, data: { hello: 'cluster' } }))
-    await waitUntil(() => others.every((o) => o.frames.some((f) => (f.data as { hello?: string })?.hello)), 5_000, 'delivery')
+    await waitUntil(
+      () => others.every((o) => o.frames.some((f) => (f.data as { hello?: string })?.hello)),
+      5_000,
+      'delivery',
+    )
     const [after1, after2] = [(await health(s1)).cluster!, (await health(s2)).cluster!]
     assert.equal(after1.published - before1.published, 1, 'one publish to Redis for three remote subscribers')
     assert.equal(after2.received - before2.received, 1)

@@ -17,7 +17,10 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined)
 })
 
-async function setup(coturnSecret: string, signalingSecret: string): Promise<{ coturn: Daemon; signaling: SignalingProcess }> {
+async function setup(
+  coturnSecret: string,
+  signalingSecret: string,
+): Promise<{ coturn: Daemon; signaling: SignalingProcess }> {
   const port = await freePort()
   const coturn = await startCoturn({ port, secret: coturnSecret })
   cleanups.push(() => coturn.stop())
