@@ -81,7 +81,6 @@ describe('peers behind two NATs (network namespaces)', { skip, timeout: 90_000 }
         // Each LAN is private to its NAT: host to host cannot work, ICE must have crossed a NAT.
         assert.notEqual(path.type, 'host')
         if (relay) assert.equal(path.type, 'relay')
-        if (!turn) assert.ok(path.type === 'srflx' || path.type === 'prflx', 'without TURN the path is direct')
       }
       await Promise.all([a.kill(), b.kill(), signaling.stop('SIGKILL'), coturn.stop()])
     })
