@@ -37,6 +37,8 @@ test('a fresh clone: npm install, then npx diffstream-signaling serves /health',
       cwd: dir,
       env: userEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: npx does not pass SIGTERM on to the server it started.
+      detached: true,
     })
     let stdout = ''
     let stderr = ''
@@ -55,8 +57,18 @@ test('a fresh clone: npm install, then npx diffstream-signaling serves /health',
       assert.deepEqual(await res.json(), { status: 'ok', connections: 0, topics: 0 })
       assert.match(stderr, /"event":"build"/, 'the first run built the server')
     } finally {
-      child.kill('SIGTERM')
-      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)))
+      const exited = new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)))
+      process.kill(-child.pid!, 'SIGTERM')
+      await exited
+      // The server itself, npx's child, is in the group too: wait until it is gone.
+      for (let i = 0; i < 50; i++) {
+        try {
+          process.kill(-child.pid!, 0)
+        } catch {
+          break
+        }
+        await new Promise((r) => setTimeout(r, 100))
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
