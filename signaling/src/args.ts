@@ -152,7 +152,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
   }
   const redis = str('redis') ?? env['REDIS_URL']
   if (redis) {
-    if (!/^rediss?:\/\/\S+$/.test(redis)) throw new UsageError(`--redis needs a redis:// or rediss:// URL, got "${redis}"`)
+    if (!/^rediss?:\/\/\S+$/.test(redis))
+      throw new UsageError(`--redis needs a redis:// or rediss:// URL, got "${redis}"`)
     options.redis = redis
   }
 

@@ -102,7 +102,11 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       // and the token in the query is what protects it.
       const headers = { 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' }
       if (token !== undefined && !tokenMatches(token, tokenFromUrl(req.url))) {
-        log.warn('reject', { ip: req.socket.remoteAddress ?? 'unknown', status: 401, reason: 'ice: missing or wrong token' })
+        log.warn('reject', {
+          ip: req.socket.remoteAddress ?? 'unknown',
+          status: 401,
+          reason: 'ice: missing or wrong token',
+        })
         res.writeHead(401, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('Unauthorized\n')
       } else {
         res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(iceResponse(ice)))

@@ -55,7 +55,8 @@ export function parseIceAnswer(value: unknown): IceAnswer {
     const entry = raw as { urls?: unknown; username?: unknown; credential?: unknown } | null
     if (typeof entry !== 'object' || entry === null) throw new InvalidMessageError('/ice: a server is not an object')
     const urls = (Array.isArray(entry.urls) ? entry.urls : [entry.urls]).map((u) => text(u, 'a URL'))
-    if (urls.length === 0 || urls.length > MAX_URLS) throw new InvalidMessageError(`/ice: 1 to ${MAX_URLS} URLs a server`)
+    if (urls.length === 0 || urls.length > MAX_URLS)
+      throw new InvalidMessageError(`/ice: 1 to ${MAX_URLS} URLs a server`)
     for (const u of urls) if (!ICE_URL.test(u)) throw new InvalidMessageError(`/ice: not a STUN or TURN URL: ${u}`)
     const server: RTCIceServer = { urls }
     if (entry.username !== undefined) server.username = text(entry.username, 'username')
@@ -74,7 +75,10 @@ export function hasTurn(servers: readonly RTCIceServer[]): boolean {
 }
 
 /** The `fetch` a source uses; the platform's by default. */
-export type FetchLike = (url: string, init: { signal: AbortSignal }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>
+export type FetchLike = (
+  url: string,
+  init: { signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>
 
 /**
  * A room's STUN/TURN servers when it was not given any: asked of its signaling servers
