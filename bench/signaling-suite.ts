@@ -187,7 +187,7 @@ export const signalingSuite: Suite = {
       {
         goal: 'a publish crosses Redis once (not once per remote subscriber)',
         pass: counts.publishedToRedis === sent,
-        detail: `${counts.publishedToRedis} Redis publishes for ${sent} client publishes (${fmt(perPublish, 2)} each), delivered to 9 subscribers on 3 instances; ${counts.receivedFromRedis} received from Redis by the other two instances`,
+        detail: `${counts.publishedToRedis} Redis publishes for ${sent} client publishes (${fmt(perPublish, 2)} each), each delivered to the 10 subscribers of its room; ${counts.receivedFromRedis} received from Redis by the other two instances`,
       },
     ]
     const markdown = [
