@@ -21,8 +21,10 @@ export interface LoadRun {
   /** Publishes sent in all, the warm-up included. */
   sentTotal: number
   seconds: number
-  /** Deliveries of those publishes (every subscriber of the topic, the sender included). */
+  /** Deliveries of those publishes (every subscriber of the topic, the sender included), by the end of the drain. */
   delivered: number
+  /** Deliveries (of any publish of this run) received during the measured window: the throughput. */
+  deliveredInWindow: number
   expected: number
   /** Send → delivery, ms, for every delivery counted. */
   latenciesMs: number[]
@@ -41,6 +43,7 @@ export class SignalingLoad {
   private run = 0
   private window = { run: -1, start: 0, end: 0 }
   private delivered = 0
+  private deliveredInWindow = 0
   private latencies: number[] = []
 
   private constructor(
@@ -80,6 +83,7 @@ export class SignalingLoad {
     }
     const t = msg.data?.t
     if (msg.data?.r !== this.window.run || typeof t !== 'number') return
+    if (now >= this.window.start && now < this.window.end) this.deliveredInWindow++
     if (t < this.window.start || t >= this.window.end) return
     this.delivered++
     this.latencies.push(now - t)
@@ -92,6 +96,7 @@ export class SignalingLoad {
   async measure(rate: number, durationMs: number, warmupMs: number): Promise<LoadRun> {
     const run = ++this.run
     this.delivered = 0
+    this.deliveredInWindow = 0
     this.latencies = []
     const start = performance.now()
     const measureFrom = start + warmupMs
@@ -125,6 +130,7 @@ export class SignalingLoad {
       sentTotal: sent,
       seconds: durationMs / 1000,
       delivered: this.delivered,
+      deliveredInWindow: this.deliveredInWindow,
       expected: sentInWindow * this.perTopic,
       latenciesMs: this.latencies,
     }
