@@ -18,10 +18,14 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** Whether `command` is installed; the reason to skip a test when it is not. */
+/**
+ * Whether `command` is installed; the reason to skip a test when it is not. In CI (which installs
+ * them, see .ci/run) a missing one must fail the test, not skip it: there it returns false.
+ */
 export function missing(command: string): string | false {
   const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).status === 0
-  return found ? false : `${command} is not installed (Debian package ${command === 'turnserver' ? 'coturn' : command})`
+  if (found || process.env.CI) return false
+  return `${command} is not installed (Debian package ${command === 'turnserver' ? 'coturn' : command})`
 }
 
 function start(command: string[], ready: (output: string) => boolean, what: string): Promise<Daemon> {
