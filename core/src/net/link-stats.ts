@@ -54,3 +54,29 @@ export async function selectedPath(pc: StatsSource): Promise<Omit<PeerPath, 'pee
     rttMs: typeof rtt === 'number' && Number.isFinite(rtt) ? Math.round(rtt * 10_000) / 10 : null,
   }
 }
+
+/** What {@link linkPaths} needs of a link. */
+export interface PathLink {
+  readonly remoteId: string
+  readonly connected: boolean
+  readonly pc: StatsSource | undefined
+}
+
+/** The selected path of each connected link; links without one yet (or closing) are left out. */
+export async function linkPaths(links: Iterable<PathLink>): Promise<PeerPath[]> {
+  const connected = Array.from(links).filter((l) => l.connected)
+  const paths = await Promise.all(
+    connected.map(async (link) => {
+      const pc = link.pc
+      if (!pc) return null
+      try {
+        const path = await selectedPath(pc)
+        return path && { peerId: link.remoteId, ...path }
+      } catch {
+        // A connection that closed while its stats were read.
+        return null
+      }
+    }),
+  )
+  return paths.filter((p): p is PeerPath => p !== null)
+}

@@ -13,12 +13,11 @@ import { filterCandidates } from './candidates.js'
 import { deriveKey } from './crypto.js'
 import { peerFactory, randomPeerId } from './environment.js'
 import { checkAwarenessUpdate, decodeFrame, encodeAwareness, type Frame } from './frames.js'
-import { hasTurn, IceServerSource } from './ice.js'
-import { IceProblems } from './ice-watch.js'
-import { selectedPath } from './link-stats.js'
+import { linkPaths } from './link-stats.js'
 import { PeerLink, type PeerFactory } from './peer-link.js'
 import { Persistence } from '../store/persistence.js'
 import { Replica, type ReplicaLink } from './replica.js'
+import { RoomIce } from './room-ice.js'
 import { RoomSignaling, type SignalPayload } from './room-signaling.js'
 import type { SignalingClient } from './signaling-client.js'
 import type { PeerPath, PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
@@ -80,10 +79,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   private readonly maxConns: number
   private readonly maxMessageBytes: number
   private factory: Promise<PeerFactory>
-  /** Where STUN/TURN servers come from when `iceServers` was not given: the signaling servers' `/ice`. */
-  private readonly ice: IceServerSource | null
-  private readonly iceProblems: IceProblems
-  private warnedNoTurn = false
+  /** STUN/TURN servers (given, or from the signaling servers' `/ice`) and the TURN failure watch. */
+  private readonly ice: RoomIce
   private closed = false
   private syncedWaiters: Array<() => void> = []
   private lastStatus = ''
@@ -123,10 +120,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.signalingKey = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
     this.signaling = this.makeSignaling()
     this.factory = peerFactory(options.wrtc)
-    this.ice = options.iceServers
-      ? null
-      : new IceServerSource(options.signaling ?? DEFAULT_SIGNALING, (w) => this.warn(w))
-    this.iceProblems = new IceProblems((w) => this.warn(w), options.iceTransportPolicy === 'relay')
+    this.ice = new RoomIce(options, options.signaling ?? DEFAULT_SIGNALING, (w) => this.warn(w))
     // Never an unhandled rejection: failures surface as warnings.
     this.factory.catch((err: unknown) => this.warn(`WebRTC is not available: ${String(err)}`))
     this.persistence = options.store
@@ -143,8 +137,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
         if (repaired) this.warn(`the store was repaired on open: ${repaired}`)
         if (!this.closed && this.online) {
           void this.signaling.connect(options.signaling ?? DEFAULT_SIGNALING)
-          // Fetched now so that the first link does not wait for it.
-          void this.ice?.servers()
+          this.ice.prefetch()
         }
         this.statusChanged()
       },
@@ -242,22 +235,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
    * (`host`, `srflx`, `prflx`, or `relay` through a TURN server) and its round-trip time. Peers whose
    * connection has no selected pair yet are left out.
    */
-  async paths(): Promise<PeerPath[]> {
-    const links = Array.from(this.links.values()).filter((l) => l.connected)
-    const paths = await Promise.all(
-      links.map(async (link) => {
-        const pc = link.pc
-        if (!pc) return null
-        try {
-          const path = await selectedPath(pc)
-          return path && { peerId: link.remoteId, ...path }
-        } catch {
-          // A connection that closed while its stats were read.
-          return null
-        }
-      }),
-    )
-    return paths.filter((p): p is PeerPath => p !== null)
+  paths(): Promise<PeerPath[]> {
+    return linkPaths(this.links.values())
   }
 
   /** Leaves the room: tells the others, closes every connection. */
@@ -386,11 +365,10 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     const existing = this.links.get(remoteId)
     if (existing) return existing
     if (this.links.size >= this.maxConns) return null
-    const [factory, iceServers] = await Promise.all([this.factory, this.iceServers()])
+    const [factory, config] = await Promise.all([this.factory, this.ice.config()])
     const again = this.links.get(remoteId)
     if (again) return again
     if (this.closed) return null
-    const config: RTCConfiguration = { iceServers, iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' }
     const link: PeerLink = new PeerLink(
       remoteId,
       initiator,
@@ -460,23 +438,13 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       this.maxMessageBytes,
     )
     this.links.set(remoteId, link)
-    this.iceProblems.watch(link.pc)
+    this.ice.watch(link.pc)
     // A link that never connects (lost signals, a peer that went away) is retried from scratch.
     const timer = setTimeout(() => {
       if (!link.connected) link.destroy()
     }, CONNECT_TIMEOUT_MS)
     ;(timer as { unref?: () => void }).unref?.()
     return link
-  }
-
-  /** The STUN/TURN servers for a new connection: as given, or fresh from the signaling servers. */
-  private async iceServers(): Promise<RTCIceServer[]> {
-    const servers = this.options.iceServers ?? (await this.ice!.servers())
-    if (this.options.iceTransportPolicy === 'relay' && !hasTurn(servers) && !this.warnedNoTurn) {
-      this.warnedNoTurn = true
-      this.warn('relay only, but no TURN server is configured: no peer can connect')
-    }
-    return servers
   }
 
   private dropPeer(link: PeerLink, err: unknown): void {
