@@ -15,7 +15,7 @@ import { turnCredentials } from '../../signaling/src/ice.js'
 import { launchChromium, skipWithoutChromium } from '../helpers/chromium.js'
 import { missing, startCoturn, type Daemon } from '../helpers/daemon.js'
 import { freePort } from '../helpers/free-port.js'
-import { ensureSignalingBuilt } from '../helpers/signaling-process.js'
+import { ensureSignalingBuilt, startSignalingProcess, type SignalingProcess } from '../helpers/signaling-process.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const shots = joinPath(root, 'test', 'e2e', 'screenshots')
@@ -28,6 +28,7 @@ let url = ''
 let browser: Browser | undefined
 let coturn: Daemon | undefined
 let turnPort = 0
+let turnSignaling: SignalingProcess | undefined
 const secret = randomBytes(12).toString('hex')
 
 before(async () => {
@@ -38,6 +39,11 @@ before(async () => {
   mkdirSync(shots, { recursive: true })
   turnPort = await freePort()
   coturn = await startCoturn({ port: turnPort, secret })
+  // A second signaling server that hands out TURN credentials (GET /ice), as a deployment's would.
+  turnSignaling = await startSignalingProcess({
+    args: ['--turn-url', `turn:127.0.0.1:${turnPort}?transport=udp`],
+    env: { TURN_SECRET: secret },
+  })
   server = spawn(
     process.execPath,
     ['app/dist/launch.js', '--web', '--port', '0', '--signaling-port', '0', '--host', '127.0.0.1'],
@@ -65,6 +71,7 @@ after(async () => {
     server.kill('SIGTERM')
     await exited
   }
+  await turnSignaling?.stop()
   await coturn?.stop()
 })
 
@@ -133,6 +140,48 @@ test(
     assert.ok(typed.credentials![0]!.length > 10)
     assert.ok(!storage.local.includes(typed.credentials![0]!), 'no credential in localStorage')
     assert.match(storage.local, /turn:127\.0\.0\.1/, 'the server itself is remembered')
+    assert.deepEqual(problems, [])
+  },
+)
+
+test(
+  'relay only with no STUN/TURN server typed in: the page gets TURN credentials from the signaling server (/ice)',
+  { skip, timeout: 60_000 },
+  async () => {
+    const room = `ice-${randomBytes(4).toString('hex')}`
+    const problems: string[] = []
+    const pages: Page[] = []
+    for (const name of ['Cy', 'Di']) {
+      const context = await browser!.newContext()
+      const page = await context.newPage()
+      page.on('pageerror', (e) => problems.push(`${name}: ${String(e)}`))
+      page.on('console', (m) => {
+        if (/Content Security Policy|Illegal invocation/i.test(m.text())) problems.push(`${name}: ${m.text()}`)
+      })
+      await page.goto(url)
+      await page.waitForSelector('[data-testid="join-form"]')
+      await page.fill('[data-testid="join-room"]', room)
+      await page.fill('[data-testid="join-name"]', name)
+      await page.fill('[data-testid="join-signaling"]', turnSignaling!.url)
+      await page.click('[data-testid="join-network-summary"]')
+      await page.check('[data-testid="join-relay"]')
+      assert.match(
+        (await page.textContent('[data-testid="join-network-summary"]')) ?? '',
+        /from the signaling server, relay only/,
+      )
+      await page.click('[data-testid="join-submit"]')
+      await page.waitForSelector('[data-testid="room-screen"]')
+      pages.push(page)
+    }
+    const [cy, di] = pages as [Page, Page]
+    await cy.waitForSelector('[data-testid="peer-row"][data-state="direct"][data-name="Di"][data-path="relay"]', {
+      timeout: 40_000,
+    })
+    await di.waitForSelector('[data-testid="peer-row"][data-state="direct"][data-name="Cy"][data-path="relay"]', {
+      timeout: 40_000,
+    })
+    // The credentials were made by the signaling server: coturn saw usernames of the form expiry:id.
+    assert.match(coturn!.output(), /user <\d+:[\w-]+>: incoming packet ALLOCATE processed, success/)
     assert.deepEqual(problems, [])
   },
 )

@@ -98,7 +98,7 @@ export class IceServerSource {
   constructor(
     private readonly signalingUrls: readonly string[],
     private readonly warn: (message: string) => void,
-    private readonly fetchImpl: FetchLike | undefined = (globalThis as { fetch?: FetchLike }).fetch,
+    private readonly fetchImpl: FetchLike | undefined = platformFetch(),
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -167,6 +167,12 @@ async function fetchAnswer(fetchImpl: FetchLike, url: string): Promise<IceAnswer
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** The platform's fetch, called as a plain function of the global (browsers refuse another `this`). */
+function platformFetch(): FetchLike | undefined {
+  const f = (globalThis as { fetch?: FetchLike }).fetch
+  return f ? (url, init) => f.call(globalThis, url, init) : undefined
 }
 
 const noFetch: FetchLike = () => Promise.reject(new Error('this platform has no fetch()'))
