@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os'
 import { missing, startRedis, type Daemon } from '../test/helpers/daemon.js'
 import { freePort } from '../test/helpers/free-port.js'
 import { startSignalingProcess, type SignalingProcess } from '../test/helpers/signaling-process.js'
@@ -21,28 +22,39 @@ interface Config {
   rates: number[]
   durationMs: number
   warmupMs: number
+  /** Repetitions per rate and setup, interleaved (1, 3, 3, 1, …) so that other load hits both alike. */
+  reps: number
 }
 
 const FULL: Config = {
   clients: 1000,
   topics: 100,
-  rates: [500, 1000, 1500, 2000, 3000, 4000],
-  durationMs: 3000,
-  warmupMs: 1000,
+  rates: [500, 1000, 2000, 3000, 4000, 6000, 8000],
+  durationMs: 2000,
+  warmupMs: 500,
+  reps: 3,
 }
-const QUICK: Config = { clients: 1000, topics: 100, rates: [500, 2000], durationMs: 1500, warmupMs: 500 }
+const QUICK: Config = { clients: 1000, topics: 100, rates: [500, 2000], durationMs: 1500, warmupMs: 500, reps: 1 }
 
 /** Server flags: room for 1 000 clients and for their rate, quiet logs. */
 const SERVER_ARGS = ['--max-connections', '5000', '--rate', '1000', '--burst', '2000', '--log-level', 'warn']
 
+type Setup = '1 instance' | '3 instances + Redis'
+const SETUPS: readonly Setup[] = ['1 instance', '3 instances + Redis']
+
 interface Row {
-  setup: string
+  setup: Setup
   offeredPublishes: number
+  /** Median over the repetitions. */
   deliveredPerSecond: number
+  /** Over all repetitions. */
   deliveredRatio: number
+  /** Over every delivery of every repetition. */
   p50Ms: number
   p99Ms: number
   maxMs: number
+  /** Each repetition's throughput and p99, to show the spread. */
+  reps: Array<{ deliveredPerSecond: number; p99Ms: number }>
 }
 
 interface ClusterCounts {
@@ -55,16 +67,28 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!
 }
 
-function row(setup: string, run: LoadRun): Row {
-  const sorted = [...run.latenciesMs].sort((a, b) => a - b)
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+function pool(setup: Setup, runs: LoadRun[]): Row {
+  const all = runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b)
+  const delivered = runs.reduce((n, r) => n + r.delivered, 0)
+  const expected = runs.reduce((n, r) => n + r.expected, 0)
   return {
     setup,
-    offeredPublishes: run.offeredRate,
-    deliveredPerSecond: run.deliveredInWindow / run.seconds,
-    deliveredRatio: run.expected === 0 ? NaN : run.delivered / run.expected,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted.at(-1) ?? NaN,
+    offeredPublishes: runs[0]!.offeredRate,
+    deliveredPerSecond: median(runs.map((r) => r.deliveredInWindow / r.seconds)),
+    deliveredRatio: expected === 0 ? NaN : delivered / expected,
+    p50Ms: percentile(all, 50),
+    p99Ms: percentile(all, 99),
+    maxMs: all.at(-1) ?? NaN,
+    reps: runs.map((r) => {
+      const sorted = [...r.latenciesMs].sort((a, b) => a - b)
+      return { deliveredPerSecond: r.deliveredInWindow / r.seconds, p99Ms: percentile(sorted, 99) }
+    }),
   }
 }
 
@@ -81,26 +105,36 @@ async function clusterCounts(servers: SignalingProcess[]): Promise<ClusterCounts
   return { publishedToRedis, receivedFromRedis }
 }
 
-async function measure(setup: string, urls: string[], config: Config): Promise<{ rows: Row[]; sent: number }> {
-  const load = await SignalingLoad.connect({ urls, clients: config.clients, topics: config.topics })
+/** Both setups side by side: their clients connected at once, their runs interleaved. */
+async function measureBoth(
+  loads: Record<Setup, SignalingLoad>,
+  config: Config,
+): Promise<{ rows: Row[]; sentToCluster: number }> {
+  let sentToCluster = 0
+  const count = (setup: Setup, run: LoadRun): LoadRun => {
+    if (setup !== '1 instance') sentToCluster += run.sentTotal
+    return run
+  }
+  // A first short run lets every subscription reach Redis before anything is counted.
+  for (const setup of SETUPS) count(setup, await loads[setup].measure(200, 500, 500))
   const rows: Row[] = []
-  let sent = 0
-  try {
-    // A first short run lets every subscription reach Redis before anything is counted.
-    sent += (await load.measure(200, 500, 500)).sentTotal
-    for (const rate of config.rates) {
-      const run = await load.measure(rate, config.durationMs, config.warmupMs)
-      sent += run.sentTotal
-      rows.push(row(setup, run))
+  for (const rate of config.rates) {
+    const runs: Record<Setup, LoadRun[]> = { '1 instance': [], '3 instances + Redis': [] }
+    for (let rep = 0; rep < config.reps; rep++) {
+      const order = rep % 2 === 0 ? SETUPS : [...SETUPS].reverse()
+      for (const setup of order)
+        runs[setup].push(count(setup, await loads[setup].measure(rate, config.durationMs, config.warmupMs)))
+    }
+    for (const setup of SETUPS) {
+      const row = pool(setup, runs[setup])
+      rows.push(row)
       console.error(
-        `  ${setup} ${rate}/s: ${fmt(run.deliveredInWindow / run.seconds, 0)} delivered/s, ` +
-          `${fmt((100 * run.delivered) / run.expected, 2)}% of expected, p99 ${fmt(rows.at(-1)!.p99Ms, 2)} ms`,
+        `  ${setup} ${rate}/s: ${fmt(row.deliveredPerSecond, 0)} delivered/s, ` +
+          `${fmt(100 * row.deliveredRatio, 2)}% delivered, p99 ${fmt(row.p99Ms, 2)} ms`,
       )
     }
-  } finally {
-    load.close()
   }
-  return { rows, sent }
+  return { rows, sentToCluster }
 }
 
 export const signalingSuite: Suite = {
@@ -112,44 +146,53 @@ export const signalingSuite: Suite = {
     if (noRedis) throw new Error(`the signaling suite needs ${noRedis}`)
     const machine = machineInfo(['ioredis', 'ws'])
 
-    const single = await startSignalingProcess({ args: SERVER_ARGS })
-    let one: Row[]
-    try {
-      one = (await measure('1 instance', [single.url], config)).rows
-    } finally {
-      await single.stop()
-    }
-
     let redis: Daemon | undefined
-    const cluster: SignalingProcess[] = []
-    let three: Row[]
+    const servers: SignalingProcess[] = []
+    const loads: Partial<Record<Setup, SignalingLoad>> = {}
+    let rows: Row[]
     let counts: ClusterCounts
     let sent: number
     try {
+      const single = await startSignalingProcess({ args: SERVER_ARGS })
+      servers.push(single)
       const port = await freePort()
       redis = await startRedis(port)
+      const cluster: SignalingProcess[] = []
       for (let i = 0; i < 3; i++)
         cluster.push(await startSignalingProcess({ args: [...SERVER_ARGS, '--redis', `redis://127.0.0.1:${port}`] }))
+      servers.push(...cluster)
+      const clients = { clients: config.clients, topics: config.topics }
+      loads['1 instance'] = await SignalingLoad.connect({ ...clients, urls: [single.url] })
+      loads['3 instances + Redis'] = await SignalingLoad.connect({ ...clients, urls: cluster.map((s) => s.url) })
       const before = await clusterCounts(cluster)
-      const measured = await measure(
-        '3 instances + Redis',
-        cluster.map((s) => s.url),
-        config,
-      )
+      const measured = await measureBoth(loads as Record<Setup, SignalingLoad>, config)
       const after = await clusterCounts(cluster)
-      three = measured.rows
-      sent = measured.sent
+      rows = measured.rows
+      sent = measured.sentToCluster
       counts = {
         publishedToRedis: after.publishedToRedis - before.publishedToRedis,
         receivedFromRedis: after.receivedFromRedis - before.receivedFromRedis,
       }
     } finally {
-      await Promise.all(cluster.map((s) => s.stop()))
+      for (const load of Object.values(loads)) load.close()
+      await Promise.all(servers.map((s) => s.stop()))
       await redis?.stop()
     }
+    const one = rows.filter((r) => r.setup === '1 instance')
+    const three = rows.filter((r) => r.setup !== '1 instance')
+    const loadAfter = loadavg()
 
     const table = markdownTable(
-      ['setup', 'offered (publishes/s)', 'announces delivered/s', 'delivered by the end', 'p50 ms', 'p99 ms', 'max ms'],
+      [
+        'setup',
+        'offered (publishes/s)',
+        'announces delivered/s',
+        'delivered by the end',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'each repetition: delivered/s, p99 ms',
+      ],
       [...one, ...three]
         .sort((a, b) => a.offeredPublishes - b.offeredPublishes || a.setup.localeCompare(b.setup))
         .map((r) => [
@@ -160,8 +203,9 @@ export const signalingSuite: Suite = {
           fmt(r.p50Ms, 2),
           fmt(r.p99Ms, 2),
           fmt(r.maxMs, 1),
+          r.reps.map((x) => `${fmt(x.deliveredPerSecond, 0)}, ${fmt(x.p99Ms, 1)}`).join('; '),
         ]),
-      ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
     )
     const ratios = markdownTable(
       ['offered (publishes/s)', 'delivered/s: 3 over Redis ÷ 1', 'p99: 3 over Redis ÷ 1'],
@@ -197,12 +241,15 @@ export const signalingSuite: Suite = {
         `${config.clients / config.topics}; each publish is an announce delivered to the ${config.clients / config.topics} ` +
         `subscribers of its room (the sender included, as y-webrtc's server does). With three instances the clients ` +
         `are spread round robin, so every room spans all three and every publish crosses Redis. Each rate runs ` +
-        `${config.warmupMs / 1000} s unmeasured, then ${config.durationMs / 1000} s measured. "Announces delivered/s" ` +
+        `${config.warmupMs / 1000} s unmeasured, then ${config.durationMs / 1000} s measured, ${config.reps} time(s) per ` +
+        `setup, the setups interleaved (both are up and connected throughout; a run waits until the previous ` +
+        `one's backlog has drained). "Announces delivered/s" (the median repetition) ` +
         `counts the deliveries received during the measured window (the throughput, which stops following the ` +
         `offered rate once a server saturates); "delivered by the end" is the share of the window's publishes ` +
         `delivered within 1.5 s after it; latency is send → delivery on one clock, over those. Servers, Redis ` +
-        `and clients share the machine's ${String(machine.cpuCount)} cores (load average before: ` +
-        `${(machine.loadAvgBefore as number[]).map((l) => l.toFixed(2)).join(', ')}).`,
+        `and clients share the machine's ${String(machine.cpuCount)} cores (1/5/15-minute load average before: ` +
+        `${(machine.loadAvgBefore as number[]).map((l) => l.toFixed(2)).join(', ')}; after: ` +
+        `${loadAfter.map((l) => l.toFixed(2)).join(', ')}: other work on the machine shows in the spread).`,
       '',
       table,
       '',
@@ -234,6 +281,6 @@ export const signalingSuite: Suite = {
         ['right', 'right', 'right'],
       ),
     ].join('\n')
-    return { markdown, summary, checks, data: { machine, config, rows: [...one, ...three], redis: counts, sent } }
+    return { markdown, summary, checks, data: { machine, config, rows, redis: counts, sent, loadAvgAfter: loadAfter } }
   },
 }

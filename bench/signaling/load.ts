@@ -38,6 +38,9 @@ interface Client {
 /** Waits after a window for deliveries still on their way. */
 const DRAIN_MS = 1_500
 const TICK_MS = 5
+/** Quiet for this long means the servers' backlog is gone; waited for at most QUIET_MAX_MS. */
+const QUIET_MS = 300
+const QUIET_MAX_MS = 15_000
 
 export class SignalingLoad {
   private run = 0
@@ -45,6 +48,8 @@ export class SignalingLoad {
   private delivered = 0
   private deliveredInWindow = 0
   private latencies: number[] = []
+  /** When the last frame of any run arrived: the next run starts once the backlog is gone. */
+  private lastReceive = 0
 
   private constructor(
     private readonly clients: Client[],
@@ -75,6 +80,7 @@ export class SignalingLoad {
 
   private receive(text: string): void {
     const now = performance.now()
+    this.lastReceive = now
     let msg: { data?: { r?: number; t?: number } }
     try {
       msg = JSON.parse(text) as typeof msg
@@ -124,7 +130,7 @@ export class SignalingLoad {
     })
     await new Promise((r) => setTimeout(r, DRAIN_MS))
     this.window = { run: -1, start: 0, end: 0 }
-    return {
+    const result: LoadRun = {
       offeredRate: rate,
       sent: sentInWindow,
       sentTotal: sent,
@@ -134,6 +140,11 @@ export class SignalingLoad {
       expected: sentInWindow * this.perTopic,
       latenciesMs: this.latencies,
     }
+    // An overloaded run leaves a backlog in the servers: let it drain so it does not slow the next.
+    const quietBy = performance.now() + QUIET_MAX_MS
+    while (performance.now() - this.lastReceive < QUIET_MS && performance.now() < quietBy)
+      await new Promise((r) => setTimeout(r, 50))
+    return result
   }
 
   close(): void {
