@@ -13,6 +13,7 @@ import { withoutClientCount } from '../../signaling/src/wire.js'
 import { iceEndpoint, IceServerSource, parseIceAnswer, type FetchLike } from '../../core/src/net/ice.js'
 import { IceProblems } from '../../core/src/net/ice-watch.js'
 import { RecentSet } from '../../core/src/net/recent-set.js'
+import { RoomIce } from '../../core/src/net/room-ice.js'
 import { InvalidMessageError } from '../../core/src/errors.js'
 
 describe('TURN REST API credentials', () => {
@@ -242,6 +243,33 @@ describe("the room's ICE servers", () => {
       assert.match(warnings[0]!, /not JSON \(a server without \/ice\?\)/)
     } finally {
       okay.close()
+    }
+  })
+})
+
+describe("a room's ICE configuration", () => {
+  test('given servers and policy pass through; relay only without a TURN server warns once', async () => {
+    const warnings: string[] = []
+    const stunOnly = new RoomIce({ iceServers: [{ urls: 'stun:s:1' }], iceTransportPolicy: 'relay' }, [], (w) =>
+      warnings.push(w),
+    )
+    assert.deepEqual(await stunOnly.config(), { iceServers: [{ urls: 'stun:s:1' }], iceTransportPolicy: 'relay' })
+    await stunOnly.config()
+    assert.deepEqual(warnings, ['relay only, but no TURN server is configured: no peer can connect'])
+    const turn = new RoomIce({ iceServers: [{ urls: ['turns:t:5349'], username: 'u', credential: 'c' }] }, [], (w) =>
+      warnings.push(w),
+    )
+    assert.equal((await turn.config()).iceTransportPolicy, 'all')
+    assert.equal(warnings.length, 1)
+  })
+
+  test('without iceServers the room asks its signaling servers', async () => {
+    const s = await startSignalingServer({ port: 0, logLevel: 'silent', ice: { stun: ['stun:127.0.0.1:9'] } })
+    try {
+      const ice = new RoomIce({}, [s.url], (w) => assert.fail(w))
+      assert.deepEqual(await ice.config(), { iceServers: [{ urls: ['stun:127.0.0.1:9'] }], iceTransportPolicy: 'all' })
+    } finally {
+      await s.close()
     }
   })
 })
