@@ -18,7 +18,8 @@ export function parseBusMessage(message: string): { instance: string; body: stri
   const space = message.indexOf(' ')
   if (space <= 0 || space > 64) return undefined
   const body = message.slice(space + 1)
-  if (!body.startsWith('{') || !body.endsWith('}')) return undefined
+  // A non-empty object (`{` then a key): the receiving hub splices `,"clients":N` before the `}`.
+  if (!/^\{\s*"/.test(body) || !body.endsWith('}')) return undefined
   return { instance: message.slice(0, space), body }
 }
 

@@ -34,7 +34,7 @@ test(
       run('git', ['clone', '--quiet', '--no-checkout', root, dir], tmpdir(), 60_000)
       run('git', ['checkout', '--quiet', head.stdout.trim()], dir, 60_000)
       // --prefer-offline: the packages come from npm's cache when it has them (CI's is warm), as for a user who installed before.
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], dir, 240_000)
+      run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], dir, 240_000)
 
       const port = await freePort()
       const child = spawn('npx', ['diffstream-signaling', '--port', String(port)], {

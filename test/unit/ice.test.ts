@@ -288,7 +288,7 @@ describe('duplicate signals', () => {
 
   test('bus messages: our format only, clients stripped before they cross', () => {
     assert.deepEqual(parseBusMessage('abc {"type":"publish"}'), { instance: 'abc', body: '{"type":"publish"}' })
-    for (const m of ['', 'abc', ' {"a":1}', 'abc not-json', `${'x'.repeat(65)} {}`])
+    for (const m of ['', 'abc', ' {"a":1}', 'abc not-json', 'abc {}', 'abc { }', `${'x'.repeat(65)} {"a":1}`])
       assert.equal(parseBusMessage(m), undefined)
     assert.equal(
       withoutClientCount(' {"type":"publish","topic":"t"} ', { type: 'publish' }),
