@@ -12,12 +12,13 @@ import { fanoutSuite } from './fanout-suite.js'
 import { fillAll, loadResults } from './figures.js'
 import { writeCharts, writeLatest } from './latest.js'
 import { memorySuite } from './memory-suite.js'
+import { signalingSuite } from './signaling-suite.js'
 import { storeSuite } from './store-suite.js'
 import { checkLine, writeResults } from './report.js'
 import type { Suite, SuiteResult } from './suite.js'
 
 /** Every suite, in the order they run. Add new suites here. */
-const SUITES: readonly Suite[] = [coreSuite, memorySuite, roomsSuite, fanoutSuite, storeSuite]
+const SUITES: readonly Suite[] = [coreSuite, memorySuite, roomsSuite, fanoutSuite, storeSuite, signalingSuite]
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -23,7 +23,16 @@ export type {
 } from './types.js'
 export { hashJson } from './hash.js'
 export { joinRoom, Room, type RoomCache } from './net/room.js'
-export type { PeerPresence, RoomChange, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './net/types.js'
+export type {
+  CandidateType,
+  PeerPath,
+  PeerPresence,
+  RoomChange,
+  RoomEvents,
+  RoomOptions,
+  RoomStats,
+  RoomStatus,
+} from './net/types.js'
 export type { DocStore, StoredState, StoreOptions, StoreStats, SyncMode } from './store/types.js'
 export {
   openIndexedDbStore,

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { resolveIce } from './ice.js'
 import { isLogLevel } from './log.js'
 import type { SignalingLimits, SignalingServerOptions } from './types.js'
 
@@ -28,6 +29,16 @@ Options:
   --max-connections <n>      open connections in total (default 1000)
   --max-buffered <bytes>     send buffer per connection before it is dropped (default 4194304)
   --heartbeat-interval <ms>  ping interval; a client missing one ping is dropped (default 30000)
+  --stun <url>               a STUN server handed out by GET /ice, e.g. stun:stun.example.com:3478
+                             (repeatable)
+  --turn-url <url>           a TURN server handed out by GET /ice with short-lived credentials,
+                             e.g. turn:turn.example.com:3478 or turns:turn.example.com:5349
+                             (repeatable; needs --turn-secret)
+  --turn-secret <secret>     coturn's static-auth-secret (use-auth-secret) (env TURN_SECRET;
+                             prefer the env)
+  --turn-ttl <seconds>       lifetime of the TURN credentials (default 86400)
+  --redis <url>              share topics with other instances through Redis pub/sub,
+                             e.g. redis://127.0.0.1:6379 (env REDIS_URL)
   --log-level <level>        debug, info, warn, error or silent (env LOG_LEVEL, default info)
   --quiet                    same as --log-level silent
   -h, --help                 show this help
@@ -63,7 +74,7 @@ function number(flag: string, text: string, { allowZero = false } = {}): number 
  * @throws UsageError for unknown flags or unusable values.
  */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliCommand {
-  let values: Record<string, string | boolean | undefined>
+  let values: Record<string, string | boolean | string[] | undefined>
   try {
     values = parseArgs({
       args: [...argv],
@@ -75,6 +86,11 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         token: { type: 'string' },
         'heartbeat-interval': { type: 'string' },
         'log-level': { type: 'string' },
+        stun: { type: 'string', multiple: true },
+        'turn-url': { type: 'string', multiple: true },
+        'turn-secret': { type: 'string' },
+        'turn-ttl': { type: 'string' },
+        redis: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -108,6 +124,37 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
     if (!isLogLevel(level))
       throw new UsageError(`--log-level must be debug, info, warn, error or silent, got "${level}"`)
     options.logLevel = level
+  }
+
+  const list = (flag: string): string[] => {
+    const value = values[flag]
+    return Array.isArray(value) ? value : []
+  }
+  const stun = list('stun')
+  const turnUrls = list('turn-url')
+  const turnSecret = str('turn-secret') ?? env['TURN_SECRET']
+  const turnTtl = str('turn-ttl')
+  if (turnUrls.length > 0 && !turnSecret)
+    throw new UsageError('--turn-url needs --turn-secret (or TURN_SECRET): coturn checks credentials made with it')
+  if (turnUrls.length === 0 && (str('turn-secret') !== undefined || turnTtl !== undefined))
+    throw new UsageError('--turn-secret and --turn-ttl need at least one --turn-url')
+  if (stun.length > 0 || turnUrls.length > 0) {
+    options.ice = { stun }
+    if (turnUrls.length > 0 && turnSecret) {
+      options.ice.turn = { urls: turnUrls, secret: turnSecret }
+      if (turnTtl !== undefined) options.ice.turn.ttlSeconds = number('turn-ttl', turnTtl)
+    }
+    try {
+      resolveIce(options.ice)
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err))
+    }
+  }
+  const redis = str('redis') ?? env['REDIS_URL']
+  if (redis) {
+    if (!/^rediss?:\/\/\S+$/.test(redis))
+      throw new UsageError(`--redis needs a redis:// or rediss:// URL, got "${redis}"`)
+    options.redis = redis
   }
 
   const limits: Partial<SignalingLimits> = {}

@@ -5,7 +5,8 @@ import type { Log } from './log.js'
 import { TopicRegistry } from './topics.js'
 import type { SignalingLimits, SignalingStats } from './types.js'
 import { parseFrame, type ClientMessage } from './validate.js'
-import { withClientCount } from './wire.js'
+import type { ClusterBus } from './bus.js'
+import { withClientCount, withoutClientCount } from './wire.js'
 
 const PONG = JSON.stringify({ type: 'pong' })
 
@@ -46,16 +47,24 @@ export class Hub {
   private readonly drainWaiters: (() => void)[] = []
   private nextId = 1
 
+  /**
+   * @param bus the other instances of a cluster: publishes go to them once per publish, and theirs
+   *   come back for the topics that have subscribers here.
+   */
   constructor(
     private readonly limits: SignalingLimits,
     private readonly log: Log,
+    private readonly bus?: ClusterBus,
   ) {
     this.registry = new TopicRegistry(limits.maxSubscribersPerTopic)
+    bus?.onMessage((topic, body) => this.deliverRemote(topic, body))
   }
 
   /** Counts for `/health`. */
   stats(): SignalingStats {
-    return { connections: this.clients.size, topics: this.registry.size }
+    const stats: SignalingStats = { connections: this.clients.size, topics: this.registry.size }
+    if (this.bus) stats.cluster = this.bus.stats()
+    return stats
   }
 
   /** Takes over a freshly upgraded WebSocket. */
@@ -165,6 +174,7 @@ export class Hub {
         this.log.warn('reject', { id: client.id, ip: client.ip, reason: 'topic full' })
         continue
       }
+      if (this.registry.subscribers(topic).size === 1) this.bus?.join(topic)
       client.topics.add(topic)
       added++
     }
@@ -176,7 +186,7 @@ export class Hub {
   private unsubscribe(client: Client, topics: string[]): void {
     let removed = 0
     for (const topic of topics) {
-      if (!this.registry.unsubscribe(topic, client)) continue
+      if (!this.leaveTopic(topic, client)) continue
       client.topics.delete(topic)
       removed++
     }
@@ -187,11 +197,28 @@ export class Hub {
   // limit bounds what that can cost.
   private publish(client: Client, topic: string, text: string, fields: Record<string, unknown>): void {
     const receivers = this.registry.subscribers(topic)
+    if (this.bus) {
+      const body = withoutClientCount(text, fields)
+      if (body === undefined) return this.cannotRelay(client)
+      // Once per publish, whatever the number of subscribers elsewhere: each instance fans out.
+      this.bus.publish(topic, body)
+    }
     if (receivers.size === 0) return
     const frame = withClientCount(text, fields, receivers.size)
-    if (frame === undefined) {
-      return this.reject(client, { code: CloseCode.PolicyViolation, reason: 'invalid message: cannot be relayed' })
-    }
+    if (frame === undefined) return this.cannotRelay(client)
+    for (const receiver of receivers) this.deliver(receiver, frame)
+  }
+
+  private cannotRelay(client: Client): void {
+    this.reject(client, { code: CloseCode.PolicyViolation, reason: 'invalid message: cannot be relayed' })
+  }
+
+  /** A publish made on another instance of the cluster, for this instance's subscribers. */
+  private deliverRemote(topic: string, body: string): void {
+    const receivers = this.registry.subscribers(topic)
+    if (receivers.size === 0) return
+    // The bus hands over bodies without `clients`, so splicing in the local count is safe.
+    const frame = `${body.slice(0, -1)},"clients":${receivers.size}}`
     for (const receiver of receivers) this.deliver(receiver, frame)
   }
 
@@ -218,8 +245,14 @@ export class Hub {
   }
 
   private leaveAll(client: Client): void {
-    for (const topic of client.topics) this.registry.unsubscribe(topic, client)
+    for (const topic of client.topics) this.leaveTopic(topic, client)
     client.topics.clear()
+  }
+
+  private leaveTopic(topic: string, client: Client): boolean {
+    if (!this.registry.unsubscribe(topic, client)) return false
+    if (this.registry.subscribers(topic).size === 0) this.bus?.leave(topic)
+    return true
   }
 
   private detach(client: Client, code: number, reason: string): void {

@@ -4,7 +4,9 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { tokenFromUrl, tokenMatches } from './auth.js'
 import { CloseCode } from './close-codes.js'
+import type { ClusterBus } from './bus.js'
 import { Hub } from './hub.js'
+import { iceResponse, resolveIce } from './ice.js'
 import { resolveLimits } from './limits.js'
 import { createLog } from './log.js'
 import type { SignalingServer, SignalingServerOptions } from './types.js'
@@ -52,10 +54,12 @@ function checkPort(port: number): number {
  * Clients connect over WebSocket (any path) and exchange JSON text frames: `subscribe` /
  * `unsubscribe` with `topics`, `publish` with a `topic` (relayed to every subscriber of it,
  * the sender included, with `clients` set to the subscriber count), and `ping` (answered with
- * `pong`). `GET /health` reports the connection and topic counts as JSON.
+ * `pong`). `GET /health` reports the connection and topic counts as JSON, `GET /ice` the STUN
+ * and TURN servers for rooms (with fresh TURN credentials). With `redis`, instances sharing one
+ * Redis relay each other's publishes.
  *
  * @returns once the server listens; rejects when it cannot (e.g. the port is taken).
- * @throws RangeError for an invalid port, heartbeat interval or limit.
+ * @throws RangeError for an invalid port, heartbeat interval, limit, ICE URL or TURN TTL.
  * @example
  * ```ts
  * import { startSignalingServer } from '@diffstream/signaling'
@@ -74,8 +78,15 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   if (!(heartbeatMs > 0) || !Number.isFinite(heartbeatMs))
     throw new RangeError(`invalid heartbeat interval ${heartbeatMs}`)
   const token = options.token || undefined
+  const ice = resolveIce(options.ice)
 
-  const hub = new Hub(limits, log)
+  let bus: ClusterBus | undefined
+  if (options.redis) {
+    // Loaded only for a cluster, so a single instance does not pay for the Redis client.
+    const { RedisBus } = await import('./redis-bus.js')
+    bus = new RedisBus(options.redis, log)
+  }
+  const hub = new Hub(limits, log, bus)
   // perMessageDeflate stays off: inflating a small frame into a large one would let a client get
   // around maxPayload's intent and costs CPU on every relay.
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayload, perMessageDeflate: false })
@@ -88,8 +99,26 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         .writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
         .end('Method Not Allowed\n')
     } else if (path === '/health') {
-      const body = JSON.stringify({ status: closing ? 'closing' : 'ok', ...hub.stats() })
+      const stats = hub.stats()
+      // Degraded, not failing: the instance still serves its own clients, and a 503 would make
+      // probes restart or drain it while Redis is down.
+      const status = closing ? 'closing' : stats.cluster?.redis === 'down' ? 'degraded' : 'ok'
+      const body = JSON.stringify({ status, ...stats })
       res.writeHead(closing ? 503 : 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(body)
+    } else if (path === '/ice') {
+      // Fetched by pages of other origins (the app's), without cookies: any origin may read it,
+      // and the token in the query is what protects it.
+      const headers = { 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' }
+      if (token !== undefined && !tokenMatches(token, tokenFromUrl(req.url))) {
+        log.warn('reject', {
+          ip: req.socket.remoteAddress ?? 'unknown',
+          status: 401,
+          reason: 'ice: missing or wrong token',
+        })
+        res.writeHead(401, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('Unauthorized\n')
+      } else {
+        res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(iceResponse(ice)))
+      }
     } else if (path === '/') {
       // y-webrtc's server answers "okay" here, and existing uptime checks may probe it.
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('okay')
@@ -119,19 +148,33 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, ip))
   })
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(requestedPort, host, () => {
-      http.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(requestedPort, host, () => {
+        http.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (err) {
+    // Redis reconnects forever: an instance that could not listen must not keep the process alive.
+    await bus?.close()
+    throw err
+  }
   http.on('error', (err) => log.error('server-error', { message: err.message }))
 
   const { port } = http.address() as AddressInfo
   const url = formatUrl(host, port)
   const heartbeat = setInterval(() => hub.sweep(), heartbeatMs)
-  log.info('listening', { url, host, port, auth: token !== undefined })
+  log.info('listening', {
+    url,
+    host,
+    port,
+    auth: token !== undefined,
+    stun: ice.stun.length,
+    turn: ice.turn?.urls.length ?? 0,
+    redis: bus !== undefined,
+  })
 
   let closed: Promise<void> | undefined
   const close = (): Promise<void> =>
@@ -145,6 +188,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       await hub.closeAll(CloseCode.GoingAway, 'server shutting down', CLOSE_GRACE_MS)
       http.closeAllConnections()
       wss.close()
+      await bus?.close()
       await stopped
       log.info('closed')
     })())

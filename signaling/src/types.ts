@@ -112,6 +112,60 @@ export interface SignalingServerOptions {
    * @defaultValue one JSON line per entry on stderr
    */
   logger?: LogSink
+  /** STUN and TURN servers handed to rooms by `GET /ice`. Default: none (an empty list). */
+  ice?: IceOptions
+  /**
+   * A Redis URL (`redis://HOST:PORT`, `rediss://` for TLS). Instances given the same Redis share
+   * their clients' topics through Redis pub/sub, so peers on different instances meet. An instance
+   * that loses Redis keeps serving its own clients, reports `degraded` on `/health` and reconnects.
+   */
+  redis?: string
+}
+
+/** TURN servers that accept credentials made with a shared secret (coturn's `use-auth-secret`). */
+export interface TurnOptions {
+  /** `turn:HOST:PORT` or `turns:HOST:PORT` URLs, optionally with `?transport=udp|tcp`. */
+  urls: string[]
+  /** coturn's `static-auth-secret`. */
+  secret: string
+  /** Lifetime of the credentials handed out, in seconds. Default 86400 (a day). */
+  ttlSeconds?: number
+}
+
+/** What `GET /ice` hands out. */
+export interface IceOptions {
+  /** `stun:HOST:PORT` URLs, handed out as they are. */
+  stun?: string[]
+  /** TURN servers; each `/ice` answer carries fresh credentials for them. */
+  turn?: TurnOptions
+}
+
+/** One entry of {@link IceResponse.iceServers}, shaped like WebRTC's `RTCIceServer`. */
+export interface IceServerEntry {
+  urls: string[]
+  username?: string
+  credential?: string
+}
+
+/** The JSON body of `GET /ice`. */
+export interface IceResponse {
+  iceServers: IceServerEntry[]
+  /** Seconds the credentials stay valid; clients ask again before that. */
+  ttl: number
+}
+
+/** The Redis link of a clustered instance, as `/health` reports it. */
+export interface ClusterStats {
+  /** `up` while both Redis connections (publish and subscribe) are ready. */
+  redis: 'up' | 'down'
+  /** This instance's random id; its own publishes coming back from Redis are recognised by it. */
+  instance: string
+  /** Publishes sent to Redis. */
+  published: number
+  /** Publishes from other instances received from Redis. */
+  received: number
+  /** Publishes that could not be sent to Redis (it was down): only this instance's clients got them. */
+  dropped: number
 }
 
 /** Counts reported by `GET /health` and {@link SignalingServer.stats}. */
@@ -120,6 +174,8 @@ export interface SignalingStats {
   connections: number
   /** Topics with at least one subscriber. */
   topics: number
+  /** Present when the server runs with `redis`. */
+  cluster?: ClusterStats
 }
 
 /** A running signaling server, as returned by {@link startSignalingServer}. */

@@ -22,3 +22,18 @@ export function withClientCount(text: string, fields: Record<string, unknown>, c
   // A parsed object always ends in `}` and, having a `type`, is never empty, so a comma is right.
   return `${body.slice(0, -1)},"clients":${clients}}`
 }
+
+/**
+ * The published object as JSON text without a `clients` field, for other instances of a cluster
+ * (each adds its own subscriber count). Spliced like {@link withClientCount}.
+ * @returns undefined when it cannot be re-serialized
+ */
+export function withoutClientCount(text: string, fields: Record<string, unknown>): string | undefined {
+  if (!Object.hasOwn(fields, 'clients')) return text.trim()
+  try {
+    const { clients: _dropped, ...rest } = fields
+    return JSON.stringify(rest)
+  } catch {
+    return undefined
+  }
+}

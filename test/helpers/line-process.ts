@@ -14,13 +14,18 @@ export class LineProcess<Dump extends { records: Records }> {
   readonly events: PeerEvent[]
   private readonly lines: JsonLineEvents
 
-  /** Runs `script` (TypeScript, through tsx) with `args`; `name` labels its failures. */
+  /**
+   * Runs `script` (TypeScript, through tsx) with `args`; `name` labels its failures. `wrap` is a
+   * command that runs node, e.g. `['ip', 'netns', 'exec', 'ns1']` for a network namespace.
+   */
   constructor(
     readonly name: string,
     script: string,
     args: string[],
+    wrap: string[] = [],
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    const [command, ...prefix] = [...wrap, process.execPath]
+    this.child = spawn(command!, [...prefix, '--import', 'tsx', script, ...args], {
       cwd: root,
       stdio: ['pipe', 'pipe', 'pipe'],
     })

@@ -8,21 +8,51 @@ const script = fileURLToPath(new URL('./room-peer.ts', import.meta.url))
 
 export interface PeerOptions {
   room: string
-  signaling: string
+  /** One signaling URL, or several (the room uses all of them). */
+  signaling: string | string[]
   password?: string
   role?: 'peer' | 'producer' | 'consumer'
   name?: string
   /** A directory for a file store (offline-first peers). */
   store?: string
+  /** iceTransportPolicy 'relay'. */
+  relay?: boolean
+  /** Keep every ICE candidate (the default keeps loopback ones only). */
+  anyCandidates?: boolean
+  /** Given iceServers (otherwise the room asks its signaling servers' /ice). */
+  iceServers?: RTCIceServer[]
+  /** A command that runs the peer, e.g. `['ip', 'netns', 'exec', 'ns1']`. */
+  wrap?: string[]
+}
+
+/** A path of a peer's connections, as `room.paths()` reports it. */
+export interface PathInfo {
+  peerId: string
+  type: string
+  local: string
+  remote: string
+  protocol: string | null
+  rttMs: number | null
 }
 
 export class PeerProcess extends LineProcess<{ records: Records; peers: string[]; epoch: number }> {
   constructor(readonly options: PeerOptions) {
-    const args = ['--room', options.room, '--signaling', options.signaling]
+    const signaling = Array.isArray(options.signaling) ? options.signaling.join(',') : options.signaling
+    const args = ['--room', options.room, '--signaling', signaling]
     if (options.password) args.push('--password', options.password)
     if (options.role) args.push('--role', options.role)
     if (options.name) args.push('--name', options.name)
     if (options.store) args.push('--store', options.store)
-    super(options.name ?? 'peer', script, args)
+    if (options.relay) args.push('--relay')
+    if (options.anyCandidates) args.push('--any-candidates')
+    if (options.iceServers) args.push('--ice-servers', JSON.stringify(options.iceServers))
+    super(options.name ?? 'peer', script, args, options.wrap)
+  }
+
+  /** The paths of this peer's connections (see `room.paths()`). */
+  async paths(): Promise<PathInfo[]> {
+    const p = this.waitFor((e) => e.event === 'paths')
+    this.send({ op: 'paths' })
+    return (await p).paths as PathInfo[]
   }
 }

@@ -1,6 +1,8 @@
 // A DiffStream room peer in its own process, driven by JSON lines on stdin and reporting JSON
 // lines on stdout, so that integration tests use real processes and real WebRTC.
-//   args: --room NAME --signaling URL [--password P] [--role peer|producer|consumer] [--name N]
+//   args: --room NAME --signaling URL[,URL...] [--password P] [--role peer|producer|consumer] [--name N]
+//         [--relay] (iceTransportPolicy 'relay') [--any-candidates] (no loopback-only filter)
+//         [--ice-servers JSON] (given iceServers; without it the room asks its signaling servers)
 //   stdin:  {"op":"update","data":{...}} | {"op":"delete","key":K} | {"op":"updateMany","records":[...]}
 //           {"op":"dump"} | {"op":"compact"} | {"op":"close"}   (--store DIR: a file store; "stored" events)
 //           {"op":"online","online":false|true}   (the app's offline toggle: room.setOnline)
@@ -8,6 +10,7 @@
 //           {"op":"edit","id":N,"key":K,"field":F,"value":V|null}  sets (or with null removes) one field,
 //           {"op":"edit","id":N,"key":K}  deletes the record; both answer {"event":"edited","id":N,"before":{...}}
 //           with the whole dict as it was just before, then {"event":"acked","id":N} once durable
+//           {"op":"paths"} -> {"event":"paths","paths":[{peerId,type,local,remote,protocol,rttMs}]}
 //   stdout: {"event":"peers","peers":[...]} | {"event":"synced"} | {"event":"dump","records":{...}}
 //           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
 import { createInterface } from 'node:readline'
@@ -24,14 +27,17 @@ const loopback = (c: string) => / (127\.0\.0\.1|::1) /.test(c)
 
 // --store DIR keeps the room in a file store, so a restarted peer finds its (offline) edits
 const storeDir = arg('store')
+const iceServers = arg('ice-servers')
 const store = storeDir ? await openFileStore(storeDir) : undefined
 const room = joinRoom<Record<string, unknown>>(arg('room')!, {
   store,
-  signaling: [arg('signaling')!],
+  signaling: arg('signaling')!.split(','),
   password: arg('password'),
   role: arg('role', 'peer') as 'peer' | 'producer' | 'consumer',
   name: arg('name'),
-  candidateFilter: loopback,
+  candidateFilter: process.argv.includes('--any-candidates') ? undefined : loopback,
+  iceTransportPolicy: process.argv.includes('--relay') ? 'relay' : 'all',
+  ...(iceServers ? { iceServers: JSON.parse(iceServers) as RTCIceServer[] } : {}),
 })
 room.on('peers', (peers) => out({ event: 'peers', peers }))
 room.on('warning', (message) => out({ event: 'warning', message }))
@@ -91,6 +97,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     else if (cmd.op === 'whenStored') void room.whenStored().then(() => out({ event: 'stored', key: '*' }))
     else if (cmd.op === 'dump')
       out({ event: 'dump', records: dump(), peers: room.peers, stats: room.stats, epoch: room.epoch })
+    else if (cmd.op === 'paths') void room.paths().then((paths) => out({ event: 'paths', paths }))
     else if (cmd.op === 'close') void room.close().then(() => process.exit(0))
   } catch (err) {
     out({ event: 'error', message: String(err) })

@@ -24,13 +24,19 @@ export interface SignalingProcessOptions {
   env?: Record<string, string>
   /** How long to wait for the listening line. Default 10 s. */
   startTimeoutMs?: number
+  /** A command that runs node, e.g. `['ip', 'netns', 'exec', 'ns1']` for a network namespace. */
+  wrap?: string[]
+  /** The interface to listen on. Default 127.0.0.1. */
+  host?: string
+  /** The port. Default 0 (a free one). */
+  port?: number
 }
 
 export interface SignalingProcess {
   /** `ws://127.0.0.1:PORT` as printed by the server. */
   url: string
   port: number
-  /** `http://127.0.0.1:PORT`, for `/health`. */
+  /** `http://HOST:PORT`, for `/health` and `/ice`. */
   httpUrl: string
   process: ChildProcess
   /** Everything the server wrote to stderr so far. */
@@ -83,9 +89,11 @@ export async function startSignalingProcess(options: SignalingProcessOptions = {
   for (const name of ['PORT', 'HOST', 'TOKEN', 'LOG_LEVEL']) delete env[name]
   Object.assign(env, options.env)
 
+  const host = options.host ?? '127.0.0.1'
+  const [command, ...prefix] = [...(options.wrap ?? []), process.execPath]
   const child = spawn(
-    process.execPath,
-    [SIGNALING_CLI, '--port', '0', '--host', '127.0.0.1', ...(options.args ?? [])],
+    command!,
+    [...prefix, SIGNALING_CLI, '--port', String(options.port ?? 0), '--host', host, ...(options.args ?? [])],
     {
       cwd: root,
       env,
@@ -153,7 +161,7 @@ export async function startSignalingProcess(options: SignalingProcessOptions = {
   return {
     url,
     port,
-    httpUrl: `http://127.0.0.1:${port}`,
+    httpUrl: `http://${host}:${port}`,
     process: child,
     stderr: () => stderr,
     logs,

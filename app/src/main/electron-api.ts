@@ -3,6 +3,7 @@
  * whose types are absent wherever its binary could not be downloaded. Structural: Electron's real
  * objects satisfy it.
  */
+import type { SafeStorageApi } from './credentials.js'
 import type { AppWindowOptions } from './security.js'
 
 export interface ElectronEvent {
@@ -39,6 +40,7 @@ export interface ElectronApi {
     exit(code?: number): void
     getVersion(): string
     getAppPath(): string
+    getPath(name: 'userData'): string
     requestSingleInstanceLock(): boolean
     enableSandbox(): void
     readonly commandLine: { appendSwitch(name: string, value?: string): void }
@@ -62,6 +64,7 @@ export interface ElectronApi {
     showErrorBox(title: string, content: string): void
   }
   shell: { openExternal(url: string): Promise<void> }
+  safeStorage: SafeStorageApi
   session: {
     readonly defaultSession: {
       setPermissionRequestHandler(

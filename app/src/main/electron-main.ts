@@ -6,13 +6,14 @@
 import { join } from 'node:path'
 import { IPC, type IpcChannel } from '../shared/ipc.js'
 import type { BrowserWindowApi, ElectronApi } from './electron-api.js'
+import { CredentialVault } from './credentials.js'
 import { createIpcHandlers } from './handlers.js'
 import { parseLaunchArgs } from './options.js'
 import { isAllowedNavigation, isPermissionAllowed, newWindowPolicy, windowOptions } from './security.js'
 import { startAppServer, type AppServer } from './server.js'
 
 // Loaded with require so that type-checking does not need Electron's types (see electron-api.ts).
-const { app, BrowserWindow, dialog, ipcMain, session, shell } = require('electron') as ElectronApi
+const { app, BrowserWindow, dialog, ipcMain, safeStorage, session, shell } = require('electron') as ElectronApi
 
 app.enableSandbox()
 // The window only ever shows the app's own page, so plain host candidates leak nothing, while
@@ -50,6 +51,8 @@ function registerIpc(appServer: AppServer): void {
   const handlers = createIpcHandlers({
     appOrigin: appServer.origin,
     info: () => ({ ...appServer.info(), mode: 'electron' }),
+    // safeStorage works only once the app is ready, which start() awaited before this.
+    credentials: new CredentialVault(join(app.getPath('userData'), 'credentials.json'), safeStorage),
     async chooseSavePath(suggestedName) {
       if (!window) return null
       const r = await dialog.showSaveDialog(window, { defaultPath: suggestedName, filters: jsonFilter })

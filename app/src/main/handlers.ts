@@ -5,7 +5,16 @@
  */
 import { basename } from 'node:path'
 import { readFile, stat, writeFile } from 'node:fs/promises'
-import { IPC, MAX_FILE_BYTES, type AppInfo, type IpcChannel, type IpcContract } from '../shared/ipc.js'
+import {
+  IPC,
+  MAX_CREDENTIAL_KEY,
+  MAX_CREDENTIAL_VALUE,
+  MAX_FILE_BYTES,
+  type AppInfo,
+  type CredentialsSaveResult,
+  type IpcChannel,
+  type IpcContract,
+} from '../shared/ipc.js'
 import { isTrustedSender } from './security.js'
 
 /** The pieces of the outside world the handlers use; Electron's dialogs and shell in the app. */
@@ -17,6 +26,11 @@ export interface HandlerDeps {
   chooseSavePath(suggestedName: string): Promise<string | null>
   /** A native "open" dialog for JSON files; null when the user cancels. */
   chooseOpenPath(): Promise<string | null>
+  /** Encrypted storage for TURN credentials (Electron's safeStorage, see credentials.ts). */
+  credentials?: {
+    save(key: string, value: string | null): Promise<CredentialsSaveResult>
+    load(key: string): Promise<string | null>
+  }
   writeFile?(path: string, text: string): Promise<void>
   readFile?(path: string): Promise<string>
   fileSize?(path: string): Promise<number>
@@ -60,6 +74,12 @@ function jsonText(value: unknown): string {
   return value
 }
 
+function boundedText(value: unknown, what: string, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max)
+    throw new IpcInputError(`${what} must be a string of 1 to ${max} characters`)
+  return value
+}
+
 function noArgs(args: unknown[]): void {
   if (args.length !== 0) throw new IpcInputError('this call takes no arguments')
 }
@@ -97,6 +117,20 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
       if ((await size(path)) > MAX_FILE_BYTES)
         throw new IpcInputError(`the file is larger than ${MAX_FILE_BYTES} bytes`)
       return { opened: true, name: basename(path), text: await read(path) }
+    },
+    async [IPC.credentialsSave](sender, ...args) {
+      trusted(sender)
+      if (args.length !== 2) throw new IpcInputError('credentialsSave takes a key and a value (or null)')
+      const key = boundedText(args[0], 'the key', MAX_CREDENTIAL_KEY)
+      const value = args[1] === null ? null : boundedText(args[1], 'the value', MAX_CREDENTIAL_VALUE)
+      if (!deps.credentials) return { saved: false, reason: 'this app keeps credentials for the session only' }
+      return deps.credentials.save(key, value)
+    },
+    async [IPC.credentialsLoad](sender, ...args) {
+      trusted(sender)
+      if (args.length !== 1) throw new IpcInputError('credentialsLoad takes a key')
+      const key = boundedText(args[0], 'the key', MAX_CREDENTIAL_KEY)
+      return deps.credentials ? deps.credentials.load(key) : null
     },
   }
 }

@@ -8,7 +8,8 @@ import { IMPORT_MAP_HASH } from './page.js'
 /**
  * Scripts and styles only from the app's own origin (plus the hashed import map), no inline code,
  * no eval, no plugins, no frames. `connect-src` allows any ws:/wss: because the user may point
- * the app at any signaling server; WebRTC itself is not governed by CSP.
+ * the app at any signaling server, and http:/https: for the same servers' `GET /ice` (their STUN
+ * and TURN servers); WebRTC itself is not governed by CSP.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -16,7 +17,7 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "font-src 'self'",
-  "connect-src 'self' ws: wss:",
+  "connect-src 'self' ws: wss: http: https:",
   "manifest-src 'self'",
   "worker-src 'none'",
   "object-src 'none'",

@@ -18,6 +18,9 @@ const bridge: Bridge = {
   saveJson: (suggestedName, text) =>
     ipcRenderer.invoke(IPC.saveJson, suggestedName, text) as ReturnType<Bridge['saveJson']>,
   openJson: () => ipcRenderer.invoke(IPC.openJson) as ReturnType<Bridge['openJson']>,
+  credentialsSave: (key, value) =>
+    ipcRenderer.invoke(IPC.credentialsSave, key, value) as ReturnType<Bridge['credentialsSave']>,
+  credentialsLoad: (key) => ipcRenderer.invoke(IPC.credentialsLoad, key) as ReturnType<Bridge['credentialsLoad']>,
 }
 
 contextBridge.exposeInMainWorld(BRIDGE_KEY, Object.freeze(bridge))

@@ -3,7 +3,7 @@
  * records, going offline, import and export. Views read the store, listen on the bus and call the
  * actions; only this module touches the room.
  */
-import { joinRoom, type JsonObject, type Key, type Role, type Room } from '@diffstream/core'
+import { joinRoom, type JsonObject, type Key, type PeerPath, type Role, type Room } from '@diffstream/core'
 import type { AppInfo } from '../shared/ipc.js'
 import { Bus } from './bus.js'
 import {
@@ -21,6 +21,16 @@ import { colorFor, formatBytes } from './format.js'
 import { TreeError } from './json-tree.js'
 import type { Platform } from './platform.js'
 import { exportFileName, exportJson, ImportError, parseImport } from './records-io.js'
+import {
+  credentialKey,
+  credentialsOf,
+  NetworkError,
+  parseNetwork,
+  rowsFrom,
+  withoutCredentials,
+  type IceServerInput,
+  type NetworkSettings,
+} from './network.js'
 import { loadRecent, loadSession, rememberRoom, forgetRoom, saveSession, type RoomEntry } from './recent.js'
 import { Store } from './store.js'
 
@@ -39,6 +49,10 @@ export interface PeerView {
   state: PeerState
   /** When it was last seen (for peers that left). */
   since: number
+  /** For a peer connected to this one: straight to it, or through a TURN relay (null until known). */
+  path: 'direct' | 'relay' | null
+  /** Round-trip time of that connection in ms, when measured. */
+  rttMs: number | null
 }
 
 /** Cumulative traffic at one moment, for the chart. */
@@ -111,8 +125,13 @@ export type AppEvents = {
 export interface JoinParams {
   room: string
   password: string
+  /** Signaling URLs, one per line. */
   signaling: string
   name: string
+  /** STUN/TURN servers; none: those the signaling servers hand out (`GET /ice`). */
+  iceServers?: IceServerInput[]
+  /** Connect only through TURN relays. */
+  relayOnly?: boolean
 }
 
 const INITIAL_STATUS: StatusState = {
@@ -136,6 +155,8 @@ export class Controller {
   private nextToast = 1
   private importing = false
   private left = new Map<string, PeerView>()
+  /** The selected ICE path to each connected peer, by signaling id, refreshed with the samples. */
+  private paths = new Map<string, PeerPath>()
   private lastWarning = ''
 
   constructor(
@@ -171,16 +192,29 @@ export class Controller {
     const info = await this.platform.info()
     this.store.set({ info })
     const previous = loadSession(this.session)
-    if (previous) await this.join(previous)
+    if (previous)
+      await this.join({
+        ...previous,
+        iceServers: rowsFrom(previous.network, previous.credentials ?? null),
+        relayOnly: previous.network?.relayOnly ?? false,
+      })
   }
 
   // --- joining and leaving ------------------------------------------------------------------
 
   async join(params: JoinParams): Promise<void> {
     const room = params.room.trim()
-    const signaling = params.signaling.trim()
     const name = params.name.trim() || 'Anonymous'
-    const error = this.checkJoin(room, signaling, params.password)
+    const rows = params.iceServers ?? []
+    const relayOnly = params.relayOnly ?? false
+    let network: NetworkSettings
+    try {
+      network = parseNetwork({ signaling: params.signaling, iceServers: rows, relayOnly })
+    } catch (err) {
+      return this.store.set({ joinError: err instanceof NetworkError ? err.message : errorText(err) })
+    }
+    const signaling = network.signaling.join('\n')
+    const error = this.checkJoin(room, params.password)
     if (error) return this.store.set({ joinError: error })
     if (this.room) await this.leave()
     this.store.set({ phase: 'joining', joinError: null })
@@ -203,12 +237,13 @@ export class Controller {
         room,
         roomOptionsWithStore(
           {
-            signaling: [signaling],
+            signaling: network.signaling,
             password: params.password || undefined,
             name,
             role: 'peer',
             keyName: KEY_NAME,
-            iceServers: [],
+            iceServers: network.iceServers,
+            iceTransportPolicy: network.iceTransportPolicy,
           },
           docStore,
         ),
@@ -226,19 +261,22 @@ export class Controller {
     this.docStore = docStore
     this.localOnline = true
     this.left.clear()
+    this.paths.clear()
     const color = colorFor(`${name}:${joined.awareness.clientID}`)
     // Shown by other peers: which signaling id belongs to which name, and the colour to draw it in.
     joined.awareness.setLocalStateField('peerId', joined.peerId)
     joined.awareness.setLocalStateField('color', color)
     this.wire(joined)
 
-    const entry = { room, signaling, name }
-    saveSession(this.session, { ...entry, password: params.password })
+    const entry: RoomEntry = { room, signaling, name, network: withoutCredentials({ iceServers: rows, relayOnly }) }
+    const credentials = credentialsOf({ iceServers: rows })
+    saveSession(this.session, { ...entry, password: params.password, credentials })
+    if (credentials.some((c) => c !== '')) void this.keepCredentials(credentialKey(room, signaling), credentials)
     this.store.set({
       phase: 'room',
       room: {
         name: room,
-        signaling,
+        signaling: network.signaling.join(', '),
         user: name,
         color,
         encrypted: params.password !== '',
@@ -260,16 +298,25 @@ export class Controller {
       this.toast('info', 'This build keeps rooms in memory only: a reload starts empty until peers resend the data.')
   }
 
-  private checkJoin(room: string, signaling: string, password: string): string | null {
+  /** Stores the TURN credentials where the platform keeps them safe; says so when it cannot. */
+  private async keepCredentials(key: string, credentials: string[]): Promise<void> {
+    try {
+      const result = await this.platform.saveCredentials(key, credentials)
+      if (!result.saved && this.platform.mode === 'electron')
+        this.toast('info', `The TURN credentials are kept for this session only: ${result.reason}.`)
+    } catch (err) {
+      this.toast('warning', `Could not store the TURN credentials: ${errorText(err)}`)
+    }
+  }
+
+  /** The stored TURN credentials of a recent room (null when none were kept). */
+  loadCredentials(entry: RoomEntry): Promise<string[] | null> {
+    return this.platform.loadCredentials(credentialKey(entry.room, entry.signaling)).catch(() => null)
+  }
+
+  private checkJoin(room: string, password: string): string | null {
     if (!room) return 'Give the room a name.'
     if (room.length > 200) return 'The room name is too long (200 characters at most).'
-    let url: URL
-    try {
-      url = new URL(signaling)
-    } catch {
-      return 'The signaling server must be a ws:// or wss:// URL, like ws://192.168.1.10:4444.'
-    }
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return 'The signaling server must be a ws:// or wss:// URL.'
     if (password && !globalThis.crypto?.subtle) {
       return 'Password rooms need a secure page (WebCrypto): open the app through http://localhost on this machine, or use the desktop app.'
     }
@@ -410,7 +457,17 @@ export class Controller {
         typeof state.color === 'string' && /^hsl\(\d+ \d+% \d+%\)$/.test(state.color) ? state.color : colorFor(id)
       const how: PeerState =
         client === self ? 'self' : typeof state.peerId === 'string' && direct.has(state.peerId) ? 'direct' : 'relayed'
-      present.push({ id, name, role, color, state: how, since: now })
+      const path = how === 'direct' ? this.paths.get(state.peerId as string) : undefined
+      present.push({
+        id,
+        name,
+        role,
+        color,
+        state: how,
+        since: now,
+        path: path ? (path.type === 'relay' ? 'relay' : 'direct') : null,
+        rttMs: path?.rttMs ?? null,
+      })
       this.left.delete(id)
     }
     for (const p of this.state.peers) {
@@ -438,6 +495,20 @@ export class Controller {
     }
     this.store.set({ samples: [...this.state.samples, sample].slice(-MAX_SAMPLES) })
     this.updateProgress()
+    void this.refreshPaths(room)
+  }
+
+  /** Reads which path each connection took (direct or through a TURN relay) for "Who is here". */
+  private async refreshPaths(room: Room<JsonObject>): Promise<void> {
+    if (typeof room.paths !== 'function') return
+    const paths = await room.paths().catch(() => [])
+    if (this.room !== room) return
+    const next = new Map(paths.map((p) => [p.peerId, p]))
+    const summary = (m: Map<string, PeerPath>) =>
+      JSON.stringify(Array.from(m, ([id, p]) => [id, p.type, p.rttMs === null ? null : Math.round(p.rttMs)]))
+    if (summary(next) === summary(this.paths)) return
+    this.paths = next
+    this.updatePeers()
   }
 
   private updateProgress(): void {

@@ -2,13 +2,36 @@
  * What the renderer needs from its host, in Electron (through the preload's `window.diffstream`)
  * or in a browser (web mode: `/api/info`, a download link and a file picker).
  */
-import { BRIDGE_KEY, type AppInfo, type Bridge, type OpenResult, type SaveResult } from '../shared/ipc.js'
+import {
+  BRIDGE_KEY,
+  type AppInfo,
+  type Bridge,
+  type CredentialsSaveResult,
+  type OpenResult,
+  type SaveResult,
+} from '../shared/ipc.js'
 
 export interface Platform {
   readonly mode: AppInfo['mode']
   info(): Promise<AppInfo>
   saveJson(suggestedName: string, text: string): Promise<SaveResult>
   openJson(): Promise<OpenResult>
+  /**
+   * Keeps a room's TURN credentials: encrypted by the operating system in Electron, for this
+   * tab's life only in web mode (never in localStorage).
+   */
+  saveCredentials(key: string, credentials: string[]): Promise<CredentialsSaveResult>
+  loadCredentials(key: string): Promise<string[] | null>
+}
+
+function credentialList(text: string | null): string[] | null {
+  if (text === null) return null
+  try {
+    const list: unknown = JSON.parse(text)
+    return Array.isArray(list) && list.every((c) => typeof c === 'string') ? list : null
+  } catch {
+    return null
+  }
 }
 
 const OFFLINE_INFO: AppInfo = { version: '', mode: 'web', signalingUrl: null, lan: [], notices: [] }
@@ -24,11 +47,24 @@ function electronPlatform(api: Bridge): Platform {
     info: () => api.info(),
     saveJson: (name, text) => api.saveJson(name, text),
     openJson: () => api.openJson(),
+    saveCredentials: (key, credentials) =>
+      api.credentialsSave(key, credentials.some((c) => c !== '') ? JSON.stringify(credentials) : null),
+    loadCredentials: async (key) => credentialList(await api.credentialsLoad(key)),
   }
 }
 
+/** Web mode: the tab's memory (the session entry in sessionStorage also holds the current room's). */
+const tabCredentials = new Map<string, string[]>()
+
 const webPlatform: Platform = {
   mode: 'web',
+  async saveCredentials(key, credentials) {
+    tabCredentials.set(key, [...credentials])
+    return { saved: false, reason: 'in a browser, credentials are kept for this tab only' }
+  },
+  async loadCredentials(key) {
+    return tabCredentials.get(key) ?? null
+  },
   async info() {
     try {
       const res = await fetch('./api/info', { cache: 'no-store' })

@@ -1,16 +1,23 @@
 /**
- * The rooms joined recently (without their passwords), kept in localStorage, and the room this tab
- * is in (with its password, in sessionStorage, which lives only as long as the tab) so that a
- * reload rejoins it.
+ * The rooms joined recently (without their passwords and TURN credentials), kept in localStorage,
+ * and the room this tab is in (with its password and credentials, in sessionStorage, which lives
+ * only as long as the tab) so that a reload rejoins it.
  */
+import { isStoredNetwork, type StoredNetwork } from './network.js'
+
 export interface RoomEntry {
   room: string
+  /** The signaling URLs, one per line. */
   signaling: string
   name: string
+  /** STUN/TURN servers (without credentials) and relay only. */
+  network?: StoredNetwork
 }
 
 export interface SessionEntry extends RoomEntry {
   password: string
+  /** The TURN credentials of `network.iceServers`, in order. */
+  credentials?: string[]
 }
 
 const RECENT = 'diffstream.recent'
@@ -36,13 +43,24 @@ function isEntry(v: unknown): v is RoomEntry {
   )
 }
 
+/** An entry with exactly the known fields, or its network settings dropped when they are malformed. */
+function cleanEntry(e: RoomEntry): RoomEntry {
+  const clean: RoomEntry = { room: e.room, signaling: e.signaling, name: e.name }
+  if (isStoredNetwork(e.network))
+    clean.network = {
+      iceServers: e.network.iceServers.map((s) => ({ urls: s.urls, username: s.username })),
+      relayOnly: e.network.relayOnly,
+    }
+  return clean
+}
+
 export function loadRecent(storage: Storage): RoomEntry[] {
   const list = parse(storage.getItem(RECENT))
-  return Array.isArray(list) ? list.filter(isEntry).slice(0, MAX_RECENT) : []
+  return Array.isArray(list) ? list.filter(isEntry).map(cleanEntry).slice(0, MAX_RECENT) : []
 }
 
 export function rememberRoom(storage: Storage, entry: RoomEntry): RoomEntry[] {
-  const clean: RoomEntry = { room: entry.room, signaling: entry.signaling, name: entry.name }
+  const clean = cleanEntry(entry)
   const list = [
     clean,
     ...loadRecent(storage).filter((e) => !(e.room === clean.room && e.signaling === clean.signaling)),
@@ -59,7 +77,11 @@ export function forgetRoom(storage: Storage, entry: RoomEntry): RoomEntry[] {
 
 export function loadSession(storage: Storage): SessionEntry | null {
   const s = parse(storage.getItem(CURRENT))
-  return isEntry(s) && typeof (s as SessionEntry).password === 'string' ? (s as SessionEntry) : null
+  if (!isEntry(s) || typeof (s as SessionEntry).password !== 'string') return null
+  const credentials = (s as SessionEntry).credentials
+  const entry: SessionEntry = { ...cleanEntry(s), password: (s as SessionEntry).password }
+  if (Array.isArray(credentials) && credentials.every((c) => typeof c === 'string')) entry.credentials = credentials
+  return entry
 }
 
 export function saveSession(storage: Storage, entry: SessionEntry | null): void {

@@ -27,6 +27,8 @@ export interface AppInfo {
 }
 
 export type SaveResult = { saved: true; path: string } | { saved: false }
+/** Whether TURN credentials were stored encrypted; when not, why (the app then keeps them for the session only). */
+export type CredentialsSaveResult = { saved: true } | { saved: false; reason: string }
 export type OpenResult = { opened: true; name: string; text: string } | { opened: false }
 
 /** Channel names; the preload exposes exactly one function per channel. */
@@ -34,6 +36,8 @@ export const IPC = {
   info: 'diffstream:info',
   saveJson: 'diffstream:save-json',
   openJson: 'diffstream:open-json',
+  credentialsSave: 'diffstream:credentials-save',
+  credentialsLoad: 'diffstream:credentials-load',
 } as const
 
 export type IpcChannel = (typeof IPC)[keyof typeof IPC]
@@ -43,6 +47,9 @@ export interface IpcContract {
   [IPC.info]: { args: []; result: AppInfo }
   [IPC.saveJson]: { args: [suggestedName: string, text: string]; result: SaveResult }
   [IPC.openJson]: { args: []; result: OpenResult }
+  /** Stores (or, with null, forgets) a room's credentials, encrypted with Electron's safeStorage. */
+  [IPC.credentialsSave]: { args: [key: string, value: string | null]; result: CredentialsSaveResult }
+  [IPC.credentialsLoad]: { args: [key: string]; result: string | null }
 }
 
 /** The global the preload defines in the renderer (`window.diffstream`). */
@@ -57,3 +64,6 @@ export type Bridge = {
 
 /** Largest JSON file the app saves or opens through the main process. */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024
+/** Longest key (room and signaling URLs) and value (the credentials as JSON) of the credential store. */
+export const MAX_CREDENTIAL_KEY = 4096
+export const MAX_CREDENTIAL_VALUE = 16 * 1024

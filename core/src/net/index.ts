@@ -8,7 +8,16 @@
  * @module @diffstream/core/net
  */
 export { joinRoom, Room, type RoomCache } from './room.js'
-export type { PeerPresence, RoomChange, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
+export type {
+  CandidateType,
+  PeerPath,
+  PeerPresence,
+  RoomChange,
+  RoomEvents,
+  RoomOptions,
+  RoomStats,
+  RoomStatus,
+} from './types.js'
 export { decrypt, decryptJson, deriveKey, encrypt, encryptJson } from './crypto.js'
 export { MAX_ANY_DEPTH, readAny, writeAny, type AnyInput, type AnyValue } from './any-codec.js'
 export { fromBase64, toBase64 } from './base64.js'
@@ -21,3 +30,4 @@ export type { JsonObject, JsonPrimitive, JsonValue } from '../json.js'
 export type { Key, KeyLike } from '../keys.js'
 export type { CompactionOptions, Role } from '../types.js'
 export type { DocStore, StoredState } from '../store/types.js'
+export { iceEndpoint, parseIceAnswer, type IceAnswer } from './ice.js'

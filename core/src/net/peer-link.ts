@@ -62,6 +62,11 @@ export class PeerLink {
     this.peer.on('error', () => this.finish())
   }
 
+  /** The underlying `RTCPeerConnection` (simple-peer's), for ICE watching and path stats. */
+  get pc(): RTCPeerConnection | undefined {
+    return (this.peer as unknown as { _pc?: RTCPeerConnection })._pc
+  }
+
   /** Passes on a signal (offer, answer, candidate) from the remote peer. */
   signal(data: SimplePeer.SignalData): void {
     if (!this.destroyed) this.peer.signal(data)

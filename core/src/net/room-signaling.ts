@@ -2,6 +2,7 @@ import { Emitter } from '../emitter.js'
 import { fromBase64, toBase64 } from './base64.js'
 import { decryptJson, encryptJson } from './crypto.js'
 import { webSocketImpl } from './environment.js'
+import { RecentSet } from './recent-set.js'
 import { SignalingClient } from './signaling-client.js'
 
 /** A signaling payload addressed to this peer (or to everyone), decrypted and checked. */
@@ -27,10 +28,15 @@ const REANNOUNCE_EVERY_MS = 2000
  * A room's side of the signaling servers: y-webrtc's subscribe/publish protocol, with payloads
  * encrypted exactly as y-webrtc does when the room has a password. It subscribes and announces on
  * every (re)connect and hands the room only payloads that decrypt and are meant for this peer.
+ *
+ * With several servers (or a cluster whose instances relay each other's publishes) the same
+ * payload can arrive more than once; each is handed over once. Announces carry a random `n` so
+ * that a new announce is never mistaken for a copy of an earlier one (y-webrtc ignores the field).
  */
 export class RoomSignaling extends Emitter<RoomSignalingEvents> {
   readonly conns: SignalingClient[] = []
   private readonly reannounced = new Map<string, number>()
+  private readonly recent = new RecentSet()
   private closed = false
 
   constructor(
@@ -57,7 +63,7 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
       conn.on('status', (connected) => {
         if (connected) {
           conn.send({ type: 'subscribe', topics: [this.topic] })
-          void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
+          void this.publish(conn, this.announcement())
         }
         this.emit('status')
       })
@@ -71,8 +77,12 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
 
   /** Announces this peer on every connected server. */
   announceAll(): void {
-    for (const conn of this.conns)
-      if (conn.connected) void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
+    const announce = this.announcement()
+    for (const conn of this.conns) if (conn.connected) void this.publish(conn, announce)
+  }
+
+  private announcement(): Record<string, unknown> {
+    return { type: 'announce', from: this.peerId, ds: 1, n: Math.floor(Math.random() * 2 ** 52) }
   }
 
   /** Announces again so that `to` (which we will not offer to) offers to us; at most every 2 s per peer. */
@@ -80,7 +90,7 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
     const now = Date.now()
     if (now - (this.reannounced.get(to) ?? 0) < REANNOUNCE_EVERY_MS) return
     this.reannounced.set(to, now)
-    void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
+    void this.publish(conn, this.announcement())
   }
 
   async publish(conn: SignalingClient, data: Record<string, unknown>): Promise<void> {
@@ -108,6 +118,8 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
       const key = await this.key
       if (key) {
         if (typeof data !== 'string') return
+        // The same ciphertext twice is the same publish relayed twice: skip before decrypting.
+        if (this.recent.check(data)) return
         data = await decryptJson(fromBase64(data), key)
       }
     } catch {
@@ -121,6 +133,11 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
     if (payload.type !== 'announce' && payload.type !== 'signal') return
     if (typeof payload.from !== 'string' || payload.from === this.peerId) return
     if (payload.to !== undefined && payload.to !== this.peerId) return
+    // Signals are never sent twice alike; announces only with a nonce (a y-webrtc peer's announce
+    // has none, and a later one of its announces must not be taken for a copy).
+    if (!(await this.key) && (payload.type === 'signal' || payload.n !== undefined)) {
+      if (this.recent.check(JSON.stringify(payload))) return
+    }
     this.emit('payload', payload as SignalPayload, conn)
   }
 }

@@ -13,12 +13,14 @@ import { filterCandidates } from './candidates.js'
 import { deriveKey } from './crypto.js'
 import { peerFactory, randomPeerId } from './environment.js'
 import { checkAwarenessUpdate, decodeFrame, encodeAwareness, type Frame } from './frames.js'
+import { linkPaths } from './link-stats.js'
 import { PeerLink, type PeerFactory } from './peer-link.js'
 import { Persistence } from '../store/persistence.js'
 import { Replica, type ReplicaLink } from './replica.js'
+import { RoomIce } from './room-ice.js'
 import { RoomSignaling, type SignalPayload } from './room-signaling.js'
 import type { SignalingClient } from './signaling-client.js'
-import type { PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
+import type { PeerPath, PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
 
 const LOCAL = Symbol('room-local')
 export const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
@@ -86,6 +88,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   private readonly maxConns: number
   private readonly maxMessageBytes: number
   private factory: Promise<PeerFactory>
+  /** STUN/TURN servers (given, or from the signaling servers' `/ice`) and the TURN failure watch. */
+  private readonly ice: RoomIce
   private closed = false
   private syncedWaiters: Array<() => void> = []
   private lastStatus = ''
@@ -127,6 +131,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.signalingKey = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
     this.signaling = this.makeSignaling()
     this.factory = peerFactory(options.wrtc)
+    this.ice = new RoomIce(options, options.signaling ?? DEFAULT_SIGNALING, (w) => this.warn(w))
     // Never an unhandled rejection: failures surface as warnings.
     this.factory.catch((err: unknown) => this.warn(`WebRTC is not available: ${String(err)}`))
     this.persistence = options.store
@@ -141,7 +146,10 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.loaded = (this.persistence ? this.persistence.load() : Promise.resolve(null)).then(
       (repaired) => {
         if (repaired) this.warn(`the store was repaired on open: ${repaired}`)
-        if (!this.closed && this.online) void this.signaling.connect(options.signaling ?? DEFAULT_SIGNALING)
+        if (!this.closed && this.online) {
+          void this.signaling.connect(options.signaling ?? DEFAULT_SIGNALING)
+          this.ice.prefetch()
+        }
         this.statusChanged()
       },
       (err: unknown) => {
@@ -237,6 +245,15 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   /** Traffic since the room was joined (a copy). */
   get stats(): RoomStats {
     return { ...this.counters }
+  }
+
+  /**
+   * Which path the connection to each connected peer took: the selected ICE candidate pair's type
+   * (`host`, `srflx`, `prflx`, or `relay` through a TURN server) and its round-trip time. Peers whose
+   * connection has no selected pair yet are left out.
+   */
+  paths(): Promise<PeerPath[]> {
+    return linkPaths(this.links.values())
   }
 
   /** Leaves the room: tells the others, closes every connection. */
@@ -365,11 +382,10 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     const existing = this.links.get(remoteId)
     if (existing) return existing
     if (this.links.size >= this.maxConns) return null
-    const factory = await this.factory
+    const [factory, config] = await Promise.all([this.factory, this.ice.config()])
     const again = this.links.get(remoteId)
     if (again) return again
     if (this.closed) return null
-    const config = { iceServers: this.options.iceServers ?? [] }
     const link: PeerLink = new PeerLink(
       remoteId,
       initiator,
@@ -439,6 +455,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       this.maxMessageBytes,
     )
     this.links.set(remoteId, link)
+    this.ice.watch(link.pc)
     // A link that never connects (lost signals, a peer that went away) is retried from scratch.
     const timer = setTimeout(() => {
       if (!link.connected) link.destroy()

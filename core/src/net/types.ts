@@ -27,10 +27,18 @@ export interface RoomOptions {
    */
   keyName?: string
   /**
-   * STUN/TURN servers.
-   * @defaultValue none, which connects peers on the same machine or LAN
+   * STUN/TURN servers. When not given, the room asks its signaling servers (`GET /ice`, with the
+   * URL's `?token=`) and uses what the first one answers, asking again before TURN credentials
+   * expire; a server without `/ice` leaves host candidates only (same machine or LAN). Give `[]`
+   * to use host candidates only without asking.
+   * @defaultValue asked from the signaling servers (`GET /ice`)
    */
   iceServers?: RTCIceServer[]
+  /**
+   * `'relay'` makes every connection go through a TURN server (hides addresses).
+   * @defaultValue `'all'`
+   */
+  iceTransportPolicy?: 'all' | 'relay'
   /**
    * A WebRTC implementation for simple-peer.
    * @defaultValue the platform's, or `@roamhq/wrtc` in Node
@@ -100,6 +108,24 @@ export interface PeerPresence {
   name: string
   /** The peer's role. */
   role: Role
+}
+
+/** The type of an ICE candidate: a local address, one a STUN server saw, one a peer saw, or a TURN relay. */
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay'
+
+/** Which path the WebRTC connection to one peer took (the selected ICE candidate pair). */
+export interface PeerPath {
+  peerId: string
+  /** `relay` when either end is a TURN relay (the data goes through the TURN server), else the less direct end's type. */
+  type: CandidateType
+  /** This side's candidate type. */
+  local: CandidateType
+  /** The peer's candidate type. */
+  remote: CandidateType
+  /** `udp` or `tcp` (between this side and the TURN server, for a relay), when known. */
+  protocol: string | null
+  /** Current round-trip time in milliseconds, when measured. */
+  rttMs: number | null
 }
 
 /** Traffic and what full JSON would have cost. */

@@ -1,13 +1,18 @@
-/** The join screen: room, password, signaling server, display name; recent rooms; the LAN addresses. */
+/**
+ * The join screen: room, password, signaling servers, display name, the network section (STUN/TURN
+ * servers, relay only); recent rooms; the LAN addresses.
+ */
 import type { Controller } from '../controller.js'
 import { h, replaceChildren } from '../dom.js'
+import { rowsFrom } from '../network.js'
 import type { RoomEntry } from '../recent.js'
 import { lanList } from './lan.js'
+import { networkSection } from './network-section.js'
 import type { View } from './view.js'
 
 const NAME_KEY = 'diffstream.name'
 
-function field(label: string, input: HTMLInputElement, hint?: string): HTMLElement {
+function field(label: string, input: HTMLInputElement | HTMLTextAreaElement, hint?: string): HTMLElement {
   return h(
     'label',
     { class: 'field' },
@@ -31,16 +36,18 @@ export function joinView(ctl: Controller): View {
     testid: 'join-password',
     attrs: { name: 'password', type: 'password', autocomplete: 'off', placeholder: 'optional' },
   })
-  const signaling = h('input', {
+  const signaling = h('textarea', {
     testid: 'join-signaling',
     attrs: {
       name: 'signaling',
       autocomplete: 'off',
       placeholder: 'ws://host:4444',
-      value: defaultSignaling,
+      rows: 2,
       spellcheck: 'false',
     },
   })
+  signaling.value = defaultSignaling
+  const network = networkSection()
   const name = h('input', {
     testid: 'join-name',
     attrs: { name: 'name', autocomplete: 'nickname', value: defaultName, maxlength: 60 },
@@ -63,14 +70,26 @@ export function joinView(ctl: Controller): View {
         submit: (e) => {
           e.preventDefault()
           localStorage.setItem(NAME_KEY, name.value.trim())
-          void ctl.join({ room: room.value, password: password.value, signaling: signaling.value, name: name.value })
+          void ctl.join({
+            room: room.value,
+            password: password.value,
+            signaling: signaling.value,
+            name: name.value,
+            iceServers: network.rows(),
+            relayOnly: network.relayOnly(),
+          })
         },
       },
     },
     field('Room', room),
     field('Password', password, 'Encrypts signaling; every machine in the room must use the same one.'),
-    field('Signaling server', signaling, "This app's own server by default; any y-webrtc compatible server works."),
+    field(
+      'Signaling servers',
+      signaling,
+      "One per line; the room uses all of them. This app's own server by default; any y-webrtc compatible server works.",
+    ),
     field('Your name', name, 'Shown to the others in the room.'),
+    network.el,
     error,
     submit,
   )
@@ -80,7 +99,13 @@ export function joinView(ctl: Controller): View {
     signaling.value = e.signaling
     name.value = e.name
     password.value = ''
+    network.set(rowsFrom(e.network, null), e.network?.relayOnly ?? false)
     password.focus()
+    // Stored credentials arrive later (decrypted by the main process in Electron).
+    if (e.network?.iceServers.length)
+      void ctl.loadCredentials(e).then((credentials) => {
+        if (credentials && room.value === e.room) network.set(rowsFrom(e.network, credentials), e.network!.relayOnly)
+      })
   }
   const recentList = h('ul', { class: 'recent-list', testid: 'recent-list' })
   const renderRecent = (): void => {
@@ -102,7 +127,10 @@ export function joinView(ctl: Controller): View {
               on: { click: () => fill(e) },
             },
             h('span', { class: 'recent-name', text: e.room }),
-            h('span', { class: 'recent-meta', text: `${e.name} · ${e.signaling}` }),
+            h('span', {
+              class: 'recent-meta',
+              text: `${e.name} · ${e.signaling.split('\n').join(', ')}${e.network?.relayOnly ? ' · relay only' : ''}`,
+            }),
           ),
           h('button', {
             class: 'btn btn-ghost btn-xs',

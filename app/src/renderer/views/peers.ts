@@ -28,9 +28,18 @@ export function peersView(ctl: Controller): View {
       list,
       ...peers.map((p) => {
         const state = p.state === 'self' && !status.online ? 'offline' : STATE_TEXT[p.state]
+        // How the connection travels: straight between the machines, or through a TURN relay.
+        const path =
+          p.state === 'direct' && p.path
+            ? ` · ${p.path === 'relay' ? 'via relay' : 'direct'}${p.rttMs === null ? '' : ` · ${Math.round(p.rttMs)} ms`}`
+            : ''
         return h(
           'li',
-          { class: `peer peer-${p.state}`, testid: 'peer-row', data: { state: p.state, name: p.name } },
+          {
+            class: `peer peer-${p.state}`,
+            testid: 'peer-row',
+            data: { state: p.state, name: p.name, path: p.state === 'direct' ? (p.path ?? undefined) : undefined },
+          },
           h('span', { class: 'avatar', style: { background: p.color }, text: p.name.slice(0, 1).toUpperCase() || '?' }),
           h(
             'span',
@@ -38,7 +47,7 @@ export function peersView(ctl: Controller): View {
             h('span', { class: 'peer-name', text: p.name }),
             h('span', {
               class: 'peer-meta',
-              text: `${p.role} · ${state}${p.state === 'left' ? ` at ${timeOfDay(p.since)}` : ''}`,
+              text: `${p.role} · ${state}${path}${p.state === 'left' ? ` at ${timeOfDay(p.since)}` : ''}`,
             }),
           ),
           h('span', {
