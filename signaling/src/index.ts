@@ -8,6 +8,8 @@ export { startSignalingServer } from './server.js'
 export { DEFAULT_LIMITS } from './limits.js'
 export { CloseCode, type CloseCodeValue } from './close-codes.js'
 export type {
+  ClusterStats,
+  IceOptions,
   LogEntry,
   LogLevel,
   LogSink,
@@ -16,4 +18,5 @@ export type {
   SignalingServer,
   SignalingServerOptions,
   SignalingStats,
+  TurnOptions,
 } from './types.js'

@@ -128,7 +128,10 @@ export interface TurnOptions {
   urls: string[]
   /** coturn's `static-auth-secret`. */
   secret: string
-  /** Lifetime of the credentials handed out, in seconds. Default 86400 (a day). */
+  /**
+   * Lifetime of the credentials handed out, in seconds (86400: a day).
+   * @defaultValue 86400
+   */
   ttlSeconds?: number
 }
 

@@ -21,6 +21,8 @@ export interface PeerOptions {
   anyCandidates?: boolean
   /** Given iceServers (otherwise the room asks its signaling servers' /ice). */
   iceServers?: RTCIceServer[]
+  /** The room's compaction options (an eager policy for tests). */
+  compaction?: { ratio: number; minBytes: number }
   /** A command that runs the peer, e.g. `['ip', 'netns', 'exec', 'ns1']`. */
   wrap?: string[]
 }
@@ -45,6 +47,7 @@ export class PeerProcess extends LineProcess<{ records: Records; peers: string[]
     if (options.store) args.push('--store', options.store)
     if (options.relay) args.push('--relay')
     if (options.anyCandidates) args.push('--any-candidates')
+    if (options.compaction) args.push('--compaction', JSON.stringify(options.compaction))
     if (options.iceServers) args.push('--ice-servers', JSON.stringify(options.iceServers))
     super(options.name ?? 'peer', script, args, options.wrap)
   }

@@ -35,6 +35,8 @@ const room = joinRoom<Record<string, unknown>>(arg('room')!, {
   password: arg('password'),
   role: arg('role', 'peer') as 'peer' | 'producer' | 'consumer',
   name: arg('name'),
+  // --compaction JSON: the room's compaction options (e.g. an eager policy for tests)
+  ...(arg('compaction') ? { compaction: JSON.parse(arg('compaction')!) as { ratio: number; minBytes: number } } : {}),
   candidateFilter: process.argv.includes('--any-candidates') ? undefined : loopback,
   iceTransportPolicy: process.argv.includes('--relay') ? 'relay' : 'all',
   ...(iceServers ? { iceServers: JSON.parse(iceServers) as RTCIceServer[] } : {}),

@@ -319,3 +319,44 @@ describe('interop with a real y-webrtc 10.x peer', { timeout: 60_000 }, () => {
     assert.ok(!peers.includes(String(w.events.find((e) => e.event === 'started')?.peerId)))
   })
 })
+
+describe('y-webrtc peers and compaction', { timeout: 90_000 }, () => {
+  test(
+    'a peer linked to a y-webrtc peer holds automatic compaction; when another compacts, the room moves on, closes its y-webrtc links, and a y-webrtc peer that rejoins empty gets everything',
+    async () => {
+      const room = { room: 'yw-compaction', signaling: server.url, password: 'pw' }
+      const eager = { ratio: 1.2, minBytes: 256 }
+      const d1 = ds({ ...room, name: 'ds-1', compaction: eager })
+      const y = yw({ ...room, name: 'y-webrtc' })
+      await Promise.all([d1.peers(1), y.peers(1)])
+      // Far past the eager policy's threshold: with a y-webrtc peer linked, no compaction.
+      for (let i = 0; i < 300; i++) d1.send({ op: 'update', data: { key: 'lot', price: i, bidder: `b${i % 7}` } })
+      await y.until((r) => same(r['lot'], { key: 'lot', price: 299, bidder: 'b5' }))
+      assert.equal((await d1.dump()).epoch, 0, 'compaction is held while a y-webrtc peer is linked')
+      y.send({ op: 'set', key: 'from-y', fields: { n: 1 } })
+      await d1.until((r) => same(r['from-y'], { key: 'from-y', n: 1 }))
+
+      // A second DiffStream peer compacts explicitly: everyone moves to its epoch, and the peers
+      // that were linked to the y-webrtc peer close those links (it cannot follow).
+      const d2 = ds({ ...room, name: 'ds-2' })
+      await d2.until((r) => same(r['from-y'], { key: 'from-y', n: 1 }))
+      d2.send({ op: 'compact' })
+      const epoch = (await d2.dump()).epoch
+      assert.notEqual(epoch, 0)
+      const deadline = Date.now() + 20_000
+      while ((await d1.dump()).epoch !== epoch) {
+        assert.ok(Date.now() < deadline, 'ds-1 did not follow the compaction')
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      await d1.waitFor((e) => e.event === 'warning' && /y-webrtc peer cannot follow/.test(String(e.message)), 20_000, true)
+
+      // A y-webrtc peer that joins with an empty document gets the whole dict, and can edit it.
+      await y.kill()
+      const fresh = yw({ ...room, name: 'y-webrtc again' })
+      const expected = { lot: { key: 'lot', price: 299, bidder: 'b5' }, 'from-y': { key: 'from-y', n: 1 } }
+      await fresh.until((r) => same(r, expected))
+      fresh.send({ op: 'field', key: 'lot', path: ['price'], value: 300 })
+      await d2.until((r) => same(r['lot'], { key: 'lot', price: 300, bidder: 'b5' }))
+    },
+  )
+})

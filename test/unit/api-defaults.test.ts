@@ -18,6 +18,7 @@ import { resolveStoreOptions } from '../../core/src/store/options.js'
 import type { DocStore } from '../../core/src/store/types.js'
 import { DEFAULT_LIMITS } from '../../signaling/src/limits.js'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HOST, DEFAULT_PORT } from '../../signaling/src/server.js'
+import { DEFAULT_TURN_TTL_SECONDS } from '../../signaling/src/ice.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -71,7 +72,8 @@ function expectedDefaults(): { table: Record<string, Expected>; done: () => Prom
     'RoomOptions.password': { doc: 'none: signaling in the clear' },
     'RoomOptions.role': { value: room.role },
     'RoomOptions.keyName': { value: field(room, 'keyName') },
-    'RoomOptions.iceServers': { doc: 'none, which connects peers on the same machine or LAN' },
+    'RoomOptions.iceServers': { doc: 'asked from the signaling servers (`GET /ice`)' },
+    'RoomOptions.iceTransportPolicy': { value: 'all' },
     'RoomOptions.wrtc': { doc: "the platform's, or `@roamhq/wrtc` in Node" },
     'RoomOptions.maxConns': { value: field(room, 'maxConns') },
     'RoomOptions.name': { doc: '`peer-` and the first 4 characters of {@link Room.peerId}' },
@@ -93,6 +95,7 @@ function expectedDefaults(): { table: Record<string, Expected>; done: () => Prom
     'SignalingServerOptions.host': { value: DEFAULT_HOST },
     'SignalingServerOptions.heartbeatIntervalMs': { value: DEFAULT_HEARTBEAT_MS },
     'SignalingServerOptions.logLevel': { value: 'info' },
+    'TurnOptions.ttlSeconds': { value: DEFAULT_TURN_TTL_SECONDS },
     'SignalingServerOptions.logger': { doc: 'one JSON line per entry on stderr' },
     ...Object.fromEntries(Object.entries(DEFAULT_LIMITS).map(([k, v]) => [`SignalingLimits.${k}`, { value: v }])),
   }

@@ -48,7 +48,8 @@ test('a field changed inside an object in an array is one set', () => {
   const { producer, consumer, data } = setup(rows)
   rows[500]!.score = -5
   const bytes = producer.update(data).encode()
-  assert.ok(bytes.length < 64, `${bytes.length} bytes`)
+  // with the writer's first version of the array (docs/compaction.md, "Stamps")
+  assert.ok(bytes.length < 80, `${bytes.length} bytes`)
   consumer.update(bytes)
   assert.deepEqual(consumer.get('list'), data)
 })

@@ -2,6 +2,7 @@ import { InvalidMessageError } from '../errors.js'
 
 /** What a signaling server's `GET /ice` answers (see docs/signaling.md). */
 export interface IceAnswer {
+  /** STUN servers, and TURN servers with their short-lived username and credential. */
   iceServers: RTCIceServer[]
   /** Seconds the TURN credentials in it stay valid. */
   ttl: number

@@ -115,6 +115,7 @@ export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay'
 
 /** Which path the WebRTC connection to one peer took (the selected ICE candidate pair). */
 export interface PeerPath {
+  /** The peer's id (see {@link Room.peerId}). */
   peerId: string
   /** `relay` when either end is a TURN relay (the data goes through the TURN server), else the less direct end's type. */
   type: CandidateType
