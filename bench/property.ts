@@ -28,11 +28,12 @@ function shrink(s: Schedule): Schedule {
 }
 
 function replay(s: Schedule): void {
-  onNet({ n: s.n, seed: s.seed, compaction: SIM_COMPACTION }, (net) => {
+  onNet({ n: s.n, seed: s.seed, legacy: s.legacy ?? 0, compaction: SIM_COMPACTION }, (net) => {
     const show = (title: string): void => {
       console.log(title)
       for (let p = 0; p < net.n; p++)
         console.log(`  peer ${p}${net.offline[p] ? ' (offline)' : ''} epoch ${net.peers[p]!.epoch}: ${JSON.stringify(snapshot(net.peers[p]!))}`)
+      net.legacy.forEach((l, i) => console.log(`  legacy ${i}: ${JSON.stringify(Object.fromEntries(Array.from(l.records(), (r) => [r, l.read(r)])))}`))
     }
     const n = net.n
     for (const op of s.ops) {
@@ -45,7 +46,10 @@ function replay(s: Schedule): void {
       else if (op.t === 'offline') net.setOffline(op.peer % n, !net.offline[op.peer % n])
       else if (op.t === 'compact')
         net.compact(...new Set([op.peer % n, ...(op.also === null ? [] : [op.also % n])]))
-      else net.tick(600)
+      else if (op.t === 'legacy') {
+        if (net.legacy.length > 0)
+          net.legacyEdit(op.peer % net.legacy.length, RECORDS[op.rec]!, op.kind === 'delete' ? null : op.field, op.kind === 'set')
+      } else net.tick(600)
       show(JSON.stringify(op))
     }
     net.healAll()

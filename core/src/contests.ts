@@ -148,5 +148,5 @@ function sameId(a: Y.ID | null, b: Y.ID | null): boolean {
 
 /** A rival matters when it outranks the value Yjs kept, or is a map that may merge into it. */
 function rivalMatters(rival: StampedNode, book: StampBook, current: Y.Item): boolean {
-  return rival.kind === 'map' || compareStamps(rival.s, book.effectiveOf(current)) > 0
+  return rival.kind === 'map' || compareStamps(rival.s, book.heldStampOf(current)) > 0
 }

@@ -45,7 +45,7 @@ export function captureItem(book: StampBook, item: Y.Item, inDeadMap = false, pi
     const type = (item.content as Y.ContentType).type as Y.Array<unknown>
     return { kind, s: book.effectiveOf(item), value: materialize(type) as JsonValue[] }
   }
-  if (kind === 'gone') return { kind: 'value', s: book.stampOf(item), value: undefined }
+  if (kind === 'gone') return { kind: 'value', s: book.heldStampOf(item), value: undefined }
   const content = item.content.getContent()
   const v = content[content.length - 1] as unknown
   return { kind: 'value', s: book.stampOf(item), value: v === undefined ? undefined : materialize(v) }
@@ -131,7 +131,7 @@ export function mergeInto(book: StampBook, map: Y.Map<unknown>, key: string, nod
     return
   }
   const tKind = t.deleted ? 'gone' : kindOf(t)
-  const tS = book.effectiveOf(t)
+  const tS = book.heldStampOf(t)
   const c = compareStamps(node.s, tS)
   const tType = tKind === 'map' ? ((t.content as Y.ContentType).type as Y.Map<unknown>) : null
   if (c === 0) {

@@ -198,6 +198,16 @@ export class StampBook {
     return v && compareStamps(v, s) > 0 ? v : s
   }
 
+  /**
+   * The stamp of what a key holds: its current item's value, or — when that item was deleted
+   * natively (`Y.Map.delete`, as a y-webrtc peer does; DiffStream writes tombstones) — a deletion
+   * just after that value, since the deletion has no stamp of its own.
+   */
+  heldStampOf(current: Y.Item): Stamp {
+    const s = this.effectiveOf(current)
+    return current.deleted ? { l: s.l + 1, w: s.w } : s
+  }
+
   /** For a map: the stamp of what it replaced at its key (maps at or below it were deleted). */
   floorOf(item: Y.Item): Stamp {
     const e = this.explicitAt(item.id)

@@ -18,10 +18,13 @@ export type Op =
   | { t: 'offline'; peer: number }
   | { t: 'compact'; peer: number; also: number | null }
   | { t: 'tick' }
+  | { t: 'legacy'; peer: number; rec: number; field: Field; kind: 'set' | 'remove' | 'delete' }
 
 export interface Schedule {
   n: number
   seed: number
+  /** Peers that cannot follow epochs (y-webrtc-like); absent in older replay lines. */
+  legacy?: number
   ops: Op[]
 }
 
@@ -45,11 +48,23 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   // `also`: a second peer compacts in the same step, before any frame moves ("two at once").
   { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const), peer: peerArb, also: fc.option(peerArb) }) },
   { weight: 1, arbitrary: fc.constant({ t: 'tick' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('legacy' as const),
+      peer: fc.nat(1),
+      rec: recArb,
+      field: fieldArb,
+      kind: fc.constantFrom('set' as const, 'set' as const, 'set' as const, 'remove' as const, 'delete' as const),
+    }),
+  },
 )
 
 export const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
   n: fc.constantFrom(3, 3, 4, 5),
   seed: fc.integer(),
+  // a third of the schedules have a peer that cannot follow epochs
+  legacy: fc.constantFrom(0, 0, 1),
   // size 'max': fast-check's default keeps arrays near 10 ops, too short for compactions to meet partitions.
   ops: fc.array(opArb, { minLength: 20, maxLength: 160, size: 'max' }),
 })
@@ -89,6 +104,10 @@ export function play(net: Net, ops: readonly Op[]): void {
       case 'tick':
         net.tick(600)
         break
+      case 'legacy':
+        if (net.legacy.length > 0)
+          net.legacyEdit(op.peer % net.legacy.length, RECORDS[op.rec]!, op.kind === 'delete' ? null : op.field, op.kind === 'set')
+        break
     }
   }
   net.nextStep()
@@ -103,7 +122,7 @@ export interface RunResult extends SimCounts {
 
 /** Runs one schedule to the end and checks convergence and the invariant. */
 export function runSchedule(s: Schedule, options: Partial<NetOptions> = {}): RunResult {
-  const net: NetOptions = { n: s.n, seed: s.seed, compaction: SIM_COMPACTION, ...options }
+  const net: NetOptions = { n: s.n, seed: s.seed, legacy: s.legacy ?? 0, compaction: SIM_COMPACTION, ...options }
   return onNet(net, (sim) => {
     let failure: string | null = null
     try {
@@ -129,8 +148,10 @@ export class Tally {
     concurrentCreations: 0,
     partitions: 0,
     longestPartition: 0,
+    legacyWrites: 0,
+    legacyAccepted: 0,
   }
-  runsWith = { compactions: 0, deletes: 0, concurrentCreations: 0, partitions: 0 }
+  runsWith = { compactions: 0, deletes: 0, concurrentCreations: 0, partitions: 0, legacyAccepted: 0 }
 
   add(r: RunResult): void {
     this.runs++
@@ -148,7 +169,8 @@ export class Tally {
       `${this.runs} schedules, ${this.failures} failed; ${t.writes} writes, ${t.compactions} compactions, ` +
       `${t.deletes} record deletions, ${t.removals} field removals, ${t.concurrentCreations} concurrent creations, ` +
       `${t.partitions} partitions (longest ${t.longestPartition} steps); runs with compactions ${this.runsWith.compactions}, ` +
-      `deletions ${this.runsWith.deletes}, concurrent creations ${this.runsWith.concurrentCreations}, partitions ${this.runsWith.partitions}`
+      `deletions ${this.runsWith.deletes}, concurrent creations ${this.runsWith.concurrentCreations}, partitions ${this.runsWith.partitions}; ` +
+      `${t.legacyWrites} writes of peers that cannot follow epochs (${t.legacyAccepted} accepted by a replica, in ${this.runsWith.legacyAccepted} runs)`
     )
   }
 }
