@@ -1,7 +1,7 @@
 import * as Y from 'yjs'
 import { holdsBase } from './base-doc.js'
 import { CompactionPolicy } from './compaction-policy.js'
-import { DataMsg, DEFAULT_MAX_MESSAGE_BYTES, utf8Length, type Command, type EpochCut } from './data-msg.js'
+import { DataMsg, DEFAULT_MAX_MESSAGE_BYTES, type Command, type EpochCut } from './data-msg.js'
 import { nextEpoch } from './epoch.js'
 import { Emitter } from './emitter.js'
 import {
@@ -17,10 +17,8 @@ import {
   StaleEpochError,
   WriteOnlyError,
 } from './errors.js'
-import { hashJson } from './hash.js'
 import { HeldMessages } from './held.js'
-import { cloneJson, type JsonObject, type JsonValue } from './json.js'
-import { materialize } from './materialize.js'
+import { cloneJson, type JsonObject } from './json.js'
 import { checkRecord } from './record.js'
 import { Persistence } from './store/persistence.js'
 import { keyId, type Key, type KeyLike } from './keys.js'
@@ -173,8 +171,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     const sv = stateVector === undefined ? undefined : encodeStateVector(decodeStateVector(stateVector))
     // A vector from another epoch names none of this epoch's clients, so the diff holds everything.
     const update = this.mirror.diff(sv)
-    const msg = this.message({ cmd: 'ret', key: this.keyOf(id), update, checksum: hashJson(this.mirror.read(id)) })
-    this.counters.sentMessage('ret', msg.byteLength, this.jsonLength(id))
+    const digest = this.mirror.digest(id)!
+    const msg = this.message({ cmd: 'ret', key: this.keyOf(id), update, checksum: digest.hash })
+    this.counters.sentMessage('ret', msg.byteLength, digest.bytes)
     return msg
   }
 
@@ -258,8 +257,11 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     update = this.withReplayed(update)
     if (!this.copy) this.own.set(id, data)
     const cmd: Command = existed ? 'upd' : 'new'
-    const msg = this.message({ cmd, key, update, checksum: hashJson(value) })
-    this.counters.sentMessage(cmd, msg.byteLength, utf8Length(JSON.stringify(data)))
+    // The checksum and the JSON size come from the mirror's views, which the write only
+    // invalidated along the paths it changed: neither walks the whole record.
+    const digest = this.mirror.digest(id)!
+    const msg = this.message({ cmd, key, update, checksum: digest.hash })
+    this.counters.sentMessage(cmd, msg.byteLength, digest.bytes)
     return msg
   }
 
@@ -307,7 +309,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       try {
         this.mirror.adopt(msg.update, msg.epoch, [], (root, fingerprint) => {
           if (msg.cmd === 'del' || msg.state === 0 || msg.state !== (fingerprint || 1)) return
-          const hash = hashJson(materialize(root.get(keyId(msg.key))) as JsonValue)
+          const hash = this.mirror.views.digest(root.get(keyId(msg.key))).hash
           if (hash !== msg.checksum)
             throw new ChecksumMismatchError(
               `${what}: the record would hash to ${hash}, the message says ${msg.checksum}`,
@@ -400,7 +402,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
         // delete-only message still on its way, make them differ legitimately and the CRDT merge is
         // what counts. A message without a state fingerprint is never compared.
         if (msg.cmd === 'del' || msg.state === 0 || msg.state !== this.mirror.fingerprint()) return
-        const hash = hashJson(this.mirror.read(id))
+        const hash = this.mirror.digest(id)?.hash ?? 0
         if (hash !== msg.checksum) {
           throw new ChecksumMismatchError(`${what}: the record would hash to ${hash}, the message says ${msg.checksum}`)
         }
@@ -438,11 +440,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   /** The key as the record holds it (a number stays a number), else the id. */
   private keyOf(id: string): Key {
     return this.mirror.keyOf(id, this.keyName)
-  }
-
-  private jsonLength(id: string): number {
-    const v = this.mirror.read(id)
-    return v === undefined ? 0 : utf8Length(JSON.stringify(v))
   }
 
   private onMirrorChange(changes: Map<string, RecordChange>, origin: unknown): void {

@@ -1,12 +1,12 @@
 import * as Y from 'yjs'
 import { isPlainObject, type JsonObject, type JsonValue } from './json.js'
 import { isKey, keyId, type Key } from './keys.js'
-import { materialize } from './materialize.js'
 import { reconcileMap, toMirror } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
-import { utf8Length } from './data-msg.js'
+import type { Digest } from './hash.js'
 import { generationOf } from './epoch.js'
 import { Journal, replay, type JournalEntry, type JournalOp, type LineageStep } from './journal.js'
+import { RecordViews } from './record-views.js'
 import { RecoveryPoint } from './recovery-point.js'
 import { StateFingerprint } from './state-fingerprint.js'
 import type { UpdateInspection } from './update-inspect.js'
@@ -56,7 +56,8 @@ export class Mirror {
   private current!: Y.Doc
   private map!: Y.Map<unknown>
   private state!: StateFingerprint
-  private readonly plain = new Map<string, JsonValue>()
+  /** Plain values and checksums of the records, rebuilt where a transaction changed them. */
+  readonly views = new RecordViews()
   private readonly present = new Set<string>()
   private readonly listeners = new Set<MirrorListener>()
   private captured: Uint8Array | null = null
@@ -105,7 +106,6 @@ export class Mirror {
     this.current = doc
     this.map = doc.getMap(ROOT_NAME)
     this.state = state ?? new StateFingerprint(doc)
-    this.plain.clear()
     this.present.clear()
     for (const id of this.map.keys()) this.present.add(id)
     doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
@@ -130,7 +130,7 @@ export class Mirror {
   /** Bytes of the live records as JSON. */
   liveBytes(): number {
     let n = 0
-    for (const [, v] of this.entries()) n += utf8Length(JSON.stringify(v))
+    for (const item of this.map._map.values()) if (!item.deleted) n += this.views.digest(item.content.getContent()[item.length - 1]).bytes
     return n
   }
 
@@ -278,13 +278,14 @@ export class Mirror {
 
   /** The record as a plain value. The same object is returned until the record changes: do not mutate it. */
   read(id: string): JsonValue | undefined {
-    let v = this.plain.get(id)
-    if (v === undefined) {
-      if (!this.root.has(id)) return undefined
-      v = materialize(this.root.get(id))
-      this.plain.set(id, v)
-    }
-    return v
+    if (!this.map.has(id)) return undefined
+    return this.views.plain(this.map.get(id))
+  }
+
+  /** The checksum and JSON size of a record (docs/wire.md), or undefined. */
+  digest(id: string): Digest | undefined {
+    if (!this.map.has(id)) return undefined
+    return this.views.digest(this.map.get(id))
   }
 
   /** Local clock of `client`: how many of its structs this document has. */
@@ -424,19 +425,10 @@ export class Mirror {
       if (entry && !this.switching) this.sink?.journal(entry)
     }
     if (this.journal && this.repairs) this.noteCreations(tr)
-    const ids = new Set<string>()
-    for (const [type, fields] of tr.changed) {
-      if ((type as unknown) === this.root) {
-        for (const f of fields) if (f !== null) ids.add(f)
-        continue
-      }
-      const id = this.recordOf(type as Y.AbstractType<unknown>)
-      if (id !== null) ids.add(id)
-    }
+    const ids = this.views.touched(tr.changed, this.map)
     if (ids.size === 0) return
     const changes = new Map<string, RecordChange>()
     for (const id of ids) {
-      this.plain.delete(id)
       const now = this.root.has(id)
       const before = this.present.has(id)
       if (now) this.present.add(id)
@@ -496,19 +488,6 @@ export class Mirror {
 
   private notify(changes: Map<string, RecordChange>, tr: Y.Transaction): void {
     for (const listener of this.listeners) listener(changes, tr.origin, tr.local)
-  }
-
-  /** The id of the record a nested type belongs to, or null when it is not under the root map. */
-  private recordOf(type: Y.AbstractType<unknown>): string | null {
-    let t: Y.AbstractType<unknown> = type
-    for (;;) {
-      const item = t._item
-      if (item === null) return null
-      const parent = item.parent
-      if (parent === this.root) return item.parentSub
-      if (!(parent instanceof Y.AbstractType)) return null
-      t = parent
-    }
   }
 }
 

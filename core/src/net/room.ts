@@ -1,7 +1,6 @@
 import * as Y from 'yjs'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import type SimplePeer from 'simple-peer'
-import { utf8Length } from '../data-msg.js'
 import { Emitter } from '../emitter.js'
 import { DiffStreamError, InvalidMessageError, ReadOnlyError } from '../errors.js'
 import { cloneJson, type JsonObject } from '../json.js'
@@ -248,7 +247,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
         const { id, value } = checkRecord(data, room.keyName)
         const update = room.replica.write(id, value, LOCAL)
         room.counters.writes++
-        room.counters.jsonBytes += utf8Length(JSON.stringify(value))
+        // from the mirror's views, rebuilt only where the write changed the record
+        room.counters.jsonBytes += room.replica.mirror.digest(id)?.bytes ?? 0
         if (update) room.counters.updateBytes += update.length
       },
       delete(key: KeyLike): boolean {
