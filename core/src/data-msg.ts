@@ -2,7 +2,7 @@ import { ByteReader } from './byte-reader.js'
 import { pushVarUint } from './byte-writer.js'
 import { InvalidMessageError } from './errors.js'
 import { isKey, type Key } from './keys.js'
-import { compactUpdate, expandUpdate } from './update-codec.js'
+import { compactUpdate, expandInspected } from './update-codec.js'
 import { inspectUpdate, type UpdateInspection } from './update-inspect.js'
 
 /** The commands of the original DiffStream: a new record, an update, a delete, a retransmission. */
@@ -192,8 +192,7 @@ export class DataMsg {
     const checksum = r.uint32()
     const state = first & HAS_STATE ? r.uint32() : 0
     if (first & HAS_STATE && state === 0) r.fail('state flag with state 0')
-    const update = expandUpdate(bytes.subarray(r.pos))
-    const inspection = inspectUpdate(update)
+    const { update, inspection } = expandInspected(bytes.subarray(r.pos))
     return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut }), inspection }
   }
 
