@@ -2,7 +2,7 @@ import { ByteReader } from './byte-reader.js'
 import { pushVarUint } from './byte-writer.js'
 import { InvalidMessageError } from './errors.js'
 import { isKey, type Key } from './keys.js'
-import { compactUpdate, expandInspected } from './update-codec.js'
+import { compactParts, expandInspected } from './update-codec.js'
 import { inspectUpdate, type UpdateInspection } from './update-inspect.js'
 
 /** The commands of the original DiffStream: a new record, an update, a delete, a retransmission. */
@@ -126,13 +126,14 @@ export class DataMsg {
     }
     pushUint32(tail, this.checksum)
     if (this.state !== 0) pushUint32(tail, this.state)
-    const update = compactUpdate(this.update)
-    const out = new Uint8Array(head.length + keyLen + tail.length + update.length)
+    const { table, body } = compactParts(this.update)
+    for (const b of table) tail.push(b)
+    const out = new Uint8Array(head.length + keyLen + tail.length + body.length)
     out.set(head, 0)
     if (keyType === KEY_FLOAT) new DataView(out.buffer).setFloat64(floatAt, this.key as number, true)
     if (keyBytes) out.set(keyBytes, head.length)
     out.set(tail, head.length + keyLen)
-    out.set(update, head.length + keyLen + tail.length)
+    out.set(body, head.length + keyLen + tail.length)
     this.#encoded = {
       cmd: this.cmd,
       key: this.key,

@@ -155,7 +155,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     this.maybeCompact()
     const storedKey = this.keyOf(id)
     const update = this.withReplayed(this.mirror.remove(id, LOCAL)!)
-    const msg = this.message({ cmd: 'del', key: storedKey, update })
+    const msg = this.message('del', storedKey, update)
     this.counters.sentMessage('del', msg.byteLength, 0)
     return msg
   }
@@ -172,7 +172,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     // A vector from another epoch names none of this epoch's clients, so the diff holds everything.
     const update = this.mirror.diff(sv)
     const digest = this.mirror.digest(id)!
-    const msg = this.message({ cmd: 'ret', key: this.keyOf(id), update, checksum: digest.hash })
+    const msg = this.message('ret', this.keyOf(id), update, digest.hash)
     this.counters.sentMessage('ret', msg.byteLength, digest.bytes)
     return msg
   }
@@ -260,19 +260,19 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     // The checksum and the JSON size come from the mirror's views, which the write only
     // invalidated along the paths it changed: neither walks the whole record.
     const digest = this.mirror.digest(id)!
-    const msg = this.message({ cmd, key, update, checksum: digest.hash })
+    const msg = this.message(cmd, key, update, digest.hash)
     this.counters.sentMessage(cmd, msg.byteLength, digest.bytes)
     return msg
   }
 
   /** A message of this cache's epoch (with the cut of a fresh compaction) and its state fingerprint. */
-  private message(init: { cmd: Command; key: Key; update: Uint8Array; checksum?: number }): DataMsg {
+  private message(cmd: Command, key: Key, update: Uint8Array, checksum = 0): DataMsg {
     let cut: EpochCut | null = null
     if (this.cutLeft > 0) {
       this.cutLeft--
       cut = this.cut
     }
-    return new DataMsg({ ...init, state: this.fingerprint(), epoch: this.mirror.epoch, cut })
+    return new DataMsg({ cmd, key, update, checksum, state: this.fingerprint(), epoch: this.mirror.epoch, cut })
   }
 
   private withReplayed(update: Uint8Array): Uint8Array {

@@ -12,16 +12,24 @@ import { COMPACT, EXPAND, walkUpdate } from './update-walker.js'
  * same, so the transform is lossless, and the update walker rewrites it in one pass either way.
  */
 
+/**
+ * The wire form of a valid v1 update in two parts: the client table, then the body, which is a view
+ * of a buffer the next update walk overwrites (copy it at once).
+ */
+export function compactParts(update: Uint8Array): { table: number[]; body: Uint8Array } {
+  const { out, clients } = walkUpdate(update, COMPACT, [], true)
+  const table: number[] = []
+  pushVarUint(table, clients.length)
+  for (const client of clients) pushVarUint(table, client)
+  return { table, body: out! }
+}
+
 /** The wire form of a valid v1 update. */
 export function compactUpdate(update: Uint8Array): Uint8Array {
-  const { out, clients } = walkUpdate(update, COMPACT)
-  const head: number[] = []
-  pushVarUint(head, clients.length)
-  for (const client of clients) pushVarUint(head, client)
-  const body = out!
-  const result = new Uint8Array(head.length + body.length)
-  result.set(head)
-  result.set(body, head.length)
+  const { table, body } = compactParts(update)
+  const result = new Uint8Array(table.length + body.length)
+  result.set(table)
+  result.set(body, table.length)
   return result
 }
 

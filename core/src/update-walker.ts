@@ -49,10 +49,16 @@ export interface WalkResult {
   clients: number[]
 }
 
-/** Walks `bytes` (a v1 update, or its wire form for EXPAND with `table`); throws `InvalidMessageError`. */
-export function walkUpdate(bytes: Uint8Array, mode: number, table: readonly number[] = []): WalkResult {
-  return new Walker(bytes, mode, table).run()
+/**
+ * Walks `bytes` (a v1 update, or its wire form for EXPAND with `table`); throws `InvalidMessageError`.
+ * With `borrow`, `out` may be a view of a buffer the next walk overwrites: copy it before then.
+ */
+export function walkUpdate(bytes: Uint8Array, mode: number, table: readonly number[] = [], borrow = false): WalkResult {
+  return new Walker(bytes, mode, table, borrow).run()
 }
+
+/** Where small updates are rewritten before their bytes are copied out: allocating a buffer per message costs more than the copy. */
+let scratch = new Uint8Array(64 * 1024)
 
 class Walker {
   private pos = 0
@@ -75,9 +81,11 @@ class Walker {
     private readonly bytes: Uint8Array,
     private readonly mode: number,
     private readonly table: readonly number[],
+    private readonly borrow: boolean,
   ) {
     // Expanding turns one-byte indexes and deltas into full ids: room for a few bytes more per ID.
-    this.out = mode === INSPECT ? null : { buf: new Uint8Array(Math.max(64, bytes.length * (mode === EXPAND ? 2 : 1) + 64)), pos: 0 }
+    const room = bytes.length * (mode === EXPAND ? 2 : 1) + 64
+    this.out = mode === INSPECT ? null : { buf: room <= scratch.length ? scratch : new Uint8Array(room), pos: 0 }
   }
 
   run(): WalkResult {
@@ -100,8 +108,10 @@ class Walker {
     if (this.out) {
       this.copyTo(this.bytes.length)
       const { buf, pos } = this.out
-      // a buffer much larger than its content would stay alive with it (a recovery point keeps updates)
-      out = buf.length > pos + (pos >> 2) + 1024 ? buf.slice(0, pos) : buf.subarray(0, pos)
+      // The scratch buffer is shared, and a buffer much larger than its content would stay alive
+      // with it (a recovery point keeps updates): both are copied out.
+      if ((buf === scratch && !this.borrow) || buf.length > pos + (pos >> 2) + 1024) out = buf.slice(0, pos)
+      else out = buf.subarray(0, pos)
     }
     return { ranges: this.ranges, needs: this.needs, deletes: this.deletes, out, clients: this.clients }
   }
@@ -223,6 +233,8 @@ class Walker {
     if (o.pos + extra <= o.buf.length) return
     const grown = new Uint8Array(Math.max(o.buf.length * 2, o.pos + extra + 64))
     grown.set(o.buf.subarray(0, o.pos))
+    // the scratch buffer was too small: keep the larger one for the next walks, up to 1 MiB
+    if (o.buf === scratch && grown.length <= 1024 * 1024) scratch = grown
     o.buf = grown
   }
 
