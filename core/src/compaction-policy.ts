@@ -17,11 +17,11 @@ export interface CompactionProbe {
 
 /**
  * Decides when a mirror compacts: when its encoded state exceeds `ratio` times the live data's JSON
- * and `minBytes`. Measuring the state costs a full encode, so it is measured only after the history
- * has grown by a quarter of the state measured last — O(1) amortized per update byte — which bounds
- * how far past the threshold the state can get before the next check; and not even then while the
- * state measured last plus the history accepted since (which bounds it from above: an update adds
- * at most its own bytes to the state) cannot pass the threshold yet.
+ * and `minBytes`. Measuring the state costs a full encode, so it is measured only when the state
+ * measured last, plus the history accepted since at the rate the state followed the history before
+ * (deleted content shrinks to tombstones, so the state grows slower than the history), could pass
+ * the threshold — and at the latest after the history grew by a quarter of the state, which bounds
+ * how far past the threshold the state can get. Usually one or two encodes per compaction.
  */
 export class CompactionPolicy {
   readonly enabled: boolean
@@ -33,6 +33,8 @@ export class CompactionPolicy {
   /** The state measured last, and the history bytes then. */
   private measured = 0
   private measuredAt = 0
+  /** How much of the history stayed in the state between the last two measures (1 until known). */
+  private rate = 1
 
   constructor(options: false | CompactionOptions | undefined) {
     this.enabled = options !== false
@@ -48,22 +50,33 @@ export class CompactionPolicy {
   due(probe: CompactionProbe): boolean {
     if (!this.enabled || probe.historyBytes < this.nextCheck) return false
     const history = probe.historyBytes
-    // A new epoch starts its history at 0.
-    const estimate = this.measured + Math.max(0, history - (history >= this.measuredAt ? this.measuredAt : 0))
+    const grown = history - this.measuredAt
     const live = probe.liveBytes()
-    let state = estimate
-    if (this.passes(estimate, live)) {
-      state = probe.stateBytes()
-      this.measured = state
-      this.measuredAt = history
-      if (this.passes(state, live)) return true
+    // What the state should be at the rate it grew before (a little above, to measure it early).
+    const rate = Math.min(1, this.rate * 1.25)
+    if (!this.passes(this.measured + grown * rate, live)) {
+      this.nextCheck = history + Math.max(MIN_CHECK_STEP, (this.threshold(live) - this.measured) / rate - grown)
+      return false
     }
-    this.nextCheck = history + Math.max(MIN_CHECK_STEP, state / 4)
+    const state = probe.stateBytes()
+    if (this.passes(state, live)) return true
+    // Deleted content shrinks to a tombstone, so the state grows slower than the history: check
+    // again when it should pass at the rate it grew, and no later than a quarter of it on.
+    if (grown > 0) this.rate = Math.min(1, Math.max(0.05, (state - this.measured) / grown))
+    this.measured = state
+    this.measuredAt = history
+    const toGo = (this.threshold(live) - state) / this.rate
+    this.nextCheck = history + Math.max(MIN_CHECK_STEP, Math.min(toGo, state / 4))
     return false
   }
 
+  /** The state above which a compaction is due. */
+  private threshold(live: number): number {
+    return Math.max(this.minBytes, this.ratio * live, 2 * this.baseBytes)
+  }
+
   private passes(state: number, live: number): boolean {
-    return state > this.minBytes && state > this.ratio * live && state > 2 * this.baseBytes
+    return state > this.threshold(live)
   }
 
   /** Notes a compaction (by this copy or adopted from another) and the state it left. */

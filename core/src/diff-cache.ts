@@ -304,7 +304,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
    */
   private enterEpoch(msg: DataMsg, inspection: UpdateInspection): 'adopted' | 'compacted' | null {
     let how: 'adopted' | 'compacted'
-    const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     if (holdsBase(inspection, msg.epoch)) {
       try {
         this.mirror.adopt(msg.update, msg.epoch, [], (root, fingerprint) => {
@@ -312,12 +311,12 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
           const hash = this.mirror.views.digest(root.get(keyId(msg.key))).hash
           if (hash !== msg.checksum)
             throw new ChecksumMismatchError(
-              `${what}: the record would hash to ${hash}, the message says ${msg.checksum}`,
+              `${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
             )
         })
       } catch (err) {
         if (err instanceof DiffStreamError) throw err
-        throw new InvalidMessageError(`${what}: the epoch's base does not apply`, { cause: err })
+        throw new InvalidMessageError(`${describe(msg)}: the epoch's base does not apply`, { cause: err })
       }
       how = 'adopted'
     } else if (msg.cut && msg.cut.parent === this.mirror.epoch && msg.cut.state === this.fingerprint()) {
@@ -345,9 +344,8 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       ;({ msg, inspection } = DataMsg.decodeInspected(input, { maxBytes: this.maxMessageBytes }))
     }
     const id = keyId(msg.key)
-    const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     if (msg.epoch < this.mirror.epoch) {
-      throw new StaleEpochError(`${what}: from epoch ${msg.epoch}, older than this cache's ${this.mirror.epoch}`)
+      throw new StaleEpochError(`${describe(msg)}: from epoch ${msg.epoch}, older than this cache's ${this.mirror.epoch}`)
     }
     const entered = msg.epoch > this.mirror.epoch ? this.enterEpoch(msg, inspection) : null
     if (msg.epoch > this.mirror.epoch && entered === null) {
@@ -355,7 +353,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       this.counters.held++
       this.counters.dropped += dropped
       throw new PatchMismatchError(
-        `${what}: from epoch ${msg.epoch}, newer than this cache's ${this.mirror.epoch}; held until a retran brings that epoch`,
+        `${describe(msg)}: from epoch ${msg.epoch}, newer than this cache's ${this.mirror.epoch}; held until a retran brings that epoch`,
       )
     }
     if (entered === 'adopted') {
@@ -370,9 +368,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       this.counters.held++
       this.counters.dropped += dropped
       if (msg.cmd === 'upd' && !had)
-        throw new CacheKeyError(`${what}: this cache never had that record; held until it arrives`)
-      if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`${what}: this cache does not hold that record`)
-      throw new PatchMismatchError(`${what}: builds on changes this cache missed; held until they arrive`)
+        throw new CacheKeyError(`${describe(msg)}: this cache never had that record; held until it arrives`)
+      if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`${describe(msg)}: this cache does not hold that record`)
+      throw new PatchMismatchError(`${describe(msg)}: builds on changes this cache missed; held until they arrive`)
     }
     // A del for a record this cache does not hold has nothing left to do (it was deleted already);
     // applying it anyway would let a wrong key delete something else.
@@ -394,7 +392,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
    * mirror's recovery point, and nobody hears of the changes it made.
    */
   private applyChecked(msg: DataMsg, id: string): void {
-    const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     try {
       this.mirror.tryApply(msg.update, REMOTE, () => {
         // The checksum describes the sender's record; it can only be compared when this cache holds
@@ -404,12 +401,12 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
         if (msg.cmd === 'del' || msg.state === 0 || msg.state !== this.mirror.fingerprint()) return
         const hash = this.mirror.digest(id)?.hash ?? 0
         if (hash !== msg.checksum) {
-          throw new ChecksumMismatchError(`${what}: the record would hash to ${hash}, the message says ${msg.checksum}`)
+          throw new ChecksumMismatchError(`${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`)
         }
       })
     } catch (err) {
       if (err instanceof DiffStreamError) throw err
-      throw new InvalidMessageError(`${what}: the update does not apply`, { cause: err })
+      throw new InvalidMessageError(`${describe(msg)}: the update does not apply`, { cause: err })
     }
     this.counters.receivedMessage(msg.byteLength)
   }
@@ -451,4 +448,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       this.emit('change', { cmd, key: this.keyOf(id), data, origin: remote ? 'remote' : 'local' })
     }
   }
+}
+
+/** How errors name a message (built only when one is thrown). */
+function describe(msg: DataMsg): string {
+  return `${msg.cmd} ${JSON.stringify(msg.key)}`
 }

@@ -1,7 +1,7 @@
 import * as Y from 'yjs'
-import { isPlainObject, type JsonObject, type JsonValue } from './json.js'
+import { assertJson, isPlainObject, type JsonObject, type JsonValue } from './json.js'
 import { isKey, keyId, type Key } from './keys.js'
-import { reconcileMap, toMirror } from './reconcile.js'
+import { planMap, toMirror } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
 import type { Digest } from './hash.js'
 import { generationOf } from './epoch.js'
@@ -333,14 +333,20 @@ export class Mirror {
 
   /**
    * Makes the record `id` equal `value` in one transaction. Returns the update bytes, or null when
-   * nothing changed. The caller has validated `value`.
+   * nothing changed. Throws `UnsupportedValueError`, changing nothing, when what it would write is
+   * not JSON (see reconcile.ts: the parts equal to the mirror's need no check).
    */
   write(id: string, value: JsonObject, origin: unknown): Uint8Array | null {
-    return this.capture(origin, () => {
-      const current = this.map.get(id)
-      if (current instanceof Y.Map) reconcileMap(current, value)
-      else this.map.set(id, toMirror(value))
-    })
+    const current = this.map.get(id)
+    if (current instanceof Y.Map) {
+      const edits = planMap(current, value)
+      if (edits.length === 0) return null
+      return this.capture(origin, () => {
+        for (const edit of edits) edit()
+      })
+    }
+    assertJson(value)
+    return this.capture(origin, () => this.map.set(id, toMirror(value)))
   }
 
   /** Deletes the record `id`. Returns the update bytes, or null when there was no such record. */

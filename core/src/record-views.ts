@@ -26,6 +26,10 @@ interface NodeView {
 
 type Container = Y.Map<unknown> | Y.Array<unknown>
 
+/** Strings at least this long have their digests remembered, up to this many. */
+const LONG_STRING = 48
+const LONG_STRINGS_KEPT = 4096
+
 /**
  * The plain values and digests (checksum and JSON size, see hash.ts) of the mirror's records,
  * remembered per Y.Map and Y.Array until a transaction changes them. A transaction that changes
@@ -39,6 +43,11 @@ export class RecordViews {
   private readonly nodes = new WeakMap<Container, NodeView>()
   /** The JSON bytes of the value the last `hashOf` call digested. */
   private lastBytes = 0
+  /**
+   * Digests of long strings: a record's unchanged text fields are hashed again whenever one of its
+   * other fields changes, and a Map finds the same string object without reading it again.
+   */
+  private longStrings = new Map<string, Digest>()
 
   /** The plain value of a mirror value (a Y.Map, a Y.Array, or what Yjs holds as is). Do not mutate it. */
   plain(value: unknown): JsonValue {
@@ -110,7 +119,16 @@ export class RecordViews {
   private hashOf(value: unknown): number {
     switch (typeof value) {
       case 'string': {
-        const d = stringDigest(value)
+        let d: Digest | undefined
+        if (value.length < LONG_STRING) d = stringDigest(value)
+        else {
+          d = this.longStrings.get(value)
+          if (d === undefined) {
+            d = stringDigest(value)
+            if (this.longStrings.size >= LONG_STRINGS_KEPT) this.longStrings = new Map()
+            this.longStrings.set(value, d)
+          }
+        }
         this.lastBytes = d.bytes
         return d.hash
       }
