@@ -19,13 +19,13 @@ import {
 } from './errors.js'
 import { HeldMessages } from './held.js'
 import { cloneJson, type JsonObject } from './json.js'
-import { checkRecord } from './record.js'
+import { checkPatch, checkRecord } from './record.js'
 import { Persistence } from './store/persistence.js'
 import { keyId, type Key, type KeyLike } from './keys.js'
 import { Mirror, type RecordChange } from './mirror.js'
 import { decodeStateVector, encodeStateVector } from './state-vector.js'
 import { StatsCounter, type CacheStats } from './stats.js'
-import type { ApplyResult, DiffCacheEvents, DiffCacheOptions, Role } from './types.js'
+import type { ApplyResult, DiffCacheEvents, DiffCacheOptions, RecordPatch, Role } from './types.js'
 import { dependenciesMet, type UpdateInspection } from './update-inspect.js'
 
 const LOCAL = Symbol('diffstream-local')
@@ -145,6 +145,43 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   update(input: T | DataMsg | Uint8Array): DataMsg | ApplyResult<T> {
     if (input instanceof DataMsg || input instanceof Uint8Array) return this.receive(input)
     return this.write(input)
+  }
+
+  /**
+   * Producer/peer: changes only the fields that `partial` names in the record `key`, and returns the
+   * `upd` message. For callers who know what changed: the cost follows `partial`, while `update()`
+   * compares the whole record with the mirror to find the change. A field set to `undefined` is
+   * deleted; a plain object merges into an object field the same way (recursively); an array or any
+   * other value replaces the field. The key field cannot change. Throws `KeyNotFoundError` when
+   * there is no such record (create it with `update()`), and `UnsupportedValueError`, changing
+   * nothing, when a value is not JSON.
+   *
+   * @example
+   * ```ts
+   * producer.update({ key: 'lot-1', title: 'Lamp', last_bid: { user: 'Ann', price: 10 } })
+   * const msg = producer.patch('lot-1', { last_bid: { price: 12 } })   // only `price` travels
+   * consumer.update(msg.encode())   // ['upd', 'lot-1', { key: 'lot-1', title: 'Lamp', last_bid: { user: 'Ann', price: 12 } }]
+   * ```
+   */
+  patch(key: KeyLike, partial: RecordPatch<T>): DataMsg {
+    this.assertWriter('patch')
+    const id = keyId(key)
+    if (!this.mirror.has(id)) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
+    const checked = checkPatch(partial, this.keyName, this.keyOf(id))
+    this.maybeCompact()
+    const edits = this.mirror.planPatch(id, checked)
+    let update = this.mirror.edit(edits, LOCAL)
+    if (!update) {
+      if (this.strict && !this.replayed) throw new NoChangeError(`the patch of ${JSON.stringify(key)} changes nothing`)
+      update = EMPTY_UPDATE
+    }
+    update = this.withReplayed(update)
+    // the caller's object no longer holds the record
+    this.own.delete(id)
+    const digest = this.mirror.digest(id)!
+    const msg = this.message('upd', this.keyOf(id), update, digest.hash)
+    this.counters.sentMessage('upd', msg.byteLength, digest.bytes)
+    return msg
   }
 
   /** Deletes the record `key` and returns the `del` message. */
@@ -345,7 +382,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     }
     const id = keyId(msg.key)
     if (msg.epoch < this.mirror.epoch) {
-      throw new StaleEpochError(`${describe(msg)}: from epoch ${msg.epoch}, older than this cache's ${this.mirror.epoch}`)
+      throw new StaleEpochError(
+        `${describe(msg)}: from epoch ${msg.epoch}, older than this cache's ${this.mirror.epoch}`,
+      )
     }
     const entered = msg.epoch > this.mirror.epoch ? this.enterEpoch(msg, inspection) : null
     if (msg.epoch > this.mirror.epoch && entered === null) {
@@ -401,7 +440,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
         if (msg.cmd === 'del' || msg.state === 0 || msg.state !== this.mirror.fingerprint()) return
         const hash = this.mirror.digest(id)?.hash ?? 0
         if (hash !== msg.checksum) {
-          throw new ChecksumMismatchError(`${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`)
+          throw new ChecksumMismatchError(
+            `${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
+          )
         }
       })
     } catch (err) {

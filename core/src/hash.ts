@@ -51,7 +51,8 @@ export function stringDigest(s: string): Digest {
     else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       h = Math.imul(h ^ s.charCodeAt(++i), PRIME)
       bytes += 4
-    } else if (c >= 0xd800 && c <= 0xdfff) bytes += 6 // a lone surrogate: JSON writes \uXXXX
+    } else if (c >= 0xd800 && c <= 0xdfff)
+      bytes += 6 // a lone surrogate: JSON writes \uXXXX
     else bytes += 3
   }
   return { hash: fmix(h), bytes }

@@ -1,7 +1,8 @@
 import * as Y from 'yjs'
 import { assertJson, isPlainObject, type JsonObject, type JsonValue } from './json.js'
+import { UnsupportedValueError } from './errors.js'
 import { isKey, keyId, type Key } from './keys.js'
-import { planMap, toMirror } from './reconcile.js'
+import { planMap, planPatch, toMirror, type Edit } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
 import type { Digest } from './hash.js'
 import { generationOf } from './epoch.js'
@@ -130,7 +131,8 @@ export class Mirror {
   /** Bytes of the live records as JSON. */
   liveBytes(): number {
     let n = 0
-    for (const item of this.map._map.values()) if (!item.deleted) n += this.views.digest(item.content.getContent()[item.length - 1]).bytes
+    for (const item of this.map._map.values())
+      if (!item.deleted) n += this.views.digest(item.content.getContent()[item.length - 1]).bytes
     return n
   }
 
@@ -339,7 +341,7 @@ export class Mirror {
   write(id: string, value: JsonObject, origin: unknown): Uint8Array | null {
     const current = this.map.get(id)
     if (current instanceof Y.Map) {
-      const edits = planMap(current, value)
+      const edits = planMap(current, value, (node) => this.views.plain(node))
       if (edits.length === 0) return null
       return this.capture(origin, () => {
         for (const edit of edits) edit()
@@ -347,6 +349,27 @@ export class Mirror {
     }
     assertJson(value)
     return this.capture(origin, () => this.map.set(id, toMirror(value)))
+  }
+
+  /**
+   * The edits that apply `patch` to the record `id` (see reconcile.ts), checked and found without
+   * writing; `edit` applies them. Throws `UnsupportedValueError` when a value is not JSON.
+   */
+  planPatch(id: string, patch: JsonObject): Edit[] {
+    const current = this.map.get(id)
+    if (!(current instanceof Y.Map)) throw new UnsupportedValueError(`record ${JSON.stringify(id)} is not an object`)
+    return planPatch(current, patch, (node) => this.views.plain(node))
+  }
+
+  /**
+   * Applies edits planned against the current document (see reconcile.ts `planPatch`) in one
+   * transaction. Returns the update bytes, or null when there were none.
+   */
+  edit(edits: readonly Edit[], origin: unknown): Uint8Array | null {
+    if (edits.length === 0) return null
+    return this.capture(origin, () => {
+      for (const edit of edits) edit()
+    })
   }
 
   /** Deletes the record `id`. Returns the update bytes, or null when there was no such record. */

@@ -73,9 +73,21 @@ function entry(map: Y.Map<unknown>, k: string): { value: unknown } | undefined {
  * The edits that make `map` hold `obj`, found without writing anything. Throws
  * `UnsupportedValueError` (naming the path) when a part to be written is not JSON.
  */
-export function planMap(map: Y.Map<unknown>, obj: JsonObject, path = '$'): Edit[] {
-  const planner = new Planner(path)
+export function planMap(map: Y.Map<unknown>, obj: JsonObject, plainOf?: PlainOf): Edit[] {
+  const planner = new Planner('$', plainOf)
   planner.map(map, obj, 0)
+  return planner.edits
+}
+
+/**
+ * The edits that apply `patch` to `map`, found without writing anything: a field set to
+ * `undefined` is deleted, a plain object merges into an object field the same way, an array is
+ * diffed against the array field, and anything else replaces the field. Throws
+ * `UnsupportedValueError` (naming the path) when a part to be written is not JSON.
+ */
+export function planPatch(map: Y.Map<unknown>, patch: JsonObject, plainOf?: PlainOf): Edit[] {
+  const planner = new Planner('$', plainOf)
+  planner.patch(map, patch, 0)
   return planner.edits
 }
 
@@ -94,12 +106,22 @@ export function reconcileArray(arr: Y.Array<unknown>, value: JsonValue[]): numbe
   return planner.edits.length
 }
 
+/** The plain value of a mirror map or array (cached by the mirror: see record-views.ts). */
+export type PlainOf = (node: Y.Map<unknown> | Y.Array<unknown>) => JsonValue
+
 class Planner {
   readonly edits: Edit[] = []
   /** Where the walk is, as segments, turned into text only for an error. */
   private readonly segments: Array<string | number> = []
 
-  constructor(private readonly base: string) {}
+  constructor(
+    private readonly base: string,
+    /**
+     * With the mirror's plain views, parts are compared as plain values first, which is several
+     * times faster than walking Yjs items; only a part that differs is walked.
+     */
+    private readonly plainOf?: PlainOf,
+  ) {}
 
   private path = (): string => {
     let at = this.base
@@ -138,14 +160,37 @@ class Planner {
     }
   }
 
+  patch(map: Y.Map<unknown>, patch: JsonObject, depth: number): void {
+    if (depth > MAX_DEPTH) throw new UnsupportedValueError(`${this.path()}: nested deeper than ${MAX_DEPTH}`)
+    const segments = this.segments
+    for (const k of Object.keys(patch)) {
+      const v = patch[k]
+      segments.push(k)
+      const current = entry(map, k)
+      if (v === undefined) {
+        if (current !== undefined) this.edits.push(() => map.delete(k))
+      } else if (current === undefined) {
+        if (!validFieldName(k)) throw new UnsupportedValueError(`${this.path()}: field name holds a lone surrogate`)
+        this.check(v, depth + 1)
+        this.edits.push(() => map.set(k, toMirror(v)))
+      } else if (current.value instanceof Y.Map && isPlainObject(v)) {
+        this.patch(current.value, v, depth + 1)
+      } else if (!this.nested(current.value, v, depth + 1) && current.value !== v) {
+        this.check(v, depth + 1)
+        this.edits.push(() => map.set(k, toMirror(v)))
+      }
+      segments.pop()
+    }
+  }
+
   /** Plans the edits inside `current` when it and `v` are the same kind of container; false otherwise. */
   private nested(current: unknown, v: unknown, depth: number): boolean {
     if (current instanceof Y.Map && isPlainObject(v)) {
-      this.map(current, v, depth)
+      if (!this.plainOf || !jsonEqual(this.plainOf(current), v)) this.map(current, v, depth)
       return true
     }
     if (current instanceof Y.Array && Array.isArray(v)) {
-      this.array(current, v as JsonValue[], depth)
+      if (!this.plainOf || !jsonEqual(this.plainOf(current), v)) this.array(current, v as JsonValue[], depth)
       return true
     }
     return false
@@ -153,12 +198,16 @@ class Planner {
 
   array(arr: Y.Array<unknown>, value: JsonValue[], depth: number): void {
     if (depth > MAX_DEPTH) throw new UnsupportedValueError(`${this.path()}: nested deeper than ${MAX_DEPTH}`)
+    const plain = this.plainOf?.(arr) as JsonValue[] | undefined
+    const same = plain
+      ? (i: number, v: JsonValue | undefined) => jsonEqual(plain[i], v)
+      : (i: number, v: JsonValue | undefined) => sameValue(old[i], v)
     const old = arr.toArray()
     const max = Math.min(old.length, value.length)
     let head = 0
-    while (head < max && sameValue(old[head], value[head])) head++
+    while (head < max && same(head, value[head])) head++
     let tail = 0
-    while (tail < max - head && sameValue(old[old.length - 1 - tail], value[value.length - 1 - tail])) tail++
+    while (tail < max - head && same(old.length - 1 - tail, value[value.length - 1 - tail])) tail++
     const oldMid = old.length - head - tail
     const newMid = value.length - head - tail
     if (oldMid === 0 && newMid === 0) return
@@ -191,4 +240,27 @@ class Planner {
       if (newMid > 0) arr.insert(head, inserted.map(toMirror))
     })
   }
+}
+
+/**
+ * Whether a plain view of the mirror (`a`: JSON, no undefined fields) equals a caller's value `b`
+ * (fields whose value is `undefined` absent, as in JSON). A `b` that is not JSON is never equal.
+ */
+function jsonEqual(a: JsonValue | undefined, b: unknown): boolean {
+  if (a === b) return a !== undefined
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b) || !isPlainObject(b)) return false
+  // for-in over plain objects walks V8's enum cache: no key array allocated per object
+  let fields = 0
+  for (const k in a) {
+    fields++
+    if (!jsonEqual(a[k], b[k])) return false
+  }
+  for (const k in b) if (b[k] !== undefined) fields--
+  return fields === 0
 }

@@ -22,3 +22,15 @@ export function checkRecord(data: unknown, keyName: string): CheckedRecord {
   if (!isKey(key)) throw new UnsupportedValueError(`the "${keyName}" field must be a string or a finite number`)
   return { key, id: keyId(key), value: data }
 }
+
+/**
+ * Checks a patch for the record stored under `storedKey`: a plain object that leaves the key field
+ * alone (or repeats it). Throws `UnsupportedValueError`; changes nothing. Its values are checked
+ * by the mirror when it plans the patch.
+ */
+export function checkPatch(partial: unknown, keyName: string, storedKey: Key): JsonObject {
+  if (!isPlainObject(partial)) throw new UnsupportedValueError('a patch must be a plain object')
+  if (Object.hasOwn(partial, keyName) && partial[keyName] !== storedKey)
+    throw new UnsupportedValueError(`a patch cannot change or delete the "${keyName}" field`)
+  return partial
+}

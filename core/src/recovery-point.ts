@@ -2,6 +2,8 @@ import * as Y from 'yjs'
 
 /** Log bytes allowed beyond twice the snapshot's size before a new snapshot is taken. */
 const SLACK_BYTES = 1024 * 1024
+/** An empty document's state: no structs, no deletes. */
+const EMPTY_STATE_BYTES = 2
 
 /**
  * A way back to the last accepted state of a document, since Yjs cannot roll back an update: an
@@ -21,6 +23,12 @@ export class RecoveryPoint {
 
   /** Notes an update that `doc` accepted. */
   record(update: Uint8Array, doc: Y.Doc): void {
+    if (this.snapshot.length <= EMPTY_STATE_BYTES && this.log.length === 0) {
+      // The first update into an empty document (an initial sync) is the state itself: it becomes
+      // the snapshot, instead of being encoded again when the next small update arrives.
+      this.snapshot = update
+      return
+    }
     this.log.push(update)
     this.logBytes += update.length
     if (this.log.length > 1 && this.logBytes > 2 * this.snapshot.length + SLACK_BYTES) {

@@ -138,6 +138,13 @@ export class Replica extends Emitter<ReplicaEvents> {
     return update
   }
 
+  /** Changes only the fields `partial` names (see `DiffCache.patch`); returns the update bytes or null. */
+  patch(id: string, partial: JsonObject, origin: unknown): Uint8Array | null {
+    const update = this.mirror.edit(this.mirror.planPatch(id, partial), origin)
+    if (update) this.queue(update, null)
+    return update
+  }
+
   remove(id: string, origin: unknown): Uint8Array | null {
     const update = this.mirror.remove(id, origin)
     if (update) this.queue(update, null)

@@ -2,12 +2,12 @@ import * as Y from 'yjs'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import type SimplePeer from 'simple-peer'
 import { Emitter } from '../emitter.js'
-import { DiffStreamError, InvalidMessageError, ReadOnlyError } from '../errors.js'
+import { DiffStreamError, InvalidMessageError, KeyNotFoundError, ReadOnlyError } from '../errors.js'
 import { cloneJson, type JsonObject } from '../json.js'
 import { keyId, type Key, type KeyLike } from '../keys.js'
 import type { RecordChange } from '../mirror.js'
-import { checkRecord } from '../record.js'
-import type { Role } from '../types.js'
+import { checkPatch, checkRecord } from '../record.js'
+import type { RecordPatch, Role } from '../types.js'
 import { filterCandidates } from './candidates.js'
 import { deriveKey } from './crypto.js'
 import { peerFactory, randomPeerId } from './environment.js'
@@ -27,6 +27,12 @@ const CONNECT_TIMEOUT_MS = 8_000
 export interface RoomCache<T> {
   /** Writes a record (only what changed travels). Throws `ReadOnlyError` for a consumer. */
   update(data: T): void
+  /**
+   * Changes only the fields `partial` names in an existing record (see `DiffCache.patch`): nested
+   * objects merge, anything else replaces, `undefined` deletes. Throws `KeyNotFoundError` when
+   * there is no such record.
+   */
+  patch(key: KeyLike, partial: RecordPatch<T>): void
   /** Deletes a record; returns whether there was one. */
   delete(key: KeyLike): boolean
   get(key: KeyLike): T | undefined
@@ -248,6 +254,15 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
         const update = room.replica.write(id, value, LOCAL)
         room.counters.writes++
         // from the mirror's views, rebuilt only where the write changed the record
+        room.counters.jsonBytes += room.replica.mirror.digest(id)?.bytes ?? 0
+        if (update) room.counters.updateBytes += update.length
+      },
+      patch(key: KeyLike, partial: RecordPatch<T>): void {
+        room.assertWriter()
+        const id = keyId(key)
+        if (!room.replica.mirror.has(id)) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
+        const update = room.replica.patch(id, checkPatch(partial, room.keyName, room.keyOf(id)), LOCAL)
+        room.counters.writes++
         room.counters.jsonBytes += room.replica.mirror.digest(id)?.bytes ?? 0
         if (update) room.counters.updateBytes += update.length
       },
