@@ -294,7 +294,8 @@ describe('a corrupted field deep inside a large record', () => {
     for (let i = bytes.length - text.length; i >= 0; i--) {
       if (text.every((b, j) => bytes[i + j] === b)) {
         const out = bytes.slice()
-        out[i + text.length - 1] ^= 1
+        const at = i + text.length - 1
+        out[at] = out[at]! ^ 1
         return out
       }
     }
