@@ -37,9 +37,26 @@ export interface Digest {
   bytes: number
 }
 
+/** Where the `…Hash` functions below leave the JSON bytes of what they hashed (no object per value). */
+export const sized = { bytes: 0 }
+
 /** The digest of a string: its hash, and the UTF-8 bytes of its JSON form (quotes and escapes). */
 export function stringDigest(s: string): Digest {
-  let h = Math.imul(OFFSET ^ 0x73, PRIME)
+  const hash = stringHash(s)
+  return { hash, bytes: sized.bytes }
+}
+
+/** The hash of a string; its JSON bytes go to `sized.bytes`. */
+export function stringHash(s: string): number {
+  return fmix(fnvJson(0x73, s))
+}
+
+/**
+ * FNV-1a over `tag` and the UTF-16 code units of `s` (before `fmix`); the bytes of `s` as a JSON
+ * string go to `sized.bytes`.
+ */
+function fnvJson(tag: number, s: string): number {
+  let h = Math.imul(OFFSET ^ tag, PRIME)
   let bytes = 2
   const n = s.length
   for (let i = 0; i < n; i++) {
@@ -55,24 +72,53 @@ export function stringDigest(s: string): Digest {
       bytes += 6 // a lone surrogate: JSON writes \uXXXX
     else bytes += 3
   }
-  return { hash: fmix(h), bytes }
-}
-
-/** The hash of a string (see {@link stringDigest}). */
-export function hashString(s: string): number {
-  return fnv(0x73, s)
+  sized.bytes = bytes
+  return h
 }
 
 /** The digest of a number, as JSON writes it (JSON has no NaN or Infinity: they write `null`). */
 export function numberDigest(n: number): Digest {
-  if (!Number.isFinite(n)) return { hash: NULL_HASH, bytes: 4 }
-  const s = String(n)
-  return { hash: fnv(0x64, s), bytes: s.length }
+  const hash = numberHash(n)
+  return { hash, bytes: sized.bytes }
 }
 
-/** One field's share of its object's hash. */
+/** The hash of a number; its JSON bytes go to `sized.bytes`. */
+export function numberHash(n: number): number {
+  if (!Number.isFinite(n)) {
+    sized.bytes = 4
+    return NULL_HASH
+  }
+  // small integers (most numbers in records) without building their text
+  if (Number.isInteger(n) && n >= 0 && n < 1e15) return integerHash(n)
+  const s = String(n)
+  sized.bytes = s.length
+  return fnv(0x64, s)
+}
+
+/** FNV-1a over the decimal digits of a non-negative integer below 1e15, as `fnv(0x64, String(n))`. */
+function integerHash(n: number): number {
+  let digits = 1
+  let scale = 1
+  while (scale * 10 <= n) {
+    scale *= 10
+    digits++
+  }
+  let h = Math.imul(OFFSET ^ 0x64, PRIME)
+  let rest = n
+  for (; scale >= 1; scale /= 10) {
+    const d = Math.floor(rest / scale)
+    rest -= d * scale
+    h = Math.imul(h ^ (48 + d), PRIME)
+  }
+  sized.bytes = digits
+  return fmix(h)
+}
+
+/** One field's share of its object's hash; the JSON bytes of its name and colon go to `sized.bytes`. */
 export function fieldHash(key: string, valueHash: number): number {
-  return fmix((Math.imul(fnv(0x6b, key), GOLDEN) + valueHash) >>> 0)
+  const keyHash = fmix(fnvJson(0x6b, key))
+  sized.bytes++
+  return fmix((Math.imul(keyHash, GOLDEN) + valueHash) >>> 0)
 }
 
 /** An object's hash from the sum of its fields' shares and their count. */
@@ -88,11 +134,6 @@ export function arrayStart(length: number): number {
 /** The chain after one more element. */
 export function arrayStep(h: number, elementHash: number): number {
   return fmix((h + elementHash) >>> 0)
-}
-
-/** JSON bytes a field name adds to an object: the quoted name and the colon. */
-export function fieldNameBytes(key: string): number {
-  return stringDigest(key).bytes + 1
 }
 
 /** The digest of a plain JSON value (fields whose value is `undefined` are absent). */
@@ -124,7 +165,7 @@ export function digestJson(value: JsonValue | undefined): Digest {
     if (field === undefined) continue
     const d = digestJson(field)
     sum = (sum + fieldHash(k, d.hash)) >>> 0
-    bytes += fieldNameBytes(k) + d.bytes
+    bytes += sized.bytes + d.bytes
     count++
   }
   return { hash: objectHash(sum, count), bytes: bytes + Math.max(0, count - 1) }

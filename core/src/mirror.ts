@@ -173,15 +173,22 @@ export class Mirror {
       doc.destroy()
       throw err
     }
-    this.switchTo(doc, epoch, lineage, state)
+    // The update is the new document's whole state: its recovery point starts from it, not from an encode.
+    this.switchTo(doc, epoch, lineage, state, update)
   }
 
-  private switchTo(doc: Y.Doc, epoch: number, lineage: readonly LineageStep[] | null, state?: StateFingerprint): void {
+  private switchTo(
+    doc: Y.Doc,
+    epoch: number,
+    lineage: readonly LineageStep[] | null,
+    state?: StateFingerprint,
+    snapshot?: Uint8Array,
+  ): void {
     const before = new Map(this.entries())
     const pending = this.journal && lineage ? this.journal.pending(lineage) : []
     this.switching = true
     try {
-      this.moveTo(doc, epoch, pending, before, state)
+      this.moveTo(doc, epoch, pending, before, state, snapshot)
     } finally {
       this.switching = false
     }
@@ -194,6 +201,7 @@ export class Mirror {
     pending: JournalEntry[],
     before: Map<string, JsonValue>,
     state: StateFingerprint | undefined,
+    snapshot: Uint8Array | undefined,
   ): void {
     const old = this.current
     doc.clientID = freshClientId()
@@ -203,7 +211,7 @@ export class Mirror {
     old.destroy()
     this.currentEpoch = epoch
     this.accepted = 0
-    this.recovery = this.recoverable ? new RecoveryPoint(doc) : null
+    this.recovery = this.recoverable ? new RecoveryPoint(doc, snapshot) : null
     // A lineage remembers LINEAGE_STEPS compactions: older entries could not be tested any more.
     this.journal?.retainFrom(generationOf(epoch) - LINEAGE_STEPS + 1)
     const changes = new Map<string, RecordChange>()

@@ -5,11 +5,11 @@ import {
   digestJson,
   FALSE_HASH,
   fieldHash,
-  fieldNameBytes,
   NULL_HASH,
-  numberDigest,
+  numberHash,
   objectHash,
-  stringDigest,
+  sized,
+  stringHash,
   TRUE_HASH,
   type Digest,
 } from './hash.js'
@@ -18,8 +18,7 @@ import { materialize } from './materialize.js'
 
 /** What is known of one Y.Map or Y.Array of the mirror: its plain value and its digest. */
 interface NodeView {
-  plain: JsonValue | undefined
-  digested: boolean
+  plain: JsonValue
   hash: number
   bytes: number
 }
@@ -35,37 +34,33 @@ const LONG_STRINGS_KEPT = 4096
  * remembered per Y.Map and Y.Array until a transaction changes them. A transaction that changes
  * one field deep inside a large record forgets only the views of the types on that field's path,
  * so the next read or checksum rebuilds those and reuses every other part: the cost follows the
- * change, not the record. Plain values are shared between versions of a record and must never be
- * mutated. Views are keyed by the Y types themselves, so a document that is replaced (a restore, a
- * new epoch) takes its views with it.
+ * change, not the record. A part's plain value and digest are built in one walk (a receiver needs
+ * both: the checksum, then the record it returns). Plain values are shared between versions of a
+ * record and must never be mutated. Views are keyed by the Y types themselves, so a document that
+ * is replaced (a restore, a new epoch) takes its views with it.
  */
 export class RecordViews {
   private readonly nodes = new WeakMap<Container, NodeView>()
-  /** The JSON bytes of the value the last `hashOf` call digested. */
-  private lastBytes = 0
   /**
    * Digests of long strings: a record's unchanged text fields are hashed again whenever one of its
    * other fields changes, and a Map finds the same string object without reading it again.
    */
   private longStrings = new Map<string, Digest>()
+  /** What `child` found: the plain value, hash and JSON bytes of the value it looked at. */
+  private childPlain: JsonValue = null
+  private childHash = 0
+  private childBytes = 0
 
   /** The plain value of a mirror value (a Y.Map, a Y.Array, or what Yjs holds as is). Do not mutate it. */
   plain(value: unknown): JsonValue {
-    if (value instanceof Y.Map || value instanceof Y.Array) {
-      const view = this.nodes.get(value)
-      if (view?.plain !== undefined) return view.plain
-      const plain = value instanceof Y.Map ? this.plainMap(value) : this.plainArray(value)
-      if (view) view.plain = plain
-      else this.nodes.set(value, { plain, digested: false, hash: 0, bytes: 0 })
-      return plain
-    }
+    if (value instanceof Y.Map || value instanceof Y.Array) return this.view(value).plain
     return materialize(value)
   }
 
   /** The checksum and JSON size of a mirror value. */
   digest(value: unknown): Digest {
-    const hash = this.hashOf(value)
-    return { hash, bytes: this.lastBytes }
+    this.child(value)
+    return { hash: this.childHash, bytes: this.childBytes }
   }
 
   /**
@@ -96,108 +91,98 @@ export class RecordViews {
     return ids
   }
 
-  private plainMap(map: Y.Map<unknown>): JsonObject {
-    const out: JsonObject = {}
-    for (const [k, item] of map._map) {
-      if (item.deleted) continue
-      setField(out, k, this.plain(item.content.getContent()[item.length - 1]))
+  private view(node: Container): NodeView {
+    let view = this.nodes.get(node)
+    if (view === undefined) {
+      view = node instanceof Y.Map ? this.viewMap(node) : this.viewArray(node)
+      this.nodes.set(node, view)
     }
-    return out
+    return view
   }
 
-  private plainArray(arr: Y.Array<unknown>): JsonValue[] {
-    const out: JsonValue[] = []
-    for (let n = arr._start; n !== null; n = n.right) {
-      if (!n.countable || n.deleted) continue
-      const content = n.content.getContent()
-      for (let i = 0; i < content.length; i++) out.push(this.plain(content[i]))
-    }
-    return out
-  }
-
-  /** The hash of a mirror value; its JSON bytes are left in `lastBytes` (no object per scalar). */
-  private hashOf(value: unknown): number {
+  /** Looks at one value and leaves its plain value, hash and bytes in the `child…` fields. */
+  private child(value: unknown): void {
     switch (typeof value) {
       case 'string': {
-        let d: Digest | undefined
-        if (value.length < LONG_STRING) d = stringDigest(value)
-        else {
-          d = this.longStrings.get(value)
-          if (d === undefined) {
-            d = stringDigest(value)
-            if (this.longStrings.size >= LONG_STRINGS_KEPT) this.longStrings = new Map()
-            this.longStrings.set(value, d)
-          }
+        this.childPlain = value
+        if (value.length < LONG_STRING) {
+          this.childHash = stringHash(value)
+          this.childBytes = sized.bytes
+          return
         }
-        this.lastBytes = d.bytes
-        return d.hash
+        let d = this.longStrings.get(value)
+        if (d === undefined) {
+          d = { hash: stringHash(value), bytes: sized.bytes }
+          if (this.longStrings.size >= LONG_STRINGS_KEPT) this.longStrings = new Map()
+          this.longStrings.set(value, d)
+        }
+        this.childHash = d.hash
+        this.childBytes = d.bytes
+        return
       }
-      case 'number': {
-        const d = numberDigest(value)
-        this.lastBytes = d.bytes
-        return d.hash
-      }
+      case 'number':
+        this.childPlain = value
+        this.childHash = numberHash(value)
+        this.childBytes = sized.bytes
+        return
       case 'boolean':
-        this.lastBytes = value ? 4 : 5
-        return value ? TRUE_HASH : FALSE_HASH
-      case 'undefined':
-        this.lastBytes = 4
-        return NULL_HASH
+        this.childPlain = value
+        this.childHash = value ? TRUE_HASH : FALSE_HASH
+        this.childBytes = value ? 4 : 5
+        return
     }
-    if (value === null) {
-      this.lastBytes = 4
-      return NULL_HASH
+    if (value === null || value === undefined) {
+      this.childPlain = null
+      this.childHash = NULL_HASH
+      this.childBytes = 4
+      return
     }
     if (value instanceof Y.Map || value instanceof Y.Array) {
-      let view = this.nodes.get(value)
-      if (view?.digested) {
-        this.lastBytes = view.bytes
-        return view.hash
-      }
-      if (!view) {
-        view = { plain: undefined, digested: false, hash: 0, bytes: 0 }
-        this.nodes.set(value, view)
-      }
-      if (value instanceof Y.Map) this.hashMap(value, view)
-      else this.hashArray(value, view)
-      view.digested = true
-      this.lastBytes = view.bytes
-      return view.hash
+      const view = this.view(value)
+      this.childPlain = view.plain
+      this.childHash = view.hash
+      this.childBytes = view.bytes
+      return
     }
     // Anything else a foreign writer may have put in (binary, rich text, an embedded object):
     // its plain form, as a reader sees it.
-    const d = digestJson(materialize(value))
-    this.lastBytes = d.bytes
-    return d.hash
+    const plain = materialize(value)
+    const d = digestJson(plain)
+    this.childPlain = plain
+    this.childHash = d.hash
+    this.childBytes = d.bytes
   }
 
-  private hashMap(map: Y.Map<unknown>, view: NodeView): void {
+  private viewMap(map: Y.Map<unknown>): NodeView {
+    const plain: JsonObject = {}
     let sum = 0
     let count = 0
     let bytes = 2
     for (const [k, item] of map._map) {
       if (item.deleted) continue
-      const h = this.hashOf(item.content.getContent()[item.length - 1])
-      sum = (sum + fieldHash(k, h)) >>> 0
-      bytes += fieldNameBytes(k) + this.lastBytes
+      this.child(item.content.getContent()[item.length - 1])
+      setField(plain, k, this.childPlain)
+      sum = (sum + fieldHash(k, this.childHash)) >>> 0
+      bytes += sized.bytes + this.childBytes
       count++
     }
-    view.hash = objectHash(sum, count)
-    view.bytes = bytes + Math.max(0, count - 1)
+    return { plain, hash: objectHash(sum, count), bytes: bytes + Math.max(0, count - 1) }
   }
 
-  private hashArray(arr: Y.Array<unknown>, view: NodeView): void {
+  private viewArray(arr: Y.Array<unknown>): NodeView {
+    const plain: JsonValue[] = []
     let h = arrayStart(arr.length)
     let bytes = 2 + Math.max(0, arr.length - 1)
     for (let n = arr._start; n !== null; n = n.right) {
       if (!n.countable || n.deleted) continue
       const content = n.content.getContent()
       for (let i = 0; i < content.length; i++) {
-        h = arrayStep(h, this.hashOf(content[i]))
-        bytes += this.lastBytes
+        this.child(content[i])
+        plain.push(this.childPlain)
+        h = arrayStep(h, this.childHash)
+        bytes += this.childBytes
       }
     }
-    view.hash = h
-    view.bytes = bytes
+    return { plain, hash: h, bytes }
   }
 }

@@ -17,8 +17,9 @@ export class RecoveryPoint {
   private log: Uint8Array[] = []
   private logBytes = 0
 
-  constructor(doc: Y.Doc) {
-    this.snapshot = Y.encodeStateAsUpdate(doc)
+  /** `state`: the document's whole state as an update, when the caller has it (no encode then). */
+  constructor(doc: Y.Doc, state?: Uint8Array) {
+    this.snapshot = state ?? Y.encodeStateAsUpdate(doc)
   }
 
   /** Notes an update that `doc` accepted. */

@@ -1,6 +1,6 @@
 import { ByteReader } from './byte-reader.js'
 import { pushVarUint } from './byte-writer.js'
-import type { UpdateInspection } from './update-inspect.js'
+import { inspectUpdate, type UpdateInspection } from './update-inspect.js'
 import { COMPACT, EXPAND, walkUpdate } from './update-walker.js'
 
 /*
@@ -10,13 +10,20 @@ import { COMPACT, EXPAND, walkUpdate } from './update-walker.js'
  * form lists each client once in a table and writes its one-byte index instead, and writes each
  * clock as the zigzag difference from the clock before it. Everything else is byte for byte the
  * same, so the transform is lossless, and the update walker rewrites it in one pass either way.
+ * An empty table means the update follows as it is (large updates; see docs/wire.md).
  */
+
+/** Updates from this size on are sent as they are (wire form with an empty table). */
+export const VERBATIM_BYTES = 64 * 1024
 
 /**
  * The wire form of a valid v1 update in two parts: the client table, then the body, which is a view
  * of a buffer the next update walk overwrites (copy it at once).
  */
 export function compactParts(update: Uint8Array): { table: number[]; body: Uint8Array } {
+  // A large update (a catch-up) travels as it is: rewriting its IDs would cost both sides more
+  // time than the bytes it saves (docs/wire.md).
+  if (update.length >= VERBATIM_BYTES) return { table: [0], body: update }
   const { out, clients } = walkUpdate(update, COMPACT, [], true)
   const table: number[] = []
   pushVarUint(table, clients.length)
@@ -40,6 +47,10 @@ export function compactUpdate(update: Uint8Array): Uint8Array {
 export function expandInspected(bytes: Uint8Array): { update: Uint8Array; inspection: UpdateInspection } {
   const r = new ByteReader(bytes)
   const n = r.count(1)
+  if (n === 0) {
+    const update = bytes.subarray(r.pos)
+    return { update, inspection: inspectUpdate(update) }
+  }
   const table: number[] = []
   for (let i = 0; i < n; i++) table.push(r.varUint())
   const { out, ranges, needs, deletes } = walkUpdate(bytes.subarray(r.pos), EXPAND, table)
