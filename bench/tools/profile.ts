@@ -24,6 +24,8 @@ const CONFIG: CoreConfig = {
   bigUpdates: 5,
   reps: 1,
   heavyReps: 0,
+  scaleRecords: [],
+  scaleUpdates: 0,
 }
 
 const { values, positionals } = parseArgs({
