@@ -14,6 +14,8 @@ export const INSPECT = 0
 export const COMPACT = 1
 /** The reverse of COMPACT: indexes into a given table, deltas into clocks. */
 export const EXPAND = 2
+/** As INSPECT, and lists every struct with its bytes and what it refers to (see `StructList`). */
+export const SCAN = 3
 
 const MAX_ANY_DEPTH = 64
 /** Clocks stay far below this; the wire codec's zigzag deltas (up to twice a clock) must pass too. */
@@ -47,6 +49,18 @@ export interface WalkResult {
   out: Uint8Array | null
   /** COMPACT: the clients in the order of their indexes. */
   clients: number[]
+  /** SCAN: the structs. */
+  structs: StructList | null
+}
+
+/**
+ * The structs of an update (SCAN), flattened per struct as: writer client, first clock, clock
+ * length, first byte, end byte, number of references `r`, then `r` pairs of (client, clock) — the
+ * origins and parent it needs. `deleteSetAt` is where the delete set starts.
+ */
+export interface StructList {
+  data: number[]
+  deleteSetAt: number
 }
 
 /**
@@ -76,6 +90,10 @@ class Walker {
   // most references name the same client as the one before.
   private needClient = -1
   private needClock = 0
+  private readonly scan: number[] | null
+  private deleteSetAt = 0
+  /** SCAN: where the header of the struct being read is. */
+  private structAt = 0
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -85,12 +103,17 @@ class Walker {
   ) {
     // Expanding turns one-byte indexes and deltas into full ids: room for a few bytes more per ID.
     const room = bytes.length * (mode === EXPAND ? 2 : 1) + 64
-    this.out = mode === INSPECT ? null : { buf: room <= scratch.length ? scratch : new Uint8Array(room), pos: 0 }
+    this.scan = mode === SCAN ? [] : null
+    this.out =
+      mode === INSPECT || mode === SCAN
+        ? null
+        : { buf: room <= scratch.length ? scratch : new Uint8Array(room), pos: 0 }
   }
 
   run(): WalkResult {
     const clients = this.count(3)
     for (let c = 0; c < clients; c++) this.structGroup()
+    this.deleteSetAt = this.pos
     const dsClients = this.count(2)
     for (let c = 0; c < dsClients; c++) {
       const deleter = this.idClient()
@@ -113,7 +136,8 @@ class Walker {
       if ((buf === scratch && !this.borrow) || buf.length > pos + (pos >> 2) + 1024) out = buf.slice(0, pos)
       else out = buf.subarray(0, pos)
     }
-    return { ranges: this.ranges, needs: this.needs, deletes: this.deletes, out, clients: this.clients }
+    const structs = this.scan ? { data: this.scan, deleteSetAt: this.deleteSetAt } : null
+    return { ranges: this.ranges, needs: this.needs, deletes: this.deletes, out, clients: this.clients, structs }
   }
 
   private structGroup(): void {
@@ -122,7 +146,13 @@ class Walker {
     const start = this.idClock()
     if (this.ranges.has(writer)) this.fail(`client ${writer} appears twice`)
     let clock = start
+    const scan = this.scan
     for (let s = 0; s < structs; s++) {
+      const at = scan ? scan.length : 0
+      if (scan) {
+        this.structAt = at
+        scan.push(writer, clock, 0, this.pos, 0, 0)
+      }
       const info = this.u8()
       const ref = info & 0b11111
       if (ref === GC || ref === SKIP) {
@@ -144,11 +174,20 @@ class Walker {
         clock += this.content(ref)
       }
       if (clock > MAX_CLOCK) this.fail('clock out of range')
+      if (scan) {
+        scan[at + 2] = clock - scan[at + 1]!
+        scan[at + 4] = this.pos
+      }
     }
     this.ranges.set(writer, { start, end: clock })
   }
 
   private need(client: number, clock: number): void {
+    if (this.scan) {
+      // the struct being read is the last one listed: its references follow its header
+      this.scan.push(client, clock)
+      this.scan[this.structAt + 5]!++
+    }
     if (client !== this.needClient) {
       this.flushNeed()
       this.needClient = client
@@ -166,7 +205,7 @@ class Walker {
   private idClient(): number {
     const start = this.pos
     const v = this.varUint()
-    if (this.mode === INSPECT) return v
+    if (this.mode === INSPECT || this.mode === SCAN) return v
     if (this.mode === COMPACT) {
       let i = this.index.get(v)
       if (i === undefined) {
@@ -186,7 +225,7 @@ class Walker {
   private idClock(): number {
     const start = this.pos
     const v = this.varUint()
-    if (this.mode === INSPECT) return v
+    if (this.mode === INSPECT || this.mode === SCAN) return v
     if (this.mode === COMPACT) {
       this.emit(start, zigzag(v - this.clock))
       this.clock = v

@@ -12,6 +12,7 @@ import { LINEAGE_STEPS, Mirror } from '../mirror.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { CompactionOptions } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
+import { splitUpdate } from '../update-split.js'
 import {
   encodeEpochBase,
   encodeEpochHello,
@@ -23,6 +24,8 @@ import {
 } from './frames.js'
 
 const RESYNC_EVERY_MS = 500
+/** Pieces of a large initial sync: a receiver applies one in a few milliseconds. */
+export const SYNC_PIECE_BYTES = 64 * 1024
 /** Room defaults of the compaction policy (see docs/compaction.md). */
 export const ROOM_RATIO = 4
 export const ROOM_MIN_BYTES = 1024 * 1024
@@ -207,7 +210,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     switch (frame.kind) {
       case 'sync-step1':
         if (!this.inStep(s)) return
-        link.send(encodeSyncStep2(this.mirror.diff(encodeStateVector(decodeStateVector(frame.stateVector)))))
+        this.answerStep1(link, decodeStateVector(frame.stateVector))
         return
       case 'sync-step2':
         if (!this.inStep(s)) return
@@ -234,6 +237,20 @@ export class Replica extends Emitter<ReplicaEvents> {
       default:
         return
     }
+  }
+
+  /**
+   * Sends what a peer whose state vector is `sv` lacks. A DiffStream peer gets a large answer in
+   * pieces of SYNC_PIECE_BYTES (update frames, the last one as the step 2), each of which it can
+   * apply on its own (see update-split.ts): it applies them one task at a time as they arrive, so
+   * its event loop and UI breathe and applying overlaps the transfer. A y-webrtc peer gets the one
+   * step 2 it expects.
+   */
+  private answerStep1(link: ReplicaLink, sv: Map<number, number>): void {
+    const diff = this.mirror.diff(encodeStateVector(sv))
+    const pieces = link.followsEpochs ? splitUpdate(diff, SYNC_PIECE_BYTES, sv) : [diff]
+    for (let i = 0; i < pieces.length - 1; i++) link.send(encodeUpdate(pieces[i]!))
+    link.send(encodeSyncStep2(pieces[pieces.length - 1]!))
   }
 
   /** Frames of the Yjs sync count only from a peer in our epoch: others' build on another document. */

@@ -12,6 +12,7 @@ import { filterCandidates } from './candidates.js'
 import { deriveKey } from './crypto.js'
 import { peerFactory, randomPeerId } from './environment.js'
 import { checkAwarenessUpdate, decodeFrame, encodeAwareness, type Frame } from './frames.js'
+import { PacedQueue } from './paced-queue.js'
 import { PeerLink, type PeerFactory } from './peer-link.js'
 import { Persistence } from '../store/persistence.js'
 import { Replica, type ReplicaLink } from './replica.js'
@@ -83,6 +84,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   private readonly maxMessageBytes: number
   private factory: Promise<PeerFactory>
   private closed = false
+  /** Incoming frames, run in order in slices that let the event loop breathe (see PacedQueue). */
+  private readonly inbox = new PacedQueue()
   private syncedWaiters: Array<() => void> = []
   private lastStatus = ''
   private readonly counters: RoomStats = {
@@ -231,6 +234,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.inbox.close()
     this.replica.flush()
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], 'close')
     this.signaling.close()
@@ -296,9 +300,18 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
 
   private announce(changes: Map<string, RecordChange>, origin: unknown): void {
     if (this.listenerCount('change') === 0) return
+    const cache = this.cache
     for (const [id, cmd] of changes) {
-      const data = cmd === 'del' ? null : ((this.cache.get(id) ?? null) as T | null)
-      this.emit('change', { cmd, key: this.keyOf(id), data, origin: origin === LOCAL ? 'local' : 'remote' })
+      let data: T | null | undefined
+      this.emit('change', {
+        cmd,
+        key: this.keyOf(id),
+        origin: origin === LOCAL ? 'local' : 'remote',
+        get data(): T | null {
+          if (data === undefined) data = cmd === 'del' ? null : (cache.get(id) ?? null)
+          return data
+        },
+      })
     }
   }
 
@@ -409,13 +422,15 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
           this.sendTo(link, this.awarenessFrame())
           this.peersChanged()
         },
-        message: (bytes) => {
-          try {
-            this.onMessage(link, bytes)
-          } catch (err) {
-            this.dropPeer(link, err)
-          }
-        },
+        // In order, but a burst of large frames (an initial sync's pieces) yields to the event loop
+        message: (bytes) =>
+          this.inbox.push(() => {
+            try {
+              this.onMessage(link, bytes)
+            } catch (err) {
+              this.dropPeer(link, err)
+            }
+          }),
         close: () => {
           if (this.links.get(remoteId) === link) this.links.delete(remoteId)
           this.earlyFrames.delete(link)
