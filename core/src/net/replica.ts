@@ -13,13 +13,17 @@ import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { CompactionOptions } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
 import { splitUpdate } from '../update-split.js'
+import type { Packing } from './environment.js'
 import {
   encodeEpochBase,
   encodeEpochHello,
   encodeEpochWant,
+  encodeFeatures,
+  encodeSyncPacked,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
+  FEATURE_PACKED,
   type Frame,
 } from './frames.js'
 
@@ -79,6 +83,8 @@ class LinkState {
   lastResync = 0
   resync: { cancel(): void } | null = null
   wanted = -1
+  /** The peer said it reads packed sync frames. */
+  readsPacked = false
   constructor(
     readonly link: ReplicaLink,
     /** The epoch this replica was in when the link opened: a y-webrtc peer stays in it. */
@@ -192,8 +198,12 @@ export class Replica extends Emitter<ReplicaEvents> {
   /** A connection opened: say which epoch we are in, then ask for what we lack. */
   open(link: ReplicaLink): void {
     this.links.set(link, new LinkState(link, this.info.epoch))
-    if (link.followsEpochs) link.send(encodeEpochHello(this.info))
-    link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+    // A DiffStream peer's sync step 1 goes out once its hello shows it is in our epoch (onHello);
+    // sending one here as well made each side send its whole state twice.
+    if (link.followsEpochs) {
+      if (this.packing) link.send(encodeFeatures(FEATURE_PACKED))
+      link.send(encodeEpochHello(this.info))
+    } else link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
   }
 
   close(link: ReplicaLink): void {
@@ -211,6 +221,14 @@ export class Replica extends Emitter<ReplicaEvents> {
       case 'sync-step1':
         if (!this.inStep(s)) return
         this.answerStep1(link, decodeStateVector(frame.stateVector))
+        return
+      case 'features':
+        s.readsPacked = link.followsEpochs && (frame.mask & FEATURE_PACKED) !== 0
+        return
+      case 'sync-packed':
+        if (!this.packing) throw new InvalidMessageError('a packed sync frame, which this peer never asked for')
+        if (!this.inStep(s)) return
+        this.receive(link, { kind: frame.sub, update: this.unpack(frame.packed, frame.length) })
         return
       case 'sync-step2':
         if (!this.inStep(s)) return
@@ -249,8 +267,31 @@ export class Replica extends Emitter<ReplicaEvents> {
   private answerStep1(link: ReplicaLink, sv: Map<number, number>): void {
     const diff = this.mirror.diff(encodeStateVector(sv))
     const pieces = link.followsEpochs ? splitUpdate(diff, SYNC_PIECE_BYTES, sv) : [diff]
-    for (let i = 0; i < pieces.length - 1; i++) link.send(encodeUpdate(pieces[i]!))
-    link.send(encodeSyncStep2(pieces[pieces.length - 1]!))
+    const s = this.links.get(link)
+    const packing = pieces.length > 1 && s?.readsPacked ? this.packing : null
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i]!
+      const last = i === pieces.length - 1
+      if (packing) link.send(encodeSyncPacked(last, piece.length, packing.deflate(piece)))
+      else link.send(last ? encodeSyncStep2(piece) : encodeUpdate(piece))
+    }
+  }
+
+  /** Raw DEFLATE for packed sync frames, when the platform has it synchronously (the room sets it). */
+  packing: Packing | null = null
+  /** Largest update a packed frame may inflate to. */
+  maxPackedBytes = 64 * 1024 * 1024
+
+  private unpack(packed: Uint8Array, length: number): Uint8Array {
+    if (length > this.maxPackedBytes)
+      throw new InvalidMessageError(
+        `a packed sync frame of ${length} bytes exceeds the limit of ${this.maxPackedBytes}`,
+      )
+    try {
+      return this.packing!.inflate(packed, length)
+    } catch (err) {
+      throw new InvalidMessageError('a packed sync frame does not inflate to its declared size', { cause: err })
+    }
   }
 
   /** Frames of the Yjs sync count only from a peer in our epoch: others' build on another document. */

@@ -10,7 +10,7 @@ import { checkPatch, checkRecord } from '../record.js'
 import type { RecordPatch, Role } from '../types.js'
 import { filterCandidates } from './candidates.js'
 import { deriveKey } from './crypto.js'
-import { peerFactory, randomPeerId } from './environment.js'
+import { packingImpl, peerFactory, randomPeerId, type Packing } from './environment.js'
 import { checkAwarenessUpdate, decodeFrame, encodeAwareness, type Frame } from './frames.js'
 import { PacedQueue } from './paced-queue.js'
 import { PeerLink, type PeerFactory } from './peer-link.js'
@@ -83,6 +83,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   private readonly maxConns: number
   private readonly maxMessageBytes: number
   private factory: Promise<PeerFactory>
+  /** Raw DEFLATE for initial syncs between DiffStream peers that have it (Node). */
+  private readonly packing: Promise<Packing | null>
   private closed = false
   /** Incoming frames, run in order in slices that let the event loop breathe (see PacedQueue). */
   private readonly inbox = new PacedQueue()
@@ -124,6 +126,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.signalingKey = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
     this.signaling = this.makeSignaling()
     this.factory = peerFactory(options.wrtc)
+    this.packing = packingImpl()
+    this.replica.maxPackedBytes = this.maxMessageBytes
     // Never an unhandled rejection: failures surface as warnings.
     this.factory.catch((err: unknown) => this.warn(`WebRTC is not available: ${String(err)}`))
     this.persistence = options.store
@@ -331,6 +335,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       case 'sync-step1':
       case 'sync-step2':
       case 'update':
+      case 'features':
+      case 'sync-packed':
       case 'epoch-hello':
       case 'epoch-want':
       case 'epoch-base': {
@@ -377,6 +383,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     if (existing) return existing
     if (this.links.size >= this.maxConns) return null
     const factory = await this.factory
+    this.replica.packing ??= await this.packing
     const again = this.links.get(remoteId)
     if (again) return again
     if (this.closed) return null
