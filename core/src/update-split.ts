@@ -12,10 +12,16 @@ import { SCAN, walkUpdate } from './update-walker.js'
 
 /**
  * Splits a valid v1 update into pieces of about `maxBytes` (a single struct may be larger), in the
- * order to apply them. `known` is the receiver's state vector (client → clock). An update that fits
- * is returned as it is.
+ * order to apply them. `known` is the receiver's state vector (client → clock). With `firstBytes`,
+ * the pieces start that small and double up to `maxBytes`: a receiver's first pieces run before its
+ * JIT has warmed up to them. An update that fits is returned as it is.
  */
-export function splitUpdate(update: Uint8Array, maxBytes: number, known: ReadonlyMap<number, number>): Uint8Array[] {
+export function splitUpdate(
+  update: Uint8Array,
+  maxBytes: number,
+  known: ReadonlyMap<number, number>,
+  firstBytes = maxBytes,
+): Uint8Array[] {
   if (update.length <= maxBytes) return [update]
   const { data, deleteSetAt } = walkUpdate(update, SCAN).structs!
   // Per client, the positions (in `data`) of its structs, in clock order.
@@ -38,17 +44,18 @@ export function splitUpdate(update: Uint8Array, maxBytes: number, known: Readonl
   }
   const pieces: Uint8Array[] = []
   let left = data.length > 0
+  let limit = Math.min(firstBytes, maxBytes)
   while (left) {
     // Client by client, as many structs as fit whose references are met; again while that adds some.
     const groups = new Map<number, [number, number]>() // client → [first, end) indexes into its list
     let size = 0
     let progress = true
-    while (progress && size < maxBytes) {
+    while (progress && size < limit) {
       progress = false
       for (const [client, list] of byClient) {
         let i = next.get(client)!
         const from = i
-        while (i < list.length && size < maxBytes && met(list[i]!)) {
+        while (i < list.length && size < limit && met(list[i]!)) {
           const at = list[i]!
           size += data[at + 4]! - data[at + 3]!
           have.set(client, data[at + 1]! + data[at + 2]!)
@@ -72,6 +79,7 @@ export function splitUpdate(update: Uint8Array, maxBytes: number, known: Readonl
       left = false
     }
     pieces.push(encodePiece(update, data, byClient, groups, left ? null : update.subarray(deleteSetAt)))
+    limit = Math.min(maxBytes, limit * 2)
   }
   if (pieces.length === 0) return [update]
   return pieces

@@ -82,4 +82,11 @@ test('an update that fits is not split; a split keeps the pieces near the size a
   const parts = splitUpdate(update, 4096, new Map())
   assert.ok(parts.length >= update.length / 4096, `${parts.length} pieces`)
   for (const p of parts) assert.ok(p.length < 4096 + 512, `a piece of ${p.length} bytes`)
+  // a slow start: 256, 512, 1024 … bytes, then 4096
+  const growing = splitUpdate(update, 4096, new Map(), 256)
+  assert.ok(growing[0]!.length < 256 + 256 && growing[1]!.length < 512 + 256, 'the first pieces are small')
+  assert.ok(growing[1]!.length > growing[0]!.length && growing[2]!.length > growing[1]!.length, 'and grow')
+  const receiver = new Y.Doc()
+  for (const p of growing) Y.applyUpdate(receiver, p)
+  assert.equal(receiver.getMap('r').size, 2000)
 })

@@ -30,6 +30,8 @@ import {
 const RESYNC_EVERY_MS = 500
 /** Pieces of a large initial sync: a receiver applies one in a few milliseconds. */
 export const SYNC_PIECE_BYTES = 64 * 1024
+/** The first piece; the next ones double up to SYNC_PIECE_BYTES (the receiver's JIT warms up). */
+const SYNC_FIRST_PIECE_BYTES = 4 * 1024
 /** Room defaults of the compaction policy (see docs/compaction.md). */
 export const ROOM_RATIO = 4
 export const ROOM_MIN_BYTES = 1024 * 1024
@@ -266,7 +268,7 @@ export class Replica extends Emitter<ReplicaEvents> {
    */
   private answerStep1(link: ReplicaLink, sv: Map<number, number>): void {
     const diff = this.mirror.diff(encodeStateVector(sv))
-    const pieces = link.followsEpochs ? splitUpdate(diff, SYNC_PIECE_BYTES, sv) : [diff]
+    const pieces = link.followsEpochs ? splitUpdate(diff, SYNC_PIECE_BYTES, sv, SYNC_FIRST_PIECE_BYTES) : [diff]
     const s = this.links.get(link)
     const packing = pieces.length > 1 && s?.readsPacked ? this.packing : null
     for (let i = 0; i < pieces.length; i++) {
