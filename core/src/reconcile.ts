@@ -137,8 +137,9 @@ class Planner {
   map(map: Y.Map<unknown>, obj: JsonObject, depth: number): void {
     if (depth > MAX_DEPTH) throw new UnsupportedValueError(`${this.path()}: nested deeper than ${MAX_DEPTH}`)
     const edits = this.edits
+    const entries = map._map
     // Y.Map's own key iterator allocates a filtered iterator per call; its entry map does not.
-    for (const [k, item] of map._map) {
+    for (const [k, item] of entries) {
       if (item.deleted) continue
       if (obj[k] === undefined || (k === '__proto__' && !Object.hasOwn(obj, k))) edits.push(() => map.delete(k))
     }
@@ -146,19 +147,27 @@ class Planner {
     for (const k of Object.keys(obj)) {
       const v = obj[k]
       if (v === undefined) continue
-      segments.push(k)
-      const current = entry(map, k)
-      if (current === undefined) {
+      const item = entries.get(k)
+      if (item === undefined || item.deleted) {
+        segments.push(k)
         if (!validFieldName(k)) throw new UnsupportedValueError(`${this.path()}: field name holds a lone surrogate`)
         this.check(v, depth + 1)
+        segments.pop()
         edits.push(() => map.set(k, toMirror(v)))
-      } else if (!this.nested(current.value, v, depth + 1) && current.value !== v) {
+        continue
+      }
+      const current: unknown = item.content.getContent()[item.length - 1]
+      // the common case first: an unchanged scalar
+      if (current === v) continue
+      segments.push(k)
+      if (!this.nested(current, v, depth + 1)) {
         this.check(v, depth + 1)
         edits.push(() => map.set(k, toMirror(v)))
       }
       segments.pop()
     }
   }
+
 
   patch(map: Y.Map<unknown>, patch: JsonObject, depth: number): void {
     if (depth > MAX_DEPTH) throw new UnsupportedValueError(`${this.path()}: nested deeper than ${MAX_DEPTH}`)
