@@ -154,12 +154,13 @@ export function speedChecks(
     const r = large.total / small.total
     const yjs = scaling.filter((s) => s.contender === YJS).sort((a, b) => a.records - b.records)
     const yjsRatio = yjs.length >= 2 ? yjs[yjs.length - 1]!.total / yjs[0]!.total : NaN
+    const yjsCpuRatio = yjs.length >= 2 ? yjs[yjs.length - 1]!.threadCpu / yjs[0]!.threadCpu : NaN
     checks.push({
       goal: `Cost follows the change: per-update cost with ${large.records} records ≤ 1.3× the cost with ${small.records}`,
       pass: r <= 1.3,
       detail:
         `DiffStream ${time(large.total)} vs ${time(small.total)} = ${x(r)} (thread CPU ${x(large.threadCpu / small.threadCpu)}); ` +
-        `raw Yjs in the same run: ${x(yjsRatio)}`,
+        `raw Yjs in the same run: ${x(yjsRatio)} (thread CPU ${x(yjsCpuRatio)})`,
     })
   }
   ratioCheck('Facade overhead: auction, produce + consume', 'auction', 1.3)

@@ -614,12 +614,7 @@ export const coreSuite: Suite = {
       }))
       const t1 = performance.now()
       const patch: SpeedRow[] = await measurePatch(hosts, config.bigUpdates, Math.max(1, config.heavyReps))
-      const scaling: ScalingRow[] = await measureScaling(
-        hosts,
-        config.scaleRecords,
-        config.scaleUpdates,
-        options.quick ? 1 : 2,
-      )
+      const scaling: ScalingRow[] = await measureScaling(hosts, config.scaleRecords, config.scaleUpdates, 1)
       console.error(`  path writes and scaling rows in ${fmt((performance.now() - t1) / 1000, 1)} s`)
       machine['loadAvgAfter'] = loadavg()
       machine['contendedRepsRetried'] = budget.retries
