@@ -42,6 +42,9 @@ export async function packingImpl(): Promise<Packing | null> {
     deflateRawSync(b: Uint8Array, o: { level: number }): Uint8Array
     inflateRawSync(b: Uint8Array, o: { maxOutputLength: number }): Uint8Array
   }
+  // Only Node has it; in a browser the import would be a request the page's CSP reports.
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process
+  if (!proc?.versions?.node) return null
   let zlib: Zlib
   try {
     zlib = await load<Zlib>('node:zlib')
