@@ -16,9 +16,10 @@ import {
 import { setField, type JsonObject, type JsonValue } from './json.js'
 import { materialize } from './materialize.js'
 
-/** What is known of one Y.Map or Y.Array of the mirror: its plain value and its digest. */
+/** What is known of one Y.Map or Y.Array of the mirror: its plain value and its digest, each once asked for. */
 interface NodeView {
-  plain: JsonValue
+  plain: JsonValue | undefined
+  digested: boolean
   hash: number
   bytes: number
 }
@@ -34,8 +35,8 @@ const LONG_STRINGS_KEPT = 4096
  * remembered per Y.Map and Y.Array until a transaction changes them. A transaction that changes
  * one field deep inside a large record forgets only the views of the types on that field's path,
  * so the next read or checksum rebuilds those and reuses every other part: the cost follows the
- * change, not the record. A part's plain value and digest are built in one walk (a receiver needs
- * both: the checksum, then the record it returns). Plain values are shared between versions of a
+ * change, not the record. A writer asks only for digests (the checksum, the sizes), a receiver for
+ * both (the checksum, then the record it returns). Plain values are shared between versions of a
  * record and must never be mutated. Views are keyed by the Y types themselves, so a document that
  * is replaced (a restore, a new epoch) takes its views with it.
  */
@@ -46,14 +47,17 @@ export class RecordViews {
    * other fields changes, and a Map finds the same string object without reading it again.
    */
   private longStrings = new Map<string, Digest>()
-  /** What `child` found: the plain value, hash and JSON bytes of the value it looked at. */
-  private childPlain: JsonValue = null
+  /** What `child` found: the hash and JSON bytes of the value it looked at. */
   private childHash = 0
   private childBytes = 0
 
   /** The plain value of a mirror value (a Y.Map, a Y.Array, or what Yjs holds as is). Do not mutate it. */
   plain(value: unknown): JsonValue {
-    if (value instanceof Y.Map || value instanceof Y.Array) return this.view(value).plain
+    if (value instanceof Y.Map || value instanceof Y.Array) {
+      const view = this.view(value)
+      view.plain ??= value instanceof Y.Map ? this.plainMap(value) : this.plainArray(value)
+      return view.plain
+    }
     return materialize(value)
   }
 
@@ -94,17 +98,35 @@ export class RecordViews {
   private view(node: Container): NodeView {
     let view = this.nodes.get(node)
     if (view === undefined) {
-      view = node instanceof Y.Map ? this.viewMap(node) : this.viewArray(node)
+      view = { plain: undefined, digested: false, hash: 0, bytes: 0 }
       this.nodes.set(node, view)
     }
     return view
   }
 
-  /** Looks at one value and leaves its plain value, hash and bytes in the `child…` fields. */
+  private plainMap(map: Y.Map<unknown>): JsonObject {
+    const out: JsonObject = {}
+    for (const [k, item] of map._map) {
+      if (item.deleted) continue
+      setField(out, k, this.plain(item.content.getContent()[item.length - 1]))
+    }
+    return out
+  }
+
+  private plainArray(arr: Y.Array<unknown>): JsonValue[] {
+    const out: JsonValue[] = []
+    for (let n = arr._start; n !== null; n = n.right) {
+      if (!n.countable || n.deleted) continue
+      const content = n.content.getContent()
+      for (let i = 0; i < content.length; i++) out.push(this.plain(content[i]))
+    }
+    return out
+  }
+
+  /** Looks at one value and leaves its hash and bytes in the `child…` fields. */
   private child(value: unknown): void {
     switch (typeof value) {
       case 'string': {
-        this.childPlain = value
         if (value.length < LONG_STRING) {
           this.childHash = stringHash(value)
           this.childBytes = sized.bytes
@@ -121,56 +143,53 @@ export class RecordViews {
         return
       }
       case 'number':
-        this.childPlain = value
         this.childHash = numberHash(value)
         this.childBytes = sized.bytes
         return
       case 'boolean':
-        this.childPlain = value
         this.childHash = value ? TRUE_HASH : FALSE_HASH
         this.childBytes = value ? 4 : 5
         return
     }
     if (value === null || value === undefined) {
-      this.childPlain = null
       this.childHash = NULL_HASH
       this.childBytes = 4
       return
     }
     if (value instanceof Y.Map || value instanceof Y.Array) {
       const view = this.view(value)
-      this.childPlain = view.plain
+      if (!view.digested) {
+        if (value instanceof Y.Map) this.digestMap(value, view)
+        else this.digestArray(value, view)
+        view.digested = true
+      }
       this.childHash = view.hash
       this.childBytes = view.bytes
       return
     }
     // Anything else a foreign writer may have put in (binary, rich text, an embedded object):
     // its plain form, as a reader sees it.
-    const plain = materialize(value)
-    const d = digestJson(plain)
-    this.childPlain = plain
+    const d = digestJson(materialize(value))
     this.childHash = d.hash
     this.childBytes = d.bytes
   }
 
-  private viewMap(map: Y.Map<unknown>): NodeView {
-    const plain: JsonObject = {}
+  private digestMap(map: Y.Map<unknown>, view: NodeView): void {
     let sum = 0
     let count = 0
     let bytes = 2
     for (const [k, item] of map._map) {
       if (item.deleted) continue
       this.child(item.content.getContent()[item.length - 1])
-      setField(plain, k, this.childPlain)
       sum = (sum + fieldHash(k, this.childHash)) >>> 0
       bytes += sized.bytes + this.childBytes
       count++
     }
-    return { plain, hash: objectHash(sum, count), bytes: bytes + Math.max(0, count - 1) }
+    view.hash = objectHash(sum, count)
+    view.bytes = bytes + Math.max(0, count - 1)
   }
 
-  private viewArray(arr: Y.Array<unknown>): NodeView {
-    const plain: JsonValue[] = []
+  private digestArray(arr: Y.Array<unknown>, view: NodeView): void {
     let h = arrayStart(arr.length)
     let bytes = 2 + Math.max(0, arr.length - 1)
     for (let n = arr._start; n !== null; n = n.right) {
@@ -178,11 +197,11 @@ export class RecordViews {
       const content = n.content.getContent()
       for (let i = 0; i < content.length; i++) {
         this.child(content[i])
-        plain.push(this.childPlain)
         h = arrayStep(h, this.childHash)
         bytes += this.childBytes
       }
     }
-    return { plain, hash: h, bytes }
+    view.hash = h
+    view.bytes = bytes
   }
 }
