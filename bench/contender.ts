@@ -22,6 +22,17 @@ export interface Contender {
    * bytes sent. Without it, each record is produced and consumed on its own.
    */
   load?(records: readonly BenchRecord[]): number
+  /**
+   * Optional: producer and consumer hold `records` at once, as fast as the method allows (the
+   * scaling rows start from 50 000 records, too many to send one by one); not timed.
+   */
+  bulkLoad?(records: readonly BenchRecord[]): void
+  /**
+   * Optional: a path write, for a caller who knows what changed: the producer writes only
+   * `patch` (nested objects merge into the record's objects, anything else replaces the field)
+   * into the record `key`, and returns the message bytes. `consume` applies them as usual.
+   */
+  producePatch?(key: Key, patch: JsonObject): Uint8Array
   /** Producer: takes the next version of a record, returns the message bytes to send. */
   produce(record: BenchRecord): Uint8Array
   /** Consumer: applies one message, leaving its copy of the record up to date. */

@@ -26,6 +26,9 @@ export interface CoreConfig {
   reps: number
   /** Fewer for the two heavy workloads, whose initial state is rebuilt every repetition (0: the warm-up is the measurement). */
   heavyReps: number
+  /** The scaling rows: cache sizes (records) and updates per repetition. */
+  scaleRecords: number[]
+  scaleUpdates: number
 }
 
 export type WorkloadName = 'readme-edits' | 'auction' | 'large-cache' | 'big-record'
@@ -80,13 +83,16 @@ export interface CatchUp {
 export type CoreRequest =
   | { op: 'info' }
   | { op: 'example' }
-  | { op: 'rep'; workload: WorkloadName; sizes: boolean }
+  | { op: 'rep'; workload: WorkloadName; sizes: boolean; patch?: boolean }
+  /** The scaling rows: a cache of `records` records (bulk loaded), `updates` updates of 1 record each. */
+  | { op: 'scale'; records: number; updates: number }
   /** After a `rep` of the same workload: a newcomer catches up with the state it left. */
   | { op: 'catchup'; workload: WorkloadName }
 export type CoreResponse =
-  | { op: 'info'; name: string; description: string }
+  | { op: 'info'; name: string; description: string; patch: boolean; bulk: boolean }
   | { op: 'example'; msg1: number; msg2: number }
   | { op: 'rep'; rep: Rep; sizes: number[] | null; initialMean: number }
+  | { op: 'scale'; rep: Rep }
   | { op: 'catchup'; catchUp: CatchUp }
   | { op: 'error'; message: string }
 
@@ -161,10 +167,12 @@ export function runRep(
   c: Contender,
   w: Workload,
   expected: ReadonlyMap<string, BenchRecord>,
+  how: { bulk?: boolean; patch?: boolean } = {},
 ): { rep: Rep; messages: Uint8Array[]; initialMean: number } {
   c.setup()
   let initialBytes = 0
-  if (c.load) initialBytes = c.load(w.initial)
+  if (how.bulk && c.bulkLoad) c.bulkLoad(w.initial)
+  else if (c.load) initialBytes = c.load(w.initial)
   else {
     for (const r of w.initial) {
       const bytes = c.produce(r)
@@ -179,7 +187,11 @@ export function runRep(
   const busy0 = machineBusyUs()
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) messages[i] = c.produce(w.updates[i]!)
+  if (how.patch) {
+    const patches = w.patches
+    if (!c.producePatch || !patches) throw new Error(`${c.name}: no path writes for ${w.name}`)
+    for (let i = 0; i < n; i++) messages[i] = c.producePatch(patches[i]!.key, patches[i]!.patch)
+  } else for (let i = 0; i < n; i++) messages[i] = c.produce(w.updates[i]!)
   const t1 = process.hrtime.bigint()
   for (let i = 0; i < n; i++) c.consume(messages[i]!)
   const t2 = process.hrtime.bigint()
@@ -206,6 +218,7 @@ export function runRep(
 export class ContenderHost {
   private readonly contender: Contender
   private readonly workloads = new Map<WorkloadName, { w: Workload; expected: Map<string, BenchRecord> }>()
+  private readonly scaled = new Map<string, { w: Workload; expected: Map<string, BenchRecord> }>()
 
   constructor(private readonly init: HostInit) {
     this.contender = createContender(init.contender)
@@ -227,7 +240,13 @@ export class ContenderHost {
     const c = this.contender
     switch (req.op) {
       case 'info':
-        return { op: 'info', name: c.name, description: c.description }
+        return {
+          op: 'info',
+          name: c.name,
+          description: c.description,
+          patch: typeof c.producePatch === 'function',
+          bulk: typeof c.bulkLoad === 'function',
+        }
       case 'example': {
         const [first, second] = readmeExample()
         c.setup()
@@ -240,8 +259,20 @@ export class ContenderHost {
       }
       case 'rep': {
         const { w, expected } = this.workload(req.workload)
-        const { rep, messages, initialMean } = runRep(c, w, expected)
+        const { rep, messages, initialMean } = runRep(c, w, expected, { patch: req.patch === true })
         return { op: 'rep', rep, sizes: req.sizes ? messages.map((m) => m.length) : null, initialMean }
+      }
+      case 'scale': {
+        const key = `scale-${req.records}-${req.updates}`
+        let entry = this.scaled.get(key)
+        if (!entry) {
+          // one update for each of `updates` distinct records, whatever the cache's size
+          const w = largeCache(req.records, 1, req.updates / req.records, this.init.seed + 5)
+          entry = { w, expected: finalState(w) }
+          this.scaled.clear()
+          this.scaled.set(key, entry)
+        }
+        return { op: 'scale', rep: runRep(c, entry.w, entry.expected, { bulk: true }).rep }
       }
       case 'catchup': {
         const { expected } = this.workload(req.workload)

@@ -13,6 +13,7 @@ import {
   type Rep,
   type WorkloadName,
 } from './core-measure.js'
+import { measurePatch, measureScaling, renderSpeed, speedChecks, type ScalingRow, type SpeedRow } from './core-speed.js'
 import { IsolatedModule } from './isolate.js'
 import { originalMeanUpdBytes, originalUpdBytes } from './original-wire.js'
 import { checkLine, fmt, machineInfo, markdownTable, median } from './report.js'
@@ -32,6 +33,8 @@ const DEFAULT: CoreConfig = {
   reps: 3,
   // One repetition: each worker's JIT is warm from the two workloads before, and their initial state takes seconds to build.
   heavyReps: 0,
+  scaleRecords: [1_000, 50_000],
+  scaleUpdates: 1_000,
 }
 const QUICK: CoreConfig = {
   auctions: 100,
@@ -44,6 +47,8 @@ const QUICK: CoreConfig = {
   bigUpdates: 3,
   reps: 0,
   heavyReps: 0,
+  scaleRecords: [1_000, 10_000],
+  scaleUpdates: 500,
 }
 /**
  * A warm-up repetition whose timed part took this long (or any, with `reps: 0`) is kept as the only measured one: the JIT
@@ -86,6 +91,8 @@ interface Measured {
 interface ContenderInfo {
   name: string
   description: string
+  patch: boolean
+  bulk: boolean
 }
 
 const NS_PER_US = 1000
@@ -391,6 +398,7 @@ function render(
   originalMsg2: number,
   quick: boolean,
   chartLinks: string,
+  speed: string,
 ): string {
   const edits = workloads.find((m) => m.w.name === 'readme-edits')!
   const auction = workloads.find((m) => m.w.name === 'auction')!
@@ -531,6 +539,7 @@ function render(
         ]
       : []),
     '',
+    speed,
     '## Newcomer catch-up',
     '',
     catchDetail,
@@ -570,8 +579,8 @@ export const coreSuite: Suite = {
     try {
       const infos: ContenderInfo[] = await Promise.all(
         runners.map(async (r) => {
-          const { name, description } = await r.ask({ op: 'info' })
-          return { name, description }
+          const { name, description, patch, bulk } = await r.ask({ op: 'info' })
+          return { name, description, patch, bulk }
         }),
       )
       const example: Example[] = []
@@ -598,15 +607,39 @@ export const coreSuite: Suite = {
         const original = heavy ? NaN : originalMeanUpdBytes(w)
         measured.push({ w, results, originalUpdBytes: original, recordJsonBytes, reps })
       }
+      // The speed rows (issue 15): path writes in the big record, and the cache's size against the cost per update.
+      const hosts = runners.map((r, i) => ({
+        ...infos[i]!,
+        ask: (req: CoreRequest) => r.ask(req) as Promise<CoreResponse>,
+      }))
+      const t1 = performance.now()
+      const patch: SpeedRow[] = await measurePatch(hosts, config.bigUpdates, Math.max(1, config.heavyReps))
+      const scaling: ScalingRow[] = await measureScaling(hosts, config.scaleRecords, config.scaleUpdates, 1)
+      console.error(`  path writes and scaling rows in ${fmt((performance.now() - t1) / 1000, 1)} s`)
       machine['loadAvgAfter'] = loadavg()
       machine['contendedRepsRetried'] = budget.retries
       const byWorkload = (n: WorkloadName): Measured[] => measured.find((m) => m.w.name === n)!.results
       const originalAuction = measured.find((m) => m.w.name === 'auction')!.originalUpdBytes
-      const checkList = checks(byWorkload('auction'), byWorkload('readme-edits'), originalAuction)
+      const checkList = [
+        ...checks(byWorkload('auction'), byWorkload('readme-edits'), originalAuction),
+        ...speedChecks((n) => byWorkload(n as WorkloadName), patch, scaling),
+      ]
       const note = `${options.quick ? 'smoke run (--quick), ' : ''}Node ${process.version}, ${String(machine['cpuModel'])} × ${String(machine['cpuCount'])}, ${String(machine['date']).slice(0, 10)}`
       const chartList = charts(infos, measured, note)
       const links = chartLinks(chartList, options.quick ? '-quick' : '')
-      const markdown = render(config, machine, infos, example, measured, checkList, originalMsg2, options.quick, links)
+      const speed = renderSpeed(patch, scaling, config.scaleUpdates)
+      const markdown = render(
+        config,
+        machine,
+        infos,
+        example,
+        measured,
+        checkList,
+        originalMsg2,
+        options.quick,
+        links,
+        speed,
+      )
       const data: Record<string, unknown> = {
         suite: 'core',
         machine,
@@ -633,6 +666,8 @@ export const coreSuite: Suite = {
           results,
         })),
         contenders: infos,
+        pathWrites: patch,
+        scaling,
         checks: checkList,
       }
       const summary = [summaryTables(infos, measured), '', links].join('\n')

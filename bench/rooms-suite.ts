@@ -107,7 +107,8 @@ const QUICK: RoomsConfig = {
 const RATE = 1000
 const GOAL_P50_MS = 1
 const GOAL_P99_MS = 5
-const GOAL_SYNC_MB_S = 20
+/** Initial sync: at least this share of what the raw data channel carries in the same run (issue 15: 15 of 22.6 MB/s). */
+const GOAL_SYNC_SHARE = 2 / 3
 /** MB = 10^6 bytes throughout. */
 const MB = 1e6
 const BULK_BYTES = 10 * MB
@@ -648,11 +649,11 @@ function goalChecks(room: StreamResult, raw: StreamResult, syncs: readonly SyncS
     const ok = s.runs.every((r) => r.digestOk)
     checks.push({
       goal:
-        `initial sync ≥ ${GOAL_SYNC_MB_S} MB/s (${s.set === 'many' ? `${s.records} records of ~10 KB` : 'one ~10 MB record'}, ` +
-        'join → synced + all records present)',
-      pass: s.mbPerSec >= GOAL_SYNC_MB_S && ok,
+        `initial sync ≥ 2/3 of the raw data channel (${fmt(GOAL_SYNC_SHARE * bulkMbPerSec, 1)} MB/s in this run; ` +
+        `${s.set === 'many' ? `${s.records} records of ~10 KB` : 'one ~10 MB record'}, join → synced + all records present)`,
+      pass: s.mbPerSec >= GOAL_SYNC_SHARE * bulkMbPerSec && ok,
       detail:
-        `${fmt(s.mbPerSec, 2)} MB/s: ${fmt(s.jsonBytes / MB, 2)} MB of JSON in ${ms(s.totalMs)} ms (median of ${s.runs.length}); ` +
+        `${fmt(s.mbPerSec, 2)} MB/s = ${fmt(s.mbPerSec / bulkMbPerSec, 2)} of the raw channel: ${fmt(s.jsonBytes / MB, 2)} MB of JSON in ${ms(s.totalMs)} ms (median of ${s.runs.length}); ` +
         `${fmt(s.mbPerSecAfterConnect, 2)} MB/s from the WebRTC connection; the raw data channel alone carries ${fmt(bulkMbPerSec, 1)} MB/s` +
         `${ok ? '' : '; COPY DIFFERS from the producer'}`,
     })
@@ -988,8 +989,9 @@ function render(r: Report): string {
     '',
     `Sync: the producer process holds the records (${r.syncs.map((s) => `${s.set}: written in ${fmt(s.writeMs / 1000, 2)} s`).join(', ')}, not timed); ` +
       'a fresh consumer room in the consumer process joins; timed from `joinRoom` (signaling, ICE and DTLS included) to `whenSynced()` ' +
-      'with every record present. Phases: connected (first WebRTC peer), first and last chunk of the sync message reaching JavaScript ' +
-      "(before the first chunk: the producer encodes its state), synced (the consumer's checks and applies). The copy is compared with the " +
+      'with every record present. Phases: connected (first WebRTC peer), first and last frame of the initial sync reaching JavaScript ' +
+      '(16 KiB chunks, or the packed ~64 KiB pieces that DiffStream peers in Node send each other, docs/rooms.md; before the first: the ' +
+      "producer encodes its state and packs it), synced (the consumer's checks and applies, which overlap the transfer). The copy is compared with the " +
       "producer's records afterwards (SHA-256 of canonical JSON, untimed). Raw bulk: 10 MB through the raw simple-peer channel in " +
       `${BULK_CHUNK} B messages via its stream (as a room sends a big message), first write → last byte in the other process. MB = 10^6 bytes.`,
     '',

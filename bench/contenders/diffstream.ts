@@ -38,6 +38,18 @@ export class DiffStream implements Contender {
     return this.producer.update(record).encode()
   }
 
+  /** Patches: `producer.patch(key, partial)`, the write for callers who know what changed. */
+  producePatch(key: Key, patch: JsonObject): Uint8Array {
+    return this.producer.patch(key, patch).encode()
+  }
+
+  /** The producer writes every record; the consumer catches up from one `retran`. */
+  bulkLoad(records: readonly BenchRecord[]): void {
+    for (const r of records) this.producer.update(r)
+    const first = records[0]
+    if (first) this.consumer.update(this.producer.retran(first.key).encode())
+  }
+
   consume(bytes: Uint8Array): void {
     this.lastResult = this.consumer.update(bytes)
   }

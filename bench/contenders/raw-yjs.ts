@@ -30,6 +30,20 @@ function writeFields(map: Y.Map<unknown>, obj: JsonObject): void {
   }
 }
 
+/** Writes the fields of `patch`: nested objects merge into the map's maps, anything else replaces. */
+function mergeFields(map: Y.Map<unknown>, patch: JsonObject): void {
+  for (const k of Object.keys(patch)) {
+    const v = patch[k]
+    if (v === undefined) {
+      map.delete(k)
+      continue
+    }
+    const current = map.get(k)
+    if (current instanceof Y.Map && isPlainObject(v)) mergeFields(current as Y.Map<unknown>, v)
+    else map.set(k, toY(v))
+  }
+}
+
 /**
  * Hand-written Yjs, no DiffStream: the producer writes the changed fields of the record into a
  * Y.Map (one per key, under a root map) inside one `doc.transact`, and sends the bytes of the
@@ -65,6 +79,24 @@ export class RawYjs implements Contender {
       else root.set(id, toY(record))
     })
     return this.last ?? EMPTY_UPDATE
+  }
+
+  /** A path write: the fields of `patch` set directly into the record's map, in one transact. */
+  producePatch(key: Key, patch: JsonObject): Uint8Array {
+    const map = this.producerDoc.getMap<unknown>('r').get(keyId(key))
+    if (!(map instanceof Y.Map)) throw new Error(`raw Yjs: no record ${String(key)}`)
+    this.last = null
+    this.producerDoc.transact(() => mergeFields(map as Y.Map<unknown>, patch))
+    return this.last ?? EMPTY_UPDATE
+  }
+
+  /** All records in one transact; the consumer applies the producer's state. */
+  bulkLoad(records: readonly BenchRecord[]): void {
+    const root = this.producerDoc.getMap<unknown>('r')
+    this.producerDoc.transact(() => {
+      for (const r of records) root.set(keyId(r.key), toY(r))
+    })
+    Y.applyUpdate(this.consumerDoc, Y.encodeStateAsUpdate(this.producerDoc))
   }
 
   consume(bytes: Uint8Array): void {

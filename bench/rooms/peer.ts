@@ -417,7 +417,9 @@ function load(name: string, set: 'many' | 'one', seed: number): LoadResult {
   }
 }
 
+/** Frames of an initial sync: chunks of a large message, and packed sync pieces (docs/rooms.md). */
 const CHUNK_FRAME = 10
+const PACKED_SYNC_FRAME = 15
 
 async function sync(name: string, expectRecords: number, timeoutMs: number, reference: boolean): Promise<SyncResult> {
   const meter = new ResourceMeter()
@@ -431,7 +433,7 @@ async function sync(name: string, expectRecords: number, timeoutMs: number, refe
     connectUs = nowUs()
     for (const p of roomPeers(room)) {
       instrument(p, (data, t) => {
-        if (data[0] !== CHUNK_FRAME) return
+        if (data[0] !== CHUNK_FRAME && data[0] !== PACKED_SYNC_FRAME) return
         if (Number.isNaN(firstChunkUs)) firstChunkUs = t
         lastChunkUs = t
       })

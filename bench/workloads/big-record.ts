@@ -18,6 +18,7 @@ export function bigRecord(items: number, updates: number, seed: number): Workloa
   let current: BenchRecord = { key: 'catalogue', lots: lotsByKey }
   const initial = [current]
   const out: BenchRecord[] = []
+  const patches: Array<{ key: string; patch: JsonObject }> = []
   for (let u = 0; u < updates; u++) {
     const lots = current['lots'] as JsonObject
     const k = `item-${rng.int(0, items - 1)}`
@@ -26,11 +27,13 @@ export function bigRecord(items: number, updates: number, seed: number): Workloa
     const lastBid = { user: rng.pick(USERS), price, time: 1_800_000_000_000 + u }
     current = { ...current, lots: { ...lots, [k]: { ...it, last_bid: lastBid } } }
     out.push(current)
+    patches.push({ key: 'catalogue', patch: { lots: { [k]: { last_bid: lastBid } } } })
   }
   return {
     name: 'big-record',
     description: `one ${items / 100} MB record (${items} items of 10 KB, nested bids) created first (untimed), then ${updates} updates each replacing one item's last_bid`,
     initial,
     updates: out,
+    patches,
   }
 }

@@ -1,3 +1,4 @@
+import type { JsonObject } from '@diffstream/core'
 import type { BenchRecord } from '../contender.js'
 
 /**
@@ -11,6 +12,11 @@ export interface Workload {
   readonly description: string
   readonly initial: readonly BenchRecord[]
   readonly updates: readonly BenchRecord[]
+  /**
+   * For a path write (`Contender.producePatch`): what each update changed, as a partial record to
+   * merge into the previous version (same order as `updates`).
+   */
+  readonly patches?: ReadonlyArray<{ key: BenchRecord['key']; patch: JsonObject }>
 }
 
 /** The last version of every key in the workload: what each consumer must end up holding. */

@@ -1,8 +1,8 @@
 import { ByteReader } from './byte-reader.js'
-import { pushVarUint } from './byte-writer.js'
+import { writeVarUintAt } from './byte-writer.js'
 import { InvalidMessageError } from './errors.js'
 import { isKey, type Key } from './keys.js'
-import { compactUpdate, expandUpdate } from './update-codec.js'
+import { compactParts, expandInspected } from './update-codec.js'
 import { inspectUpdate, type UpdateInspection } from './update-inspect.js'
 
 /** The commands of the original DiffStream: a new record, an update, a delete, a retransmission. */
@@ -129,36 +129,51 @@ export class DataMsg {
     checkFields(this)
     const keyType = keyTypeOf(this.key)
     const hasEpoch = this.epoch > 0 || this.cut !== null
-    const head: number[] = [
-      (this.state !== 0 ? HAS_STATE : 0) | (hasEpoch ? HAS_EPOCH : 0) | (keyType << 2) | COMMANDS.indexOf(this.cmd),
-    ]
+    // Short ASCII keys (most) are written char by char: TextEncoder costs more than the key.
+    let keyText: string | null = null
     let keyBytes: Uint8Array | null = null
-    if (keyType === KEY_STRING) keyBytes = utf8.encode(this.key as string)
-    else if (keyType === KEY_HEX) keyBytes = hexBytes(this.key as string)
-    if (keyBytes) pushVarUint(head, keyBytes.length)
-    else if (keyType === KEY_UINT) pushVarUint(head, this.key as number)
-    else if (keyType === KEY_NEG_INT) pushVarUint(head, -(this.key as number))
-    const floatAt = head.length
-    if (keyType === KEY_FLOAT) head.push(0, 0, 0, 0, 0, 0, 0, 0)
-    const keyLen = keyBytes ? keyBytes.length : 0
-    const tail: number[] = []
+    if (keyType === KEY_STRING) {
+      if (isShortAscii(this.key as string)) keyText = this.key as string
+      else keyBytes = utf8.encode(this.key as string)
+    } else if (keyType === KEY_HEX) keyBytes = hexBytes(this.key as string)
+    const keyLen = keyText !== null ? keyText.length : keyBytes !== null ? keyBytes.length : 0
+    const epochField = this.epoch * 2 + (this.cut ? 1 : 0)
+    const { table, body } = compactParts(this.update)
+    let size = 1 + 4 + (this.state !== 0 ? 4 : 0) + table.length + body.length
+    if (keyType === KEY_STRING || keyType === KEY_HEX) size += varUintLength(keyLen) + keyLen
+    else if (keyType === KEY_UINT) size += varUintLength(this.key as number)
+    else if (keyType === KEY_NEG_INT) size += varUintLength(-(this.key as number))
+    else size += 8
+    if (hasEpoch) size += varUintLength(epochField) + (this.cut ? varUintLength(this.cut.parent) + 4 : 0)
+    const out = new Uint8Array(size)
+    out[0] =
+      (this.state !== 0 ? HAS_STATE : 0) | (hasEpoch ? HAS_EPOCH : 0) | (keyType << 2) | COMMANDS.indexOf(this.cmd)
+    let p = 1
+    if (keyType === KEY_STRING || keyType === KEY_HEX) {
+      p = writeVarUintAt(out, p, keyLen)
+      if (keyText !== null) for (let i = 0; i < keyLen; i++) out[p++] = keyText.charCodeAt(i)
+      else {
+        out.set(keyBytes!, p)
+        p += keyLen
+      }
+    } else if (keyType === KEY_UINT) p = writeVarUintAt(out, p, this.key as number)
+    else if (keyType === KEY_NEG_INT) p = writeVarUintAt(out, p, -(this.key as number))
+    else {
+      new DataView(out.buffer).setFloat64(p, this.key as number, true)
+      p += 8
+    }
     if (hasEpoch) {
       // The epoch's lowest bit says whether a cut follows.
-      pushVarUint(tail, this.epoch * 2 + (this.cut ? 1 : 0))
+      p = writeVarUintAt(out, p, epochField)
       if (this.cut) {
-        pushVarUint(tail, this.cut.parent)
-        pushUint32(tail, this.cut.state)
+        p = writeVarUintAt(out, p, this.cut.parent)
+        p = writeUint32At(out, p, this.cut.state)
       }
     }
-    pushUint32(tail, this.checksum)
-    if (this.state !== 0) pushUint32(tail, this.state)
-    const update = compactUpdate(this.update)
-    const out = new Uint8Array(head.length + keyLen + tail.length + update.length)
-    out.set(head, 0)
-    if (keyType === KEY_FLOAT) new DataView(out.buffer).setFloat64(floatAt, this.key as number, true)
-    if (keyBytes) out.set(keyBytes, head.length)
-    out.set(tail, head.length + keyLen)
-    out.set(update, head.length + keyLen + tail.length)
+    p = writeUint32At(out, p, this.checksum)
+    if (this.state !== 0) p = writeUint32At(out, p, this.state)
+    for (const b of table) out[p++] = b
+    out.set(body, p)
     this.#encoded = {
       cmd: this.cmd,
       key: this.key,
@@ -180,7 +195,7 @@ export class DataMsg {
     return decodeInspected(bytes, limits).msg
   }
 
-  /** The encoded size in bytes (encodes the message if it was not encoded yet). */
+  /** The encoded size in bytes. */
   get byteLength(): number {
     return this.encode().length
   }
@@ -234,8 +249,7 @@ export function decodeInspected(
   const checksum = r.uint32()
   const state = first & HAS_STATE ? r.uint32() : 0
   if (first & HAS_STATE && state === 0) r.fail('state flag with state 0')
-  const update = expandUpdate(bytes.subarray(r.pos))
-  const inspection = inspectUpdate(update)
+  const { update, inspection } = expandInspected(bytes.subarray(r.pos))
   return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut }), inspection }
 }
 
@@ -270,9 +284,28 @@ function keyTypeOf(key: Key): number {
   return KEY_FLOAT
 }
 
-function pushUint32(out: number[], n: number): void {
+function writeUint32At(out: Uint8Array, p: number, n: number): number {
   n >>>= 0
-  out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24)
+  out[p] = n & 0xff
+  out[p + 1] = (n >>> 8) & 0xff
+  out[p + 2] = (n >>> 16) & 0xff
+  out[p + 3] = n >>> 24
+  return p + 4
+}
+
+function varUintLength(n: number): number {
+  let len = 1
+  while (n > 0x7f) {
+    n = Math.floor(n / 128)
+    len++
+  }
+  return len
+}
+
+function isShortAscii(s: string): boolean {
+  if (s.length > 64) return false
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false
+  return true
 }
 
 const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87) // '0'-'9', 'a'-'f'

@@ -6,7 +6,6 @@ import {
   decodeInspected,
   DEFAULT_MAX_MESSAGE_BYTES,
   inspectMessage,
-  utf8Length,
   type Command,
   type EpochCut,
 } from './data-msg.js'
@@ -25,17 +24,15 @@ import {
   StaleEpochError,
   WriteOnlyError,
 } from './errors.js'
-import { hashJson } from './hash.js'
 import { HeldMessages } from './held.js'
-import { cloneJson, type JsonObject, type JsonValue } from './json.js'
-import { materialize } from './materialize.js'
-import { checkRecord } from './record.js'
+import { cloneJson, type JsonObject } from './json.js'
+import { checkPatch, checkRecord } from './record.js'
 import { Persistence } from './store/persistence.js'
 import { keyId, type Key, type KeyLike } from './keys.js'
 import { Mirror, type RecordChange } from './mirror.js'
 import { decodeStateVector, encodeStateVector } from './state-vector.js'
 import { StatsCounter, type CacheStats } from './stats.js'
-import type { ApplyResult, DiffCacheEvents, DiffCacheOptions, Role } from './types.js'
+import type { ApplyResult, DiffCacheEvents, DiffCacheOptions, RecordPatch, Role } from './types.js'
 import { dependenciesMet, type UpdateInspection } from './update-inspect.js'
 
 const LOCAL = Symbol('diffstream-local')
@@ -175,6 +172,47 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     return this.write(input)
   }
 
+  /**
+   * Producer/peer: changes only the fields that `partial` names in the record `key`, and returns the
+   * `upd` message. For callers who know what changed: the cost follows `partial`, while `update()`
+   * compares the whole record with the mirror to find the change. A field set to `undefined` is
+   * deleted; a plain object merges into an object field the same way (recursively); an array or any
+   * other value replaces the field. The key field cannot change. Throws `KeyNotFoundError` when
+   * there is no such record (create it with `update()`), and `UnsupportedValueError`, changing
+   * nothing, when a value is not JSON.
+   *
+   * @example
+   * ```ts
+   * import { DiffCache } from '@diffstream/core'
+   *
+   * const producer = DiffCache.producer()
+   * const consumer = DiffCache.consumer()
+   * consumer.update(producer.update({ key: 'lot-1', title: 'Lamp', last_bid: { user: 'Ann', price: 10 } }).encode())
+   * const msg = producer.patch('lot-1', { last_bid: { price: 12 } })   // only `price` travels
+   * consumer.update(msg.encode())   // ['upd', 'lot-1', { key: 'lot-1', title: 'Lamp', last_bid: { user: 'Ann', price: 12 } }]
+   * ```
+   */
+  patch(key: KeyLike, partial: RecordPatch<T>): DataMsg {
+    this.assertWriter('patch')
+    const id = keyId(key)
+    if (!this.mirror.has(id)) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
+    const checked = checkPatch(partial, this.keyName, this.keyOf(id))
+    this.maybeCompact()
+    const edits = this.mirror.planPatch(id, checked)
+    let update = this.mirror.edit(edits, LOCAL)
+    if (!update) {
+      if (this.strict && !this.replayed) throw new NoChangeError(`the patch of ${JSON.stringify(key)} changes nothing`)
+      update = EMPTY_UPDATE
+    }
+    update = this.withReplayed(update)
+    // the caller's object no longer holds the record
+    this.own.delete(id)
+    const digest = this.mirror.digest(id)!
+    const msg = this.message('upd', this.keyOf(id), update, digest.hash)
+    this.counters.sentMessage('upd', msg.byteLength, digest.bytes)
+    return msg
+  }
+
   /** Deletes the record `key` and returns the `del` message. */
   delete(key: KeyLike): DataMsg {
     this.assertWriter('delete')
@@ -183,7 +221,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     this.maybeCompact()
     const storedKey = this.keyOf(id)
     const update = this.withReplayed(this.mirror.remove(id, LOCAL)!)
-    const msg = this.message({ cmd: 'del', key: storedKey, update })
+    const msg = this.message('del', storedKey, update)
     this.counters.sentMessage('del', msg.byteLength, 0)
     return msg
   }
@@ -200,10 +238,11 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     const sv = stateVector === undefined ? undefined : encodeStateVector(decodeStateVector(stateVector))
     // A vector from another epoch names none of this epoch's clients, so the diff holds everything.
     const update = this.mirror.diff(sv)
-    const msg = this.mirror.has(id)
-      ? this.message({ cmd: 'ret', key: this.keyOf(id), update, checksum: hashJson(this.mirror.read(id)) })
+    const digest = this.mirror.digest(id)
+    const msg = digest
+      ? this.message('ret', this.keyOf(id), update, digest.hash)
       : new DataMsg({ cmd: 'ret', key: key instanceof Uint8Array ? id : key, update, epoch: this.mirror.epoch })
-    this.counters.sentMessage('ret', msg.byteLength, this.jsonLength(id))
+    this.counters.sentMessage('ret', msg.byteLength, digest?.bytes ?? 0)
     return msg
   }
 
@@ -289,19 +328,22 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     update = this.withReplayed(update)
     if (!this.copy) this.own.set(id, data)
     const cmd: Command = existed ? 'upd' : 'new'
-    const msg = this.message({ cmd, key, update, checksum: hashJson(value) })
-    this.counters.sentMessage(cmd, msg.byteLength, utf8Length(JSON.stringify(data)))
+    // The checksum and the JSON size come from the mirror's views, which the write only
+    // invalidated along the paths it changed: neither walks the whole record.
+    const digest = this.mirror.digest(id)!
+    const msg = this.message(cmd, key, update, digest.hash)
+    this.counters.sentMessage(cmd, msg.byteLength, digest.bytes)
     return msg
   }
 
   /** A message of this cache's epoch (with the cut of a fresh compaction) and its state fingerprint. */
-  private message(init: { cmd: Command; key: Key; update: Uint8Array; checksum?: number }): DataMsg {
+  private message(cmd: Command, key: Key, update: Uint8Array, checksum = 0): DataMsg {
     let cut: EpochCut | null = null
     if (this.cutLeft > 0) {
       this.cutLeft--
       cut = this.cut
     }
-    return new DataMsg({ ...init, state: this.fingerprint(), epoch: this.mirror.epoch, cut })
+    return new DataMsg({ cmd, key, update, checksum, state: this.fingerprint(), epoch: this.mirror.epoch, cut })
   }
 
   /** Takes what the mirror wrote to carry or put back values, to send with the next message. */
@@ -324,7 +366,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     const msg =
       id === undefined
         ? new DataMsg({ cmd: 'ret', key, update, epoch: this.mirror.epoch })
-        : this.message({ cmd: 'ret', key: this.keyOf(id), update, checksum: hashJson(this.mirror.read(id)) })
+        : this.message('ret', this.keyOf(id), update, this.mirror.digest(id)!.hash)
     this.counters.sentMessage('ret', msg.byteLength, 0)
     this.emit('repair', msg)
   }
@@ -358,20 +400,19 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
    */
   private enterEpoch(msg: DataMsg, inspection: UpdateInspection): 'adopted' | 'compacted' | null {
     let how: 'adopted' | 'compacted'
-    const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     if (holdsBase(inspection, msg.epoch)) {
       try {
         this.mirror.adopt(msg.update, msg.epoch, (root, fingerprint) => {
           if (msg.cmd === 'del' || msg.state === 0 || msg.state !== (fingerprint || 1)) return
-          const hash = hashJson(materialize(root.get(keyId(msg.key))) as JsonValue)
+          const hash = this.mirror.views.digest(root.get(keyId(msg.key))).hash
           if (hash !== msg.checksum)
             throw new ChecksumMismatchError(
-              `${what}: the record would hash to ${hash}, the message says ${msg.checksum}`,
+              `${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
             )
         })
       } catch (err) {
         if (err instanceof DiffStreamError) throw err
-        throw new InvalidMessageError(`${what}: the epoch's base does not apply`, { cause: err })
+        throw new InvalidMessageError(`${describe(msg)}: the epoch's base does not apply`, { cause: err })
       }
       how = 'adopted'
     } else if (msg.cut && msg.cut.parent === this.mirror.epoch && msg.cut.state === this.fingerprint()) {
@@ -399,9 +440,10 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       ;({ msg, inspection } = decodeInspected(input, { maxBytes: this.maxMessageBytes }))
     }
     const id = keyId(msg.key)
-    const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     if (msg.epoch < this.mirror.epoch) {
-      throw new StaleEpochError(`${what}: from epoch ${msg.epoch}, older than this cache's ${this.mirror.epoch}`)
+      throw new StaleEpochError(
+        `${describe(msg)}: from epoch ${msg.epoch}, older than this cache's ${this.mirror.epoch}`,
+      )
     }
     const entered = msg.epoch > this.mirror.epoch ? this.enterEpoch(msg, inspection) : null
     if (msg.epoch > this.mirror.epoch && entered === null) {
@@ -409,7 +451,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       this.counters.held++
       this.counters.dropped += dropped
       throw new PatchMismatchError(
-        `${what}: from epoch ${msg.epoch}, newer than this cache's ${this.mirror.epoch}; held until a retran brings that epoch`,
+        `${describe(msg)}: from epoch ${msg.epoch}, newer than this cache's ${this.mirror.epoch}; held until a retran brings that epoch`,
       )
     }
     if (entered === 'adopted') {
@@ -427,9 +469,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       this.counters.held++
       this.counters.dropped += dropped
       if (msg.cmd === 'upd' && !had)
-        throw new CacheKeyError(`${what}: this cache never had that record; held until it arrives`)
-      if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`${what}: this cache does not hold that record`)
-      throw new PatchMismatchError(`${what}: builds on changes this cache missed; held until they arrive`)
+        throw new CacheKeyError(`${describe(msg)}: this cache never had that record; held until it arrives`)
+      if (msg.cmd === 'del' && !had) throw new CacheKeyWarning(`${describe(msg)}: this cache does not hold that record`)
+      throw new PatchMismatchError(`${describe(msg)}: builds on changes this cache missed; held until they arrive`)
     }
     this.applyChecked(msg, id)
     this.drainHeld()
@@ -452,7 +494,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
    * mirror's recovery point, and nobody hears of the changes it made.
    */
   private applyChecked(msg: DataMsg, id: string): void {
-    const what = `${msg.cmd} ${JSON.stringify(msg.key)}`
     try {
       this.mirror.tryApply(msg.update, REMOTE, () => {
         // The checksum describes the sender's record; it can only be compared when this cache holds
@@ -460,14 +501,16 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
         // delete-only message still on its way, make them differ legitimately and the CRDT merge is
         // what counts. A message without a state fingerprint is never compared.
         if (msg.cmd === 'del' || msg.state === 0 || msg.state !== this.mirror.fingerprint()) return
-        const hash = hashJson(this.mirror.read(id))
+        const hash = this.mirror.digest(id)?.hash ?? 0
         if (hash !== msg.checksum) {
-          throw new ChecksumMismatchError(`${what}: the record would hash to ${hash}, the message says ${msg.checksum}`)
+          throw new ChecksumMismatchError(
+            `${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
+          )
         }
       })
     } catch (err) {
       if (err instanceof DiffStreamError) throw err
-      throw new InvalidMessageError(`${what}: the update does not apply`, { cause: err })
+      throw new InvalidMessageError(`${describe(msg)}: the update does not apply`, { cause: err })
     }
     this.counters.receivedMessage(msg.byteLength)
   }
@@ -500,11 +543,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     return this.mirror.keyOf(id, this.keyName)
   }
 
-  private jsonLength(id: string): number {
-    const v = this.mirror.read(id)
-    return v === undefined ? 0 : utf8Length(JSON.stringify(v))
-  }
-
   private onMirrorChange(changes: Map<string, RecordChange>, origin: unknown): void {
     const remote = origin !== LOCAL
     if (remote) for (const id of changes.keys()) this.own.delete(id)
@@ -514,4 +552,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       this.emit('change', { cmd, key: this.keyOf(id), data, origin: remote ? 'remote' : 'local' })
     }
   }
+}
+
+/** How errors name a message (built only when one is thrown). */
+function describe(msg: DataMsg): string {
+  return `${msg.cmd} ${JSON.stringify(msg.key)}`
 }

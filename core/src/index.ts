@@ -19,6 +19,7 @@ export type {
   CompactionOptions,
   DiffCacheEvents,
   DiffCacheOptions,
+  RecordPatch,
   Role,
 } from './types.js'
 export { hashJson } from './hash.js'

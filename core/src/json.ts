@@ -31,48 +31,77 @@ export function isPlainObject(v: unknown): v is JsonObject {
 
 /**
  * Throws {@link UnsupportedValueError} naming the path of the first part of `value` that is not
- * JSON. Runs before any change is made, so a refused value changes nothing.
+ * JSON. Runs before any change is made, so a refused value changes nothing. `path` and `depth`
+ * say where `value` sits when it is part of a larger value.
  */
-export function assertJson(value: unknown, path = '$'): asserts value is JsonValue {
-  const stack = new Set<object>()
-  const visit = (v: unknown, at: string, depth: number): void => {
+export function assertJson(value: unknown, path: string | (() => string) = '$', depth = 0): asserts value is JsonValue {
+  new JsonCheck(path).visit(value, depth)
+}
+
+/**
+ * The walk behind {@link assertJson}. The path of the part being checked is kept as a stack of
+ * segments and only turned into text for an error: checking costs no string per field.
+ */
+class JsonCheck {
+  private readonly stack = new Set<object>()
+  private readonly segments: Array<string | number> = []
+
+  constructor(private readonly base: string | (() => string)) {}
+
+  private fail(what: string): never {
+    let at = typeof this.base === 'string' ? this.base : this.base()
+    for (const s of this.segments) at += typeof s === 'number' ? `[${s}]` : `.${s}`
+    throw new UnsupportedValueError(`${at}: ${what}`)
+  }
+
+  visit(v: unknown, depth: number): void {
     switch (typeof v) {
       case 'string':
-        if (!wellFormed(v)) throw new UnsupportedValueError(`${at}: string holds a lone surrogate`)
+        if (!wellFormed(v)) this.fail('string holds a lone surrogate')
         return
       case 'boolean':
         return
       case 'number':
-        if (!Number.isFinite(v)) throw new UnsupportedValueError(`${at}: ${v} is not a JSON number`)
+        if (!Number.isFinite(v)) this.fail(`${v} is not a JSON number`)
         return
       case 'object':
         break
       default:
-        throw new UnsupportedValueError(`${at}: a ${typeof v} is not JSON`)
+        this.fail(`a ${typeof v} is not JSON`)
     }
     if (v === null) return
-    if (depth > MAX_DEPTH) throw new UnsupportedValueError(`${at}: nested deeper than ${MAX_DEPTH}`)
-    if (stack.has(v)) throw new UnsupportedValueError(`${at}: cycle`)
-    stack.add(v)
+    if (depth > MAX_DEPTH) this.fail(`nested deeper than ${MAX_DEPTH}`)
+    if (this.stack.has(v)) this.fail('cycle')
+    this.stack.add(v)
+    const segments = this.segments
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const item: unknown = v[i]
-        if (item === undefined) throw new UnsupportedValueError(`${at}[${i}]: undefined in an array`)
-        visit(item, `${at}[${i}]`, depth + 1)
+        segments.push(i)
+        if (item === undefined) this.fail('undefined in an array')
+        this.visit(item, depth + 1)
+        segments.pop()
       }
     } else if (isPlainObject(v)) {
       for (const k of Object.keys(v)) {
-        if (!wellFormed(k)) throw new UnsupportedValueError(`${at}: field name holds a lone surrogate`)
+        if (!wellFormed(k)) this.fail('field name holds a lone surrogate')
         const field = v[k]
-        if (field !== undefined) visit(field, `${at}.${k}`, depth + 1)
+        if (field === undefined) continue
+        segments.push(k)
+        this.visit(field, depth + 1)
+        segments.pop()
       }
     } else {
       const name = (Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name
-      throw new UnsupportedValueError(`${at}: a ${name ?? 'class'} instance is not JSON`)
+      this.fail(`a ${name ?? 'class'} instance is not JSON`)
     }
-    stack.delete(v)
+    this.stack.delete(v)
   }
-  visit(value, path, 0)
+}
+
+/** Whether a field name is valid (no lone surrogate). */
+export function validFieldName(k: string): boolean {
+  return wellFormed(k)
 }
 
 /** Sets a field without tripping the `__proto__` setter, which JSON allows as an ordinary name. */

@@ -1,12 +1,13 @@
 import * as Y from 'yjs'
-import type { JsonObject, JsonValue } from './json.js'
+import { assertJson, type JsonObject, type JsonValue } from './json.js'
+import { UnsupportedValueError } from './errors.js'
 import { isKey, keyId, type Key } from './keys.js'
-import { materialize } from './materialize.js'
-import { reconcileMap, toMirror } from './reconcile.js'
+import { planMap, planPatch, toMirror, type Edit } from './reconcile.js'
 import { buildBaseDoc } from './base-doc.js'
 import { findContests, inDict, keepsIncarnation, type Contest } from './contests.js'
-import { utf8Length } from './data-msg.js'
 import { baseClientOf } from './epoch.js'
+import type { Digest } from './hash.js'
+import { RecordViews } from './record-views.js'
 import { RecoveryPoint } from './recovery-point.js'
 import { captureMap, mergeInto, type StampedNode } from './stamped-merge.js'
 import { StampBook, type Stamp } from './stamps.js'
@@ -71,7 +72,8 @@ export class Mirror {
   private map!: Y.Map<unknown>
   private state!: StateFingerprint
   private book!: StampBook
-  private readonly plain = new Map<string, JsonValue>()
+  /** Plain values and checksums of the records, rebuilt where a transaction changed them. */
+  readonly views = new RecordViews()
   private readonly present = new Set<string>()
   private readonly listeners = new Set<MirrorListener>()
   private captured: Uint8Array | null = null
@@ -125,7 +127,6 @@ export class Mirror {
     const book = this.book
     const root = this.map
     doc.gcFilter = (item) => !keepsIncarnation(item, book, root)
-    this.plain.clear()
     this.present.clear()
     for (const [id, item] of this.map._map) if (isRecord(item)) this.present.add(id)
     doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
@@ -150,7 +151,8 @@ export class Mirror {
   /** Bytes of the live records as JSON. */
   liveBytes(): number {
     let n = 0
-    for (const [, v] of this.entries()) n += utf8Length(JSON.stringify(v))
+    for (const item of this.map._map.values())
+      if (isRecord(item)) n += this.views.digest(item.content.getContent()[item.length - 1]).bytes
     return n
   }
 
@@ -187,7 +189,8 @@ export class Mirror {
       doc.destroy()
       throw err
     }
-    this.switchTo(doc, epoch, this.carries ? captureMap(this.book, this.map) : null, state)
+    // The update is the new document's whole state: its recovery point starts from it, not from an encode.
+    this.switchTo(doc, epoch, this.carries ? captureMap(this.book, this.map) : null, state, update)
   }
 
   private switchTo(
@@ -195,11 +198,12 @@ export class Mirror {
     epoch: number,
     held: Map<string, StampedNode> | null,
     state?: StateFingerprint,
+    snapshot?: Uint8Array,
   ): void {
     const before = new Map(this.entries())
     this.switching = true
     try {
-      this.moveTo(doc, epoch, held, before, state)
+      this.moveTo(doc, epoch, held, before, state, snapshot)
     } finally {
       this.switching = false
     }
@@ -212,6 +216,7 @@ export class Mirror {
     held: Map<string, StampedNode> | null,
     before: Map<string, JsonValue>,
     state: StateFingerprint | undefined,
+    snapshot: Uint8Array | undefined,
   ): void {
     const old = this.current
     doc.clientID = freshClientId()
@@ -220,7 +225,7 @@ export class Mirror {
     this.bind(doc, state)
     old.destroy()
     this.accepted = 0
-    this.recovery = this.recoverable ? new RecoveryPoint(doc) : null
+    this.recovery = this.recoverable ? new RecoveryPoint(doc, snapshot) : null
     const changes = new Map<string, RecordChange>()
     for (const [id, value] of before) {
       const now = this.read(id)
@@ -293,14 +298,14 @@ export class Mirror {
 
   /** The record as a plain value. The same object is returned until the record changes: do not mutate it. */
   read(id: string): JsonValue | undefined {
-    let v = this.plain.get(id)
-    if (v === undefined) {
-      const record = this.root.get(id)
-      if (!(record instanceof Y.Map)) return undefined
-      v = materialize(record)
-      this.plain.set(id, v)
-    }
-    return v
+    const record = this.map.get(id)
+    return record instanceof Y.Map ? (this.views.plain(record) as JsonValue) : undefined
+  }
+
+  /** The checksum and JSON size of a record (docs/wire.md), or undefined. */
+  digest(id: string): Digest | undefined {
+    const record = this.map.get(id)
+    return record instanceof Y.Map ? this.views.digest(record) : undefined
   }
 
   /**
@@ -364,13 +369,39 @@ export class Mirror {
 
   /**
    * Makes the record `id` equal `value` in one transaction. Returns the update bytes, or null when
-   * nothing changed. The caller has validated `value`.
+   * nothing changed. Throws `UnsupportedValueError`, changing nothing, when what it would write is
+   * not JSON (see reconcile.ts: the parts equal to the mirror's need no check).
    */
   write(id: string, value: JsonObject, origin: unknown): Uint8Array | null {
+    const current = this.map.get(id)
+    if (current instanceof Y.Map) {
+      const edits = planMap(current, value, (node) => this.views.plain(node))
+      if (edits.length === 0) return null
+      return this.edit(edits, origin)
+    }
+    assertJson(value)
+    return this.capture(origin, () => this.map.set(id, toMirror(value)))
+  }
+
+  /**
+   * The edits that apply `patch` to the record `id` (see reconcile.ts), checked and found without
+   * writing; `edit` applies them. Throws `UnsupportedValueError` when a value is not JSON.
+   */
+  planPatch(id: string, patch: JsonObject): Edit[] {
+    const current = this.map.get(id)
+    if (!(current instanceof Y.Map)) throw new UnsupportedValueError(`record ${JSON.stringify(id)} is not an object`)
+    return planPatch(current, patch, (node) => this.views.plain(node))
+  }
+
+  /**
+   * Applies edits planned against the current document (see reconcile.ts `planPatch`) in one
+   * transaction, with the versions of the arrays they edited. Returns the update bytes, or null
+   * when there were none.
+   */
+  edit(edits: readonly Edit[], origin: unknown): Uint8Array | null {
+    if (edits.length === 0) return null
     return this.capture(origin, (tr) => {
-      const current = this.map.get(id)
-      if (current instanceof Y.Map) reconcileMap(current, value)
-      else this.map.set(id, toMirror(value))
+      for (const edit of edits) edit()
       this.versionArrays(tr)
     })
   }
@@ -493,19 +524,10 @@ export class Mirror {
     // write into a map that lost its key changes nothing Yjs reports in `changed`.)
     if (!tr.local && this.carries && grown) this.contests.push(...findContests(tr, this.book, this.map))
     if (tr.changed.size === 0) return
-    const ids = new Set<string>()
-    for (const [type, fields] of tr.changed) {
-      if ((type as unknown) === this.root) {
-        for (const f of fields) if (f !== null) ids.add(f)
-        continue
-      }
-      const id = this.recordOf(type as Y.AbstractType<unknown>)
-      if (id !== null) ids.add(id)
-    }
+    const ids = this.views.touched(tr.changed, this.map)
     if (ids.size === 0) return
     const changes = new Map<string, RecordChange>()
     for (const id of ids) {
-      this.plain.delete(id)
       const item = this.map._map.get(id)
       const now = item !== undefined && isRecord(item)
       const before = this.present.has(id)
@@ -520,19 +542,6 @@ export class Mirror {
 
   private notify(changes: Map<string, RecordChange>, tr: Y.Transaction): void {
     for (const listener of this.listeners) listener(changes, tr.origin, tr.local)
-  }
-
-  /** The id of the record a nested type belongs to, or null when it is not under the root map. */
-  private recordOf(type: Y.AbstractType<unknown>): string | null {
-    let t: Y.AbstractType<unknown> = type
-    for (;;) {
-      const item = t._item
-      if (item === null) return null
-      const parent = item.parent
-      if (parent === this.root) return item.parentSub
-      if (!(parent instanceof Y.AbstractType)) return null
-      t = parent
-    }
   }
 }
 

@@ -64,6 +64,15 @@ export interface CompactionOptions {
   minBytes?: number
 }
 
+/**
+ * What `patch(key, partial)` takes: any of a record's fields. A plain object merges into the
+ * record's object field the same way, an array or any other value replaces the field, and
+ * `undefined` deletes it.
+ */
+export type RecordPatch<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? RecordPatch<T[K]> | T[K] : T[K]
+}
+
 /** What `consumer.update(msg)` returns: the command, the record's key and the record (null after `del`). */
 export type ApplyResult<T> = [cmd: Command, key: Key, data: T | null]
 

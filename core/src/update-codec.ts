@@ -1,6 +1,7 @@
 import { ByteReader } from './byte-reader.js'
-import { pushVarUint, writeVarUintAt } from './byte-writer.js'
-import { ID_CLIENT, inspectUpdate } from './update-inspect.js'
+import { pushVarUint } from './byte-writer.js'
+import { inspectUpdate, type UpdateInspection } from './update-inspect.js'
+import { COMPACT, EXPAND, walkUpdate } from './update-walker.js'
 
 /*
  * The wire form of a Yjs v1 update inside a DataMsg. Yjs writes every ID (struct groups, origins,
@@ -8,73 +9,55 @@ import { ID_CLIENT, inspectUpdate } from './update-inspect.js'
  * a typical update names one or two clients five times or more, at neighbouring clocks. The wire
  * form lists each client once in a table and writes its one-byte index instead, and writes each
  * clock as the zigzag difference from the clock before it. Everything else is byte for byte the
- * same, so the transform is lossless, and the update walker finds the places in both directions.
+ * same, so the transform is lossless, and the update walker rewrites it in one pass either way.
+ * An empty table means the update follows as it is (large updates; see docs/wire.md).
  */
 
-const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1)
-const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2)
+/** Updates from this size on are sent as they are (wire form with an empty table). */
+export const VERBATIM_BYTES = 64 * 1024
 
-/** Replaces the values at `spans` (start, end, value, kind quadruples) by `map(value, kind)`. */
-function rewrite(
-  bytes: Uint8Array,
-  spans: number[],
-  head: number[],
-  map: (value: number, kind: number) => number,
-): Uint8Array {
-  // A varuint of a safe integer takes at most 8 bytes.
-  const out = new Uint8Array(head.length + bytes.length + (spans.length / 4) * 8)
-  out.set(head)
-  let pos = head.length
-  let at = 0
-  for (let i = 0; i < spans.length; i += 4) {
-    const start = spans[i]!
-    out.set(bytes.subarray(at, start), pos)
-    pos += start - at
-    pos = writeVarUintAt(out, pos, map(spans[i + 2]!, spans[i + 3]!))
-    at = spans[i + 1]!
-  }
-  out.set(bytes.subarray(at), pos)
-  pos += bytes.length - at
-  return out.subarray(0, pos)
+/**
+ * The wire form of a valid v1 update in two parts: the client table, then the body, which is a view
+ * of a buffer the next update walk overwrites (copy it at once).
+ */
+export function compactParts(update: Uint8Array): { table: number[]; body: Uint8Array } {
+  // A large update (a catch-up) travels as it is: rewriting its IDs would cost both sides more
+  // time than the bytes it saves (docs/wire.md).
+  if (update.length >= VERBATIM_BYTES) return { table: [0], body: update }
+  const { out, clients } = walkUpdate(update, COMPACT, [], true)
+  const table: number[] = []
+  pushVarUint(table, clients.length)
+  for (const client of clients) pushVarUint(table, client)
+  return { table, body: out! }
 }
 
 /** The wire form of a valid v1 update. */
 export function compactUpdate(update: Uint8Array): Uint8Array {
-  const spans: number[] = []
-  inspectUpdate(update, spans)
-  const index = new Map<number, number>()
-  for (let i = 0; i < spans.length; i += 4) {
-    if (spans[i + 3] === ID_CLIENT && !index.has(spans[i + 2]!)) index.set(spans[i + 2]!, index.size)
+  const { table, body } = compactParts(update)
+  const result = new Uint8Array(table.length + body.length)
+  result.set(table)
+  result.set(body, table.length)
+  return result
+}
+
+/**
+ * The v1 update back from its wire form, checked and inspected on the way (one pass); throws
+ * `InvalidMessageError` when malformed.
+ */
+export function expandInspected(bytes: Uint8Array): { update: Uint8Array; inspection: UpdateInspection } {
+  const r = new ByteReader(bytes)
+  const n = r.count(1)
+  if (n === 0) {
+    const update = bytes.subarray(r.pos)
+    return { update, inspection: inspectUpdate(update) }
   }
-  const head: number[] = []
-  pushVarUint(head, index.size)
-  for (const client of index.keys()) pushVarUint(head, client)
-  let clock = 0
-  return rewrite(update, spans, head, (value, kind) => {
-    if (kind === ID_CLIENT) return index.get(value)!
-    const delta = zigzag(value - clock)
-    clock = value
-    return delta
-  })
+  const table: number[] = []
+  for (let i = 0; i < n; i++) table.push(r.varUint())
+  const { out, ranges, needs, deletes } = walkUpdate(bytes.subarray(r.pos), EXPAND, table)
+  return { update: out!, inspection: { ranges, needs, deletes } }
 }
 
 /** The v1 update back from its wire form; throws `InvalidMessageError` when malformed. */
 export function expandUpdate(bytes: Uint8Array): Uint8Array {
-  const r = new ByteReader(bytes)
-  const n = r.count(1)
-  const table: number[] = []
-  for (let i = 0; i < n; i++) table.push(r.varUint())
-  const body = bytes.subarray(r.pos)
-  const spans: number[] = []
-  inspectUpdate(body, spans)
-  let clock = 0
-  return rewrite(body, spans, [], (value, kind) => {
-    if (kind === ID_CLIENT) {
-      if (value >= table.length) r.fail(`client index ${value} outside a table of ${table.length}`)
-      return table[value]!
-    }
-    clock += unzigzag(value)
-    if (clock < 0 || clock > Number.MAX_SAFE_INTEGER) r.fail('clock out of range')
-    return clock
-  })
+  return expandInspected(bytes).update
 }

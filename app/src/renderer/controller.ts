@@ -3,7 +3,7 @@
  * records, going offline, import and export. Views read the store, listen on the bus and call the
  * actions; only this module touches the room.
  */
-import { joinRoom, type JsonObject, type Key, type PeerPath, type Role, type Room } from '@diffstream/core'
+import { joinRoom, type JsonObject, type PeerPath, type Role, type Room } from '@diffstream/core'
 import type { AppInfo } from '../shared/ipc.js'
 import { Bus } from './bus.js'
 import {
@@ -32,6 +32,7 @@ import {
   type NetworkSettings,
 } from './network.js'
 import { loadRecent, loadSession, rememberRoom, forgetRoom, saveSession, type RoomEntry } from './recent.js'
+import { SortedIds } from './sort-ids.js'
 import { Store } from './store.js'
 
 export const KEY_NAME = 'key'
@@ -361,10 +362,21 @@ export class Controller {
   }
 
   private wire(room: Room<JsonObject>): void {
-    const bump = (): void => this.store.set({ version: this.state.version + 1 })
+    // One version bump for all the changes of one update (an initial sync's piece holds hundreds).
+    let bumping = false
+    const bump = (): void => {
+      if (bumping) return
+      bumping = true
+      queueMicrotask(() => {
+        bumping = false
+        this.store.set({ version: this.state.version + 1 })
+      })
+    }
     this.disposers.push(
       room.on('change', ({ key, cmd, origin }) => {
         const id = String(key)
+        if (cmd === 'new') this.sortedIds.add(id)
+        else if (cmd === 'del') this.sortedIds.remove(id)
         if (cmd === 'del' && this.state.selected === id) {
           this.store.set({ selected: null })
           if (origin === 'remote') this.toast('info', `Record "${id}" was deleted by another peer.`)
@@ -528,16 +540,31 @@ export class Controller {
   // --- records ------------------------------------------------------------------------------
 
   /** Every record, sorted by key (numbers in numeric order). */
-  records(): Array<{ id: string; key: Key; data: JsonObject }> {
+  records(): Array<{ id: string; data: JsonObject }> {
+    const out: Array<{ id: string; data: JsonObject }> = []
+    for (const id of this.recordIds()) {
+      const data = this.get(id)
+      if (data) out.push({ id, data })
+    }
+    return out
+  }
+
+  /**
+   * The ids of every record, sorted by key (numbers in numeric order). Sorted again only when
+   * records came or went: a room of 50 000 records re-renders its list often while it syncs.
+   */
+  recordIds(): readonly string[] {
     const room = this.room
     if (!room) return []
-    const out: Array<{ id: string; key: Key; data: JsonObject }> = []
-    for (const key of room.cache.keys()) {
-      const data = room.cache.get(key)
-      if (data) out.push({ id: String(key), key, data })
+    if (this.sortedFor !== room) {
+      this.sortedIds.reset()
+      this.sortedFor = room
     }
-    return out.sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }))
+    return this.sortedIds.ids(() => Array.from(room.cache.keys(), String))
   }
+
+  private readonly sortedIds = new SortedIds()
+  private sortedFor: Room<JsonObject> | null = null
 
   get(id: string): JsonObject | undefined {
     return this.room?.cache.get(id)

@@ -69,12 +69,17 @@ export function replaceChildren(parent: Element, ...children: Child[]): void {
 /** Coalesces many calls within one task into one run on the next one (a sync of 10 000 records is one render). */
 export function coalesce(run: () => void, delayMs = 16): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null
+  // A render that takes long (a list of 50 000 records while they arrive) waits longer before the
+  // next one, so that drawing takes at most about a fifth of the main thread.
+  let wait = delayMs
   return () => {
     if (timer !== null) return
     timer = setTimeout(() => {
       timer = null
+      const t0 = performance.now()
       run()
-    }, delayMs)
+      wait = Math.max(delayMs, Math.min(1000, 4 * (performance.now() - t0)))
+    }, wait)
   }
 }
 

@@ -18,6 +18,11 @@ export const MESSAGE_BC_PEER_ID = 4
 export const MESSAGE_EPOCH_HELLO = 11
 export const MESSAGE_EPOCH_WANT = 12
 export const MESSAGE_EPOCH_BASE = 13
+/** DiffStream's features frame and packed sync frame (docs/rooms.md). */
+export const MESSAGE_FEATURES = 14
+export const MESSAGE_SYNC_PACKED = 15
+/** Feature bit: this peer reads packed sync frames. */
+export const FEATURE_PACKED = 1
 
 export type { EpochInfo } from '../epoch.js'
 
@@ -35,6 +40,8 @@ export type Frame =
   | ({ kind: 'epoch-hello' } & EpochInfo)
   | { kind: 'epoch-want'; epoch: number }
   | ({ kind: 'epoch-base'; state: Uint8Array } & EpochInfo)
+  | { kind: 'features'; mask: number }
+  | { kind: 'sync-packed'; sub: 'sync-step2' | 'update'; length: number; packed: Uint8Array }
   | { kind: 'other'; type: number }
 
 /** Decodes a frame; throws `InvalidMessageError` when it is malformed. */
@@ -61,6 +68,18 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     const info = readEpochInfo(r)
     skipLineage(r)
     frame = { kind: 'epoch-base', ...info, state: r.varBytes() }
+  } else if (type === MESSAGE_FEATURES) {
+    frame = { kind: 'features', mask: r.varUint() }
+  } else if (type === MESSAGE_SYNC_PACKED) {
+    const sub = r.varUint()
+    if (sub !== SYNC_STEP2 && sub !== SYNC_UPDATE) return r.fail(`unknown packed sync message ${sub}`)
+    const length = r.varUint()
+    frame = {
+      kind: 'sync-packed',
+      sub: sub === SYNC_STEP2 ? 'sync-step2' : 'update',
+      length,
+      packed: r.take(r.remaining),
+    }
   } else {
     return { kind: 'other', type }
   }
@@ -115,6 +134,22 @@ export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array => frame([M
 export const encodeSyncStep2 = (update: Uint8Array): Uint8Array => frame([MESSAGE_SYNC, SYNC_STEP2], update)
 export const encodeUpdate = (update: Uint8Array): Uint8Array => frame([MESSAGE_SYNC, SYNC_UPDATE], update)
 export const encodeAwareness = (update: Uint8Array): Uint8Array => frame([MESSAGE_AWARENESS], update)
+
+export function encodeFeatures(mask: number): Uint8Array {
+  const out = [MESSAGE_FEATURES]
+  pushVarUint(out, mask)
+  return Uint8Array.from(out)
+}
+
+/** A packed sync frame: `packed` is `length` bytes of update compressed with raw DEFLATE. */
+export function encodeSyncPacked(last: boolean, length: number, packed: Uint8Array): Uint8Array {
+  const head = [MESSAGE_SYNC_PACKED, last ? SYNC_STEP2 : SYNC_UPDATE]
+  pushVarUint(head, length)
+  const out = new Uint8Array(head.length + packed.length)
+  out.set(head)
+  out.set(packed, head.length)
+  return out
+}
 
 /**
  * Checks a y-protocols awareness update (count, then client id, clock and JSON state per client)

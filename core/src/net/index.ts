@@ -28,6 +28,6 @@ export { DiffStreamError, InvalidMessageError, ReadOnlyError, UnsupportedValueEr
 export type { Command } from '../data-msg.js'
 export type { JsonObject, JsonPrimitive, JsonValue } from '../json.js'
 export type { Key, KeyLike } from '../keys.js'
-export type { CompactionOptions, Role } from '../types.js'
+export type { CompactionOptions, RecordPatch, Role } from '../types.js'
 export type { DocStore, StoredState } from '../store/types.js'
 export { iceEndpoint, parseIceAnswer, type IceAnswer } from './ice.js'

@@ -10,17 +10,26 @@ import { Mirror } from '../mirror.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { CompactionOptions } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
+import { splitUpdate } from '../update-split.js'
+import type { Packing } from './environment.js'
 import {
   encodeEpochBase,
   encodeEpochHello,
   encodeEpochWant,
+  encodeFeatures,
+  encodeSyncPacked,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
+  FEATURE_PACKED,
   type Frame,
 } from './frames.js'
 
 const RESYNC_EVERY_MS = 500
+/** Pieces of a large initial sync: a receiver applies one in a few milliseconds. */
+export const SYNC_PIECE_BYTES = 64 * 1024
+/** The first piece; the next ones double up to SYNC_PIECE_BYTES (the receiver's JIT warms up). */
+const SYNC_FIRST_PIECE_BYTES = 4 * 1024
 /** Room defaults of the compaction policy (see docs/compaction.md). */
 export const ROOM_RATIO = 4
 export const ROOM_MIN_BYTES = 1024 * 1024
@@ -74,6 +83,8 @@ class LinkState {
   lastResync = 0
   resync: { cancel(): void } | null = null
   wanted = -1
+  /** The peer said it reads packed sync frames. */
+  readsPacked = false
   constructor(
     readonly link: ReplicaLink,
     /** The epoch this replica was in when the link opened: a y-webrtc peer stays in it. */
@@ -135,6 +146,13 @@ export class Replica extends Emitter<ReplicaEvents> {
     return update
   }
 
+  /** Changes only the fields `partial` names (see `DiffCache.patch`); returns the update bytes or null. */
+  patch(id: string, partial: JsonObject, origin: unknown): Uint8Array | null {
+    const update = this.mirror.edit(this.mirror.planPatch(id, partial), origin)
+    if (update) this.queue(update, null)
+    return update
+  }
+
   remove(id: string, origin: unknown): Uint8Array | null {
     const update = this.mirror.remove(id, origin)
     if (update) this.queue(update, null)
@@ -173,8 +191,12 @@ export class Replica extends Emitter<ReplicaEvents> {
   /** A connection opened: say which epoch we are in, then ask for what we lack. */
   open(link: ReplicaLink): void {
     this.links.set(link, new LinkState(link, this.info.epoch))
-    if (link.followsEpochs) link.send(encodeEpochHello(this.info))
-    link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+    // A DiffStream peer's sync step 1 goes out once its hello shows it is in our epoch (onHello);
+    // sending one here as well made each side send its whole state twice.
+    if (link.followsEpochs) {
+      if (this.packing) link.send(encodeFeatures(FEATURE_PACKED))
+      link.send(encodeEpochHello(this.info))
+    } else link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
   }
 
   close(link: ReplicaLink): void {
@@ -191,7 +213,15 @@ export class Replica extends Emitter<ReplicaEvents> {
     switch (frame.kind) {
       case 'sync-step1':
         if (!this.inStep(s)) return
-        link.send(encodeSyncStep2(this.mirror.diff(encodeStateVector(decodeStateVector(frame.stateVector)))))
+        this.answerStep1(link, decodeStateVector(frame.stateVector))
+        return
+      case 'features':
+        s.readsPacked = link.followsEpochs && (frame.mask & FEATURE_PACKED) !== 0
+        return
+      case 'sync-packed':
+        if (!this.packing) throw new InvalidMessageError('a packed sync frame, which this peer never asked for')
+        if (!this.inStep(s)) return
+        this.receive(link, { kind: frame.sub, update: this.unpack(frame.packed, frame.length) })
         return
       case 'sync-step2':
         if (!this.inStep(s)) return
@@ -217,6 +247,43 @@ export class Replica extends Emitter<ReplicaEvents> {
         return
       default:
         return
+    }
+  }
+
+  /**
+   * Sends what a peer whose state vector is `sv` lacks. A DiffStream peer gets a large answer in
+   * pieces of SYNC_PIECE_BYTES (update frames, the last one as the step 2), each of which it can
+   * apply on its own (see update-split.ts): it applies them one task at a time as they arrive, so
+   * its event loop and UI breathe and applying overlaps the transfer. A y-webrtc peer gets the one
+   * step 2 it expects.
+   */
+  private answerStep1(link: ReplicaLink, sv: Map<number, number>): void {
+    const diff = this.mirror.diff(encodeStateVector(sv))
+    const pieces = link.followsEpochs ? splitUpdate(diff, SYNC_PIECE_BYTES, sv, SYNC_FIRST_PIECE_BYTES) : [diff]
+    const s = this.links.get(link)
+    const packing = pieces.length > 1 && s?.readsPacked ? this.packing : null
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i]!
+      const last = i === pieces.length - 1
+      if (packing) link.send(encodeSyncPacked(last, piece.length, packing.deflate(piece)))
+      else link.send(last ? encodeSyncStep2(piece) : encodeUpdate(piece))
+    }
+  }
+
+  /** Raw DEFLATE for packed sync frames, when the platform has it synchronously (the room sets it). */
+  packing: Packing | null = null
+  /** Largest update a packed frame may inflate to. */
+  maxPackedBytes = 64 * 1024 * 1024
+
+  private unpack(packed: Uint8Array, length: number): Uint8Array {
+    if (length > this.maxPackedBytes)
+      throw new InvalidMessageError(
+        `a packed sync frame of ${length} bytes exceeds the limit of ${this.maxPackedBytes}`,
+      )
+    try {
+      return this.packing!.inflate(packed, length)
+    } catch (err) {
+      throw new InvalidMessageError('a packed sync frame does not inflate to its declared size', { cause: err })
     }
   }
 

@@ -1,19 +1,19 @@
 import * as Y from 'yjs'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import type SimplePeer from 'simple-peer'
-import { utf8Length } from '../data-msg.js'
 import { Emitter } from '../emitter.js'
-import { DiffStreamError, InvalidMessageError, ReadOnlyError } from '../errors.js'
+import { DiffStreamError, InvalidMessageError, KeyNotFoundError, ReadOnlyError } from '../errors.js'
 import { cloneJson, type JsonObject } from '../json.js'
 import { keyId, type Key, type KeyLike } from '../keys.js'
 import type { RecordChange } from '../mirror.js'
-import { checkRecord } from '../record.js'
-import type { Role } from '../types.js'
+import { checkPatch, checkRecord } from '../record.js'
+import type { RecordPatch, Role } from '../types.js'
 import { filterCandidates } from './candidates.js'
 import { deriveKey } from './crypto.js'
-import { peerFactory, randomPeerId } from './environment.js'
+import { packingImpl, peerFactory, randomPeerId, type Packing } from './environment.js'
 import { checkAwarenessUpdate, decodeFrame, encodeAwareness, type Frame } from './frames.js'
 import { linkPaths } from './link-stats.js'
+import { PacedQueue } from './paced-queue.js'
 import { PeerLink, type PeerFactory } from './peer-link.js'
 import { Persistence } from '../store/persistence.js'
 import { Replica, type ReplicaLink } from './replica.js'
@@ -30,6 +30,12 @@ const CONNECT_TIMEOUT_MS = 8_000
 export interface RoomCache<T> {
   /** Writes a record (only what changed travels). Throws `ReadOnlyError` for a consumer. */
   update(data: T): void
+  /**
+   * Changes only the fields `partial` names in an existing record (see `DiffCache.patch`): nested
+   * objects merge, anything else replaces, `undefined` deletes. Throws `KeyNotFoundError` when
+   * there is no such record.
+   */
+  patch(key: KeyLike, partial: RecordPatch<T>): void
   /** Deletes a record; returns whether there was one. */
   delete(key: KeyLike): boolean
   /** The record with this key (always a copy), or undefined. */
@@ -90,7 +96,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   private factory: Promise<PeerFactory>
   /** STUN/TURN servers (given, or from the signaling servers' `/ice`) and the TURN failure watch. */
   private readonly ice: RoomIce
+  /** Raw DEFLATE for initial syncs between DiffStream peers that have it (Node). */
+  private readonly packing: Promise<Packing | null>
   private closed = false
+  /** Incoming frames, run in order in slices that let the event loop breathe (see PacedQueue). */
+  private readonly inbox = new PacedQueue()
   private syncedWaiters: Array<() => void> = []
   private lastStatus = ''
   private readonly counters: RoomStats = {
@@ -132,6 +142,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.signaling = this.makeSignaling()
     this.factory = peerFactory(options.wrtc)
     this.ice = new RoomIce(options, options.signaling ?? DEFAULT_SIGNALING, (w) => this.warn(w))
+    this.packing = packingImpl()
+    this.replica.maxPackedBytes = this.maxMessageBytes
     // Never an unhandled rejection: failures surface as warnings.
     this.factory.catch((err: unknown) => this.warn(`WebRTC is not available: ${String(err)}`))
     this.persistence = options.store
@@ -260,6 +272,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.inbox.close()
     this.replica.flush()
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], 'close')
     this.signaling.close()
@@ -282,7 +295,17 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
         const { id, value } = checkRecord(data, room.keyName)
         const update = room.replica.write(id, value, LOCAL)
         room.counters.writes++
-        room.counters.jsonBytes += utf8Length(JSON.stringify(value))
+        // from the mirror's views, rebuilt only where the write changed the record
+        room.counters.jsonBytes += room.replica.mirror.digest(id)?.bytes ?? 0
+        if (update) room.counters.updateBytes += update.length
+      },
+      patch(key: KeyLike, partial: RecordPatch<T>): void {
+        room.assertWriter()
+        const id = keyId(key)
+        if (!room.replica.mirror.has(id)) throw new KeyNotFoundError(`no record with key ${JSON.stringify(key)}`)
+        const update = room.replica.patch(id, checkPatch(partial, room.keyName, room.keyOf(id)), LOCAL)
+        room.counters.writes++
+        room.counters.jsonBytes += room.replica.mirror.digest(id)?.bytes ?? 0
         if (update) room.counters.updateBytes += update.length
       },
       delete(key: KeyLike): boolean {
@@ -315,9 +338,18 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
 
   private announce(changes: Map<string, RecordChange>, origin: unknown): void {
     if (this.listenerCount('change') === 0) return
+    const cache = this.cache
     for (const [id, cmd] of changes) {
-      const data = cmd === 'del' ? null : ((this.cache.get(id) ?? null) as T | null)
-      this.emit('change', { cmd, key: this.keyOf(id), data, origin: origin === LOCAL ? 'local' : 'remote' })
+      let data: T | null | undefined
+      this.emit('change', {
+        cmd,
+        key: this.keyOf(id),
+        origin: origin === LOCAL ? 'local' : 'remote',
+        get data(): T | null {
+          if (data === undefined) data = cmd === 'del' ? null : (cache.get(id) ?? null)
+          return data
+        },
+      })
     }
   }
 
@@ -337,6 +369,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       case 'sync-step1':
       case 'sync-step2':
       case 'update':
+      case 'features':
+      case 'sync-packed':
       case 'epoch-hello':
       case 'epoch-want':
       case 'epoch-base': {
@@ -383,6 +417,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     if (existing) return existing
     if (this.links.size >= this.maxConns) return null
     const [factory, config] = await Promise.all([this.factory, this.ice.config()])
+    this.replica.packing ??= await this.packing
     const again = this.links.get(remoteId)
     if (again) return again
     if (this.closed) return null
@@ -427,13 +462,15 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
           this.sendTo(link, this.awarenessFrame())
           this.peersChanged()
         },
-        message: (bytes) => {
-          try {
-            this.onMessage(link, bytes)
-          } catch (err) {
-            this.dropPeer(link, err)
-          }
-        },
+        // In order, but a burst of large frames (an initial sync's pieces) yields to the event loop
+        message: (bytes) =>
+          this.inbox.push(() => {
+            try {
+              this.onMessage(link, bytes)
+            } catch (err) {
+              this.dropPeer(link, err)
+            }
+          }),
         close: () => {
           if (this.links.get(remoteId) === link) this.links.delete(remoteId)
           this.earlyFrames.delete(link)

@@ -82,8 +82,12 @@ export interface RoomChange<T> {
   cmd: Exclude<Command, 'ret'>
   /** The record's key. */
   key: Key
-  /** The record now (a copy), or null when it was deleted. */
-  data: T | null
+  /**
+   * The record (a copy), or null after `del`. It is copied when first read, so read it in the
+   * listener: a listener that needs only `key` costs nothing per record, which matters when an
+   * initial sync brings tens of thousands of records.
+   */
+  readonly data: T | null
   /** `local`: this peer's own write; `remote`: a peer's. */
   origin: 'local' | 'remote'
 }

@@ -41,6 +41,8 @@ export class Persistence {
   private last: Promise<void> = Promise.resolve()
   private failure: unknown = null
   private snapshotBytes = 0
+  /** Bytes of the updates logged since the last snapshot that only add (see `sink.update`). */
+  private addedBytes = 0
   private pending = 0
   private compacting = false
   private closed = false
@@ -75,7 +77,13 @@ export class Persistence {
       }
     }
     mirror.sink = {
-      update: (update) => this.append(encodeUpdateFrame(mirror.epoch, update)),
+      update: (update) => {
+        // An update without deletes (its delete set is the single byte 0) only adds to the state:
+        // logging it wastes nothing, so it does not count towards the next snapshot — an initial
+        // sync's pieces then cost no snapshot (a full encode, one long task) while they arrive.
+        if (update[update.length - 1] === 0) this.addedBytes += update.length
+        this.append(encodeUpdateFrame(mirror.epoch, update))
+      },
       epoch: () => this.snapshot(),
     }
     // Writes made while loading are in memory only: one snapshot stores them with the rest.
@@ -125,7 +133,8 @@ export class Persistence {
   private append(frame: Uint8Array): void {
     if (this.closed) return
     this.track(this.store.append(frame))
-    if (!this.compacting && this.store.size > Math.max(MIN_LOG_BYTES, LOG_RATIO * this.snapshotBytes)) this.snapshot()
+    if (!this.compacting && this.store.size - this.addedBytes > Math.max(MIN_LOG_BYTES, LOG_RATIO * this.snapshotBytes))
+      this.snapshot()
   }
 
   private snapshot(): void {
@@ -133,6 +142,7 @@ export class Persistence {
     const mirror = this.replica.mirror
     const bytes = encodeSnapshot(this.replica.epochRecord(), mirror.diff())
     this.snapshotBytes = bytes.length
+    this.addedBytes = 0
     this.compacting = true
     const p = this.store.compact(bytes)
     const reset = (): void => {

@@ -3,6 +3,7 @@ import { KEY_NAME, type Controller } from '../controller.js'
 import { coalesce, flash, h, replaceChildren } from '../dom.js'
 import { summary } from '../format.js'
 import type { View } from './view.js'
+import type { JsonObject } from '@diffstream/core'
 
 /** More rows than this are not drawn; the search narrows them down. */
 const MAX_ROWS = 500
@@ -49,12 +50,24 @@ export function recordsView(ctl: Controller): View {
   const render = (): void => {
     const { search: query, selected } = ctl.state
     const q = query.trim().toLowerCase()
-    const all = ctl.records()
+    // Records are read (copied) only for the rows drawn, or to search their values.
+    const all = ctl.recordIds()
     const shown = q
-      ? all.filter((r) => r.id.toLowerCase().includes(q) || JSON.stringify(r.data).toLowerCase().includes(q))
+      ? all.filter(
+          (id) =>
+            id.toLowerCase().includes(q) ||
+            JSON.stringify(ctl.get(id) ?? {})
+              .toLowerCase()
+              .includes(q),
+        )
       : all
     count.textContent = q ? `${shown.length} / ${all.length}` : String(all.length)
-    const rows = shown.slice(0, MAX_ROWS).map((r) => {
+    const drawn: Array<{ id: string; data: JsonObject }> = []
+    for (const id of shown.slice(0, MAX_ROWS)) {
+      const data = ctl.get(id)
+      if (data) drawn.push({ id, data })
+    }
+    const rows = drawn.map((r) => {
       const item = h(
         'li',
         {
