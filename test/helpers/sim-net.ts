@@ -446,7 +446,7 @@ export class Net {
     this.oracle.observe(p, legacyView(peer))
     if (!set && !peer.read(rec)) return
     if (!set && field !== null && peer.read(rec)![field] === undefined) return
-    const e = this.oracle.record(p, rec, field, set ? '' : null, false)
+    const e = this.oracle.record(p, rec, field, set ? '' : null, true)
     let deleted: Y.ID | null = null
     if (set) {
       e.value = `e${e.id}`
