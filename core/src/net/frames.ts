@@ -2,6 +2,7 @@ import { ByteReader } from '../byte-reader.js'
 import { concatBytes, pushVarUint } from '../byte-writer.js'
 import { pushLineage, readLineage } from '../lineage-codec.js'
 import type { EncodedLineageStep, EpochInfo } from '../epoch.js'
+import { isMeshType, readMeshFrame, type MeshFrame } from './mesh-frames.js'
 
 /*
  * Data-channel frames, as y-webrtc sends them: a varuint message type, then for sync messages the
@@ -35,6 +36,7 @@ export type Frame =
   | ({ kind: 'epoch-hello' } & EpochInfo)
   | { kind: 'epoch-want'; epoch: number }
   | ({ kind: 'epoch-base'; lineage: EncodedLineageStep[]; state: Uint8Array } & EpochInfo)
+  | MeshFrame
   | { kind: 'other'; type: number }
 
 /** Decodes a frame; throws `InvalidMessageError` when it is malformed. */
@@ -60,6 +62,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   } else if (type === MESSAGE_EPOCH_BASE) {
     const info = readEpochInfo(r)
     frame = { kind: 'epoch-base', ...info, lineage: readLineage(r), state: r.varBytes() }
+  } else if (isMeshType(type)) {
+    frame = readMeshFrame(type, r)
   } else {
     return { kind: 'other', type }
   }

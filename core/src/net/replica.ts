@@ -12,6 +12,8 @@ import { LINEAGE_STEPS, Mirror } from '../mirror.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { CompactionOptions } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
+import { Broadcast, type BroadcastOptions } from './broadcast.js'
+import { realClock, type ReplicaClock, type ReplicaLink } from './replica-link.js'
 import {
   encodeEpochBase,
   encodeEpochHello,
@@ -23,34 +25,13 @@ import {
 } from './frames.js'
 
 const RESYNC_EVERY_MS = 500
+/** How long a new link's first sync step 1 waits for another link's answer at most. */
+const ASK_WAIT_MS = 1000
 /** Room defaults of the compaction policy (see docs/compaction.md). */
 export const ROOM_RATIO = 4
 export const ROOM_MIN_BYTES = 1024 * 1024
 
-/** A connection as the replica sees it: somewhere to send frames. */
-export interface ReplicaLink {
-  readonly id: string
-  /** A DiffStream peer, which follows epochs; false for a y-webrtc peer, which cannot. */
-  readonly followsEpochs: boolean
-  send(frame: Uint8Array): void
-  /** Closes the connection. */
-  drop(reason: string): void
-}
-
-/** Timers, injectable so that a simulated network can run the protocol deterministically. */
-export interface ReplicaClock {
-  now(): number
-  later(fn: () => void, ms: number): { cancel(): void }
-}
-
-const realClock: ReplicaClock = {
-  now: () => Date.now(),
-  later(fn, ms) {
-    const t = setTimeout(fn, ms)
-    ;(t as { unref?: () => void }).unref?.()
-    return { cancel: () => clearTimeout(t) }
-  },
-}
+export type { ReplicaClock, ReplicaLink } from './replica-link.js'
 
 /** Options of a {@link Replica}. */
 export interface ReplicaOptions {
@@ -58,6 +39,8 @@ export interface ReplicaOptions {
   compacts: boolean
   compaction?: false | CompactionOptions
   clock?: ReplicaClock
+  /** How updates are relayed (default: the broadcast tree; see docs/rooms.md). */
+  broadcast?: BroadcastOptions
 }
 
 /** Events of a {@link Replica}. */
@@ -76,6 +59,10 @@ class LinkState {
   lastResync = 0
   resync: { cancel(): void } | null = null
   wanted = -1
+  /** We sent our first sync step 1 and wait for the answer. */
+  asking = false
+  /** Our first sync step 1 waits until another link's answer arrived (a newcomer gets the state once). */
+  deferred = false
   constructor(
     readonly link: ReplicaLink,
     /** The epoch this replica was in when the link opened: a y-webrtc peer stays in it. */
@@ -95,6 +82,9 @@ export class Replica extends Emitter<ReplicaEvents> {
   private readonly held = new HeldMessages(16 * 1024 * 1024)
   private readonly policy: CompactionPolicy
   private readonly clock: ReplicaClock
+  /** Which links get updates pushed (the broadcast tree). */
+  readonly broadcast: Broadcast
+  private askTimer: { cancel(): void } | null = null
   private info: EpochInfo = { epoch: 0, parent: 0, cutState: 0 }
   /** The compactions that led to this epoch, newest last, at most LINEAGE_STEPS. */
   private lineage: EncodedLineageStep[] = []
@@ -112,6 +102,22 @@ export class Replica extends Emitter<ReplicaEvents> {
       options.compaction === false ? false : { ratio: ROOM_RATIO, minBytes: ROOM_MIN_BYTES, ...options.compaction },
     )
     this.clock = options.clock ?? realClock
+    const replica = this
+    this.broadcast = new Broadcast(
+      {
+        clock: this.clock,
+        stateVector: () => this.mirror.encodeStateVector(),
+        clockOf: (client) => this.mirror.clock(client),
+        clientCount: () => this.mirror.doc.store.clients.size,
+        fingerprint: () => this.mirror.fingerprint(),
+        inStep(link) {
+          const s = replica.links.get(link)
+          return s !== undefined && replica.inStep(s)
+        },
+        pull: (link) => link.send(encodeSyncStep1(this.mirror.encodeStateVector())),
+      },
+      options.broadcast,
+    )
   }
 
   get epoch(): number {
@@ -181,16 +187,40 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   /** A connection opened: say which epoch we are in, then ask for what we lack. */
   open(link: ReplicaLink): void {
-    this.links.set(link, new LinkState(link, this.info.epoch))
+    const state = new LinkState(link, this.info.epoch)
+    const waiting = Array.from(this.links.values()).some((s) => s.asking)
+    this.links.set(link, state)
+    this.broadcast.add(link)
     if (link.followsEpochs) link.send(encodeEpochHello(this.info))
-    link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+    if (!waiting) {
+      state.asking = true
+      link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+      return
+    }
+    // Another link is answering our ask: ask this one after it, for what is still missing then.
+    state.deferred = true
+    this.askTimer ??= this.clock.later(() => this.askDeferred(), ASK_WAIT_MS)
   }
 
   close(link: ReplicaLink): void {
     const s = this.links.get(link)
     s?.resync?.cancel()
     this.links.delete(link)
+    this.broadcast.remove(link)
+    if (s?.asking) this.askDeferred()
     this.emit('synced')
+  }
+
+  /** Sends the first sync step 1 that waited on links opened while another link answered ours. */
+  private askDeferred(): void {
+    this.askTimer?.cancel()
+    this.askTimer = null
+    for (const s of this.links.values()) {
+      if (!s.deferred) continue
+      s.deferred = false
+      s.asking = true
+      s.link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+    }
   }
 
   /** Handles a sync or epoch frame from `link`; throws `InvalidMessageError` when the peer misbehaves. */
@@ -204,14 +234,23 @@ export class Replica extends Emitter<ReplicaEvents> {
         return
       case 'sync-step2':
         if (!this.inStep(s)) return
-        this.applyRemote(s, frame.update)
+        this.applyRemote(s, frame.update, false)
+        if (s.asking) {
+          s.asking = false
+          this.askDeferred()
+        }
         if (!s.synced) {
           s.synced = true
           this.emit('synced')
         }
         return
       case 'update':
-        if (this.inStep(s)) this.applyRemote(s, frame.update)
+        if (this.inStep(s)) this.applyRemote(s, frame.update, true)
+        return
+      case 'prune':
+      case 'graft':
+      case 'have':
+        if (link.followsEpochs) this.broadcast.receive(link, frame)
         return
       case 'epoch-hello':
         if (!link.followsEpochs) return
@@ -301,7 +340,8 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   // --- remote updates ---------------------------------------------------------------------------
 
-  private applyRemote(s: LinkState, update: Uint8Array): void {
+  /** Applies an update from `s`; `pushed` when it came as a relay (a duplicate then prunes that link). */
+  private applyRemote(s: LinkState, update: Uint8Array, pushed: boolean): void {
     const inspection = inspectUpdate(update)
     if (!dependenciesMet(inspection, (c) => this.mirror.clock(c))) {
       // Arrived ahead of what it builds on (relayed out of order): hold it and ask this peer for
@@ -310,8 +350,11 @@ export class Replica extends Emitter<ReplicaEvents> {
       this.requestResync(s)
       return
     }
-    // A relay of what we hold (in a mesh most frames are): nothing to apply, nothing to relay.
-    if (this.mirror.holdsAll(inspection)) return
+    // A relay of what we hold: nothing to apply, nothing to relay, and that link is off the tree.
+    if (this.mirror.holdsAll(inspection)) {
+      if (pushed) this.broadcast.duplicate(s.link)
+      return
+    }
     const before = this.mirror.fingerprint()
     try {
       this.mirror.tryApply(update, s.link)
@@ -325,7 +368,7 @@ export class Replica extends Emitter<ReplicaEvents> {
       const next = this.held.takeReady((h) => dependenciesMet(h.inspection, (c) => this.mirror.clock(c)))
       if (!next) break
       try {
-        this.applyRemote(s, next.update)
+        this.applyRemote(s, next.update, false)
       } catch {
         // a held update that no longer applies is dropped; a state-vector sync recovers
       }
@@ -346,10 +389,11 @@ export class Replica extends Emitter<ReplicaEvents> {
     else s.resync = this.clock.later(ask, wait)
   }
 
-  // --- outgoing updates: batched per tick, relayed to everyone in our epoch but their source ------
+  // --- outgoing updates: batched per tick, pushed along the broadcast tree (not to their source) --
 
   private queue(update: Uint8Array, except: ReplicaLink | null): void {
     this.outgoing.push({ update, except })
+    this.broadcast.changed()
     if (this.flushScheduled) return
     this.flushScheduled = true
     queueMicrotask(() => this.flush())
@@ -362,7 +406,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     this.outgoing = []
     if (items.length > 0) {
       for (const s of this.links.values()) {
-        if (!this.inStep(s)) continue
+        if (!this.inStep(s) || !this.broadcast.pushesTo(s.link)) continue
         const updates = items.filter((i) => i.except !== s.link).map((i) => i.update)
         if (updates.length === 0) continue
         s.link.send(encodeUpdate(updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)))
@@ -379,6 +423,8 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   destroy(): void {
     for (const s of this.links.values()) s.resync?.cancel()
+    this.askTimer?.cancel()
+    this.broadcast.destroy()
     this.links.clear()
     this.mirror.destroy()
   }

@@ -21,22 +21,22 @@ export type RoomSignalingEvents = {
   warning: (message: string) => void
 }
 
-const REANNOUNCE_EVERY_MS = 2000
-
 /**
  * A room's side of the signaling servers: y-webrtc's subscribe/publish protocol, with payloads
  * encrypted exactly as y-webrtc does when the room has a password. It subscribes and announces on
- * every (re)connect and hands the room only payloads that decrypt and are meant for this peer.
+ * every (re)connect (with the fields `announceFields` gives: who this peer is linked to) and hands the
+ * room only payloads that decrypt and are meant for this peer.
  */
 export class RoomSignaling extends Emitter<RoomSignalingEvents> {
   readonly conns: SignalingClient[] = []
-  private readonly reannounced = new Map<string, number>()
   private closed = false
+  private undecryptableAt = 0
 
   constructor(
     private readonly topic: string,
     private readonly peerId: string,
     private readonly key: Promise<CryptoKey | null>,
+    private readonly announceFields: () => Record<string, unknown>,
   ) {
     super()
   }
@@ -57,7 +57,7 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
       conn.on('status', (connected) => {
         if (connected) {
           conn.send({ type: 'subscribe', topics: [this.topic] })
-          void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
+          void this.publish(conn, { type: 'announce', from: this.peerId, ...this.announceFields() })
         }
         this.emit('status')
       })
@@ -69,18 +69,13 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
     return this.conns.filter((c) => c.connected).length
   }
 
-  /** Announces this peer on every connected server. */
-  announceAll(): void {
-    for (const conn of this.conns)
-      if (conn.connected) void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
-  }
-
-  /** Announces again so that `to` (which we will not offer to) offers to us; at most every 2 s per peer. */
-  reannounce(conn: SignalingClient, to: string): void {
-    const now = Date.now()
-    if (now - (this.reannounced.get(to) ?? 0) < REANNOUNCE_EVERY_MS) return
-    this.reannounced.set(to, now)
-    void this.publish(conn, { type: 'announce', from: this.peerId, ds: 1 })
+  /** Publishes `data` on `conn`, or on every connected server when `conn` is not connected. */
+  publishVia(conn: SignalingClient | undefined, data: Record<string, unknown>): void {
+    if (conn?.connected) {
+      void this.publish(conn, data)
+      return
+    }
+    for (const c of this.conns) if (c.connected) void this.publish(c, data)
   }
 
   async publish(conn: SignalingClient, data: Record<string, unknown>): Promise<void> {
@@ -112,8 +107,12 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
       }
     } catch {
       this.emit('warning', 'a signaling message did not decrypt: is the password the same on every peer?')
-      // Announce back (rate-limited) so that the sender, too, learns that passwords differ.
-      this.reannounce(conn, '\u0000undecryptable')
+      // Announce back (at most every 2 s) so that the sender, too, learns that passwords differ.
+      const now = Date.now()
+      if (now - this.undecryptableAt >= 2000) {
+        this.undecryptableAt = now
+        void this.publish(conn, { type: 'announce', from: this.peerId, ...this.announceFields() })
+      }
       return
     }
     if (data === null || typeof data !== 'object' || Array.isArray(data)) return

@@ -20,8 +20,16 @@ export interface RoomOptions {
   wrtc?: SimplePeer.Options['wrtc']
   /** Keep only ICE candidates this accepts (for example loopback ones in tests). */
   candidateFilter?: (candidate: string) => boolean
-  /** At most this many WebRTC connections (default 20). */
+  /**
+   * At most this many WebRTC connections (default 10). A room of more peers is a random partial mesh
+   * in which updates travel along a broadcast tree (docs/rooms.md).
+   */
   maxConns?: number
+  /**
+   * A connection on which nothing arrived for this long is dropped (default 15 000 ms): peers that
+   * vanished without a close (a network drop, a frozen process) are noticed by this heartbeat.
+   */
+  heartbeatMs?: number
   /** Display name published through awareness. */
   name?: string
   /** Largest message accepted from a peer, in bytes (default 64 MiB). */
