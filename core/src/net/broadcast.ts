@@ -3,9 +3,10 @@ import { encodeGraft, encodeHave, encodePrune, type MeshFrame } from './mesh-fra
 import type { ReplicaClock, ReplicaLink } from './replica-link.js'
 
 /**
- * How a replica relays updates: `tree` pushes along a self-repairing broadcast tree (Plumtree, with
- * state vectors as the lazy digests; docs/rooms.md "Broadcast"); `flood` forwards every new update
- * to every other link, as y-webrtc does (kept as the baseline of the simulator and benchmarks).
+ * How a replica relays updates: `tree` pushes along self-repairing broadcast trees (Plumtree, one
+ * tree per writer, with state vectors as the lazy digests; docs/rooms.md "Broadcast"); `flood`
+ * forwards every new update to every other link, as y-webrtc does (kept as the baseline of the
+ * simulator and benchmarks).
  */
 export type RelayMode = 'tree' | 'flood'
 
@@ -13,7 +14,7 @@ export type RelayMode = 'tree' | 'flood'
 export interface BroadcastOptions {
   /** Default `tree`. */
   mode?: RelayMode
-  /** Least time between two `have` digests on a lazy link (default 250 ms). */
+  /** Least time between two `have` digests on a link (default 250 ms). */
   haveMs?: number
   /** How long a gap that a `have` showed may last before this peer grafts that link (default 500 ms). */
   graftMs?: number
@@ -43,8 +44,14 @@ export interface BroadcastStats {
   havesSent: number
 }
 
+/** Writers (Yjs client ids) remembered per link; past this the link starts over, all eager. */
+const MAX_ORIGINS = 1024
+
 class TreeLink {
-  eager = true
+  /** Writers whose updates we do not push to this link (it pruned them). */
+  readonly lazyOut = new Set<number>()
+  /** Writers whose updates we asked this link to stop pushing to us. */
+  readonly prunedIn = new Set<number>()
   /** The fingerprint the last `have` on this link carried. */
   sentPrint: number | null = null
   /** The latest `have` from this link that showed something missing here. */
@@ -53,11 +60,13 @@ class TreeLink {
 }
 
 /**
- * The relay decisions of one replica: which links get pushed updates (eager) and which only
- * digests (lazy), pruning a link that delivered a duplicate and grafting one whose digest showed a
- * gap that the tree did not fill. y-webrtc links (`followsEpochs` false) are always eager and are
- * never sent tree frames. Timers run only while there is something to send or check, so a quiet
- * room schedules nothing.
+ * The relay decisions of one replica, one tree per writer (the Yjs client ids of an update's
+ * structs name its writers): a link that pushes a writer's update we already held is asked to stop
+ * pushing that writer's updates (prune); a link whose digest shows a gap that the trees did not
+ * fill is asked to push again (graft) and to send what is missing. Pruning is one-way: what we
+ * push to a link is only that link's decision, so a prune never cuts the pruning side's own feed.
+ * y-webrtc links (`followsEpochs` false) get every update and no tree frames. Timers run only while
+ * there is something to send or check, so a quiet room schedules nothing.
  */
 export class Broadcast {
   readonly mode: RelayMode
@@ -65,6 +74,8 @@ export class Broadcast {
   private readonly links = new Map<ReplicaLink, TreeLink>()
   private readonly haveMs: number
   private readonly graftMs: number
+  /** Writers whose updates passed through here lately (for updates that name none). */
+  private readonly writers = new Set<number>()
   private haveTimer: { cancel(): void } | null = null
   private checkTimer: { cancel(): void } | null = null
 
@@ -85,26 +96,47 @@ export class Broadcast {
     this.links.delete(link)
   }
 
-  /** Whether updates are pushed to `link`. */
-  pushesTo(link: ReplicaLink): boolean {
-    if (this.mode === 'flood' || !link.followsEpochs) return true
-    return this.links.get(link)?.eager ?? false
-  }
-
-  /** How many links are eager now (all of them when flooding). */
-  get eagerCount(): number {
-    let n = 0
-    for (const l of this.links.keys()) if (this.pushesTo(l)) n++
-    return n
-  }
-
-  /** `link` delivered an update this replica already held: it is not needed on the tree. */
-  duplicate(link: ReplicaLink): void {
+  /**
+   * Whether an update by `writers` goes to `link`: yes unless the link pruned every one of them.
+   * An update without structs (deletes only) names no writer: it goes to the links that get some
+   * writer's updates from us.
+   */
+  pushesTo(link: ReplicaLink, writers: readonly number[]): boolean {
     const t = this.tree(link)
-    if (!t || !t.eager) return
-    t.eager = false
+    if (!t || t.lazyOut.size === 0) return true
+    for (const w of writers.length > 0 ? writers : this.writers) if (!t.lazyOut.has(w)) return true
+    return false
+  }
+
+  /** An update by `writers` is about to be pushed. */
+  saw(writers: readonly number[]): void {
+    if (this.writers.size + writers.length > MAX_ORIGINS) this.writers.clear()
+    for (const w of writers) this.writers.add(w)
+  }
+
+  /** `link` pushed an update by `writers` that this replica already held: another link brings them first. */
+  duplicate(link: ReplicaLink, writers: readonly number[]): void {
+    const t = this.tree(link)
+    if (!t) return
+    const fresh = writers.filter((w) => !t.prunedIn.has(w))
+    if (fresh.length === 0) return
+    if (t.prunedIn.size + fresh.length > MAX_ORIGINS) t.prunedIn.clear()
+    for (const w of fresh) t.prunedIn.add(w)
     this.stats.prunesSent++
-    link.send(encodePrune())
+    link.send(encodePrune(fresh))
+  }
+
+  /**
+   * `link` pushed something new by `writers` although we had pruned them: our prune crossed its
+   * push, and another link may be pruned next for delivering that update second. So `link` is
+   * grafted back for them, lest this peer end with no link pushing those writers to it.
+   */
+  fresh(link: ReplicaLink, writers: readonly number[]): void {
+    const t = this.tree(link)
+    if (!t) return
+    const back = writers.filter((w) => t.prunedIn.has(w))
+    if (back.length === 0) return
+    this.graft(t, back)
   }
 
   /** The document changed (a local write or a remote update that added something). */
@@ -119,10 +151,12 @@ export class Broadcast {
     if (!t) return
     switch (frame.kind) {
       case 'prune':
-        t.eager = false
+        if (t.lazyOut.size + frame.writers.length > MAX_ORIGINS) t.lazyOut.clear()
+        for (const w of frame.writers) t.lazyOut.add(w)
         return
       case 'graft':
-        t.eager = true
+        if (frame.writers.length === 0) t.lazyOut.clear()
+        for (const w of frame.writers) t.lazyOut.delete(w)
         return
       case 'have':
         if (!this.host.inStep(link)) return
@@ -145,12 +179,20 @@ export class Broadcast {
     return this.links.get(link) ?? null
   }
 
+  private graft(t: TreeLink, writers: readonly number[]): void {
+    if (writers.length === 0) t.prunedIn.clear()
+    for (const w of writers) t.prunedIn.delete(w)
+    this.stats.graftsSent++
+    t.link.send(encodeGraft(writers))
+  }
+
+  /** Digests go to every link that pruned at least one writer: it may lack what we have. */
   private sendHaves(): void {
     this.haveTimer = null
     const print = this.host.fingerprint()
     let sv: Uint8Array | null = null
     for (const t of this.links.values()) {
-      if (t.eager || !t.link.followsEpochs || t.sentPrint === print || !this.host.inStep(t.link)) continue
+      if (t.lazyOut.size === 0 || !t.link.followsEpochs || t.sentPrint === print || !this.host.inStep(t.link)) continue
       sv ??= this.host.stateVector()
       t.sentPrint = print
       this.stats.havesSent++
@@ -159,7 +201,7 @@ export class Broadcast {
   }
 
   private onHave(t: TreeLink, sv: Map<number, number>, fingerprint: number): void {
-    if (!this.missing(sv, fingerprint)) {
+    if (this.missing(sv, fingerprint) === null) {
       t.gap = null
       return
     }
@@ -168,24 +210,26 @@ export class Broadcast {
   }
 
   /**
-   * Whether a peer whose state is `sv`/`fingerprint` holds something this one lacks: an insert
-   * (a clock above ours), or, with the very same inserts, other deletes (which a state vector
-   * does not show).
+   * What a peer whose state is `sv`/`fingerprint` holds that this one lacks: the writers of inserts
+   * we lack (a clock above ours); or, with the very same inserts, an empty list for other deletes
+   * (which a state vector does not show, nor whose they are); null when nothing.
    */
-  private missing(sv: Map<number, number>, fingerprint: number): boolean {
+  private missing(sv: Map<number, number>, fingerprint: number): number[] | null {
     let same = sv.size === this.host.clientCount()
+    const lacking: number[] = []
     for (const [client, clock] of sv) {
       const ours = this.host.clockOf(client)
-      if (clock > ours) return true
+      if (clock > ours) lacking.push(client)
       if (clock !== ours) same = false
     }
-    return same && fingerprint !== this.host.fingerprint()
+    if (lacking.length > 0) return lacking
+    return same && fingerprint !== this.host.fingerprint() ? [] : null
   }
 
   /**
-   * A gap a `have` showed is still there after `graftMs`: the tree did not bring it, so graft one
-   * link that showed it (it pushes again) and pull what is missing from it; if gaps remain, the
-   * next link is grafted a round later. Each `have` leads to at most one graft, so a gap that
+   * A gap a `have` showed is still there after `graftMs`: the trees did not bring it, so graft one
+   * link that showed it (for the writers we lack) and pull what is missing from it; if gaps remain,
+   * the next link is grafted a round later. Each `have` leads to at most one graft, so a gap that
    * cannot be filled (another epoch) does not loop.
    */
   private check(): void {
@@ -195,7 +239,8 @@ export class Broadcast {
     for (const t of this.links.values()) {
       const gap = t.gap
       if (!gap) continue
-      if (!this.host.inStep(t.link) || !this.missing(gap.stateVector, gap.fingerprint)) {
+      const lacking = this.host.inStep(t.link) ? this.missing(gap.stateVector, gap.fingerprint) : null
+      if (lacking === null) {
         t.gap = null
         continue
       }
@@ -205,11 +250,7 @@ export class Broadcast {
       }
       t.gap = null
       grafted = true
-      if (!t.eager) {
-        t.eager = true
-        this.stats.graftsSent++
-        t.link.send(encodeGraft())
-      }
+      this.graft(t, lacking)
       this.host.pull(t.link)
     }
     if (pending) this.checkTimer = this.host.clock.later(() => this.check(), this.graftMs)

@@ -21,8 +21,8 @@ export type HeartbeatKind = 'ping' | 'pong' | 'bye'
 /** A decoded link or tree frame. */
 export type MeshFrame =
   | { kind: 'heartbeat'; beat: HeartbeatKind }
-  | { kind: 'prune' }
-  | { kind: 'graft' }
+  | { kind: 'prune'; writers: number[] }
+  | { kind: 'graft'; writers: number[] }
   | { kind: 'have'; stateVector: Uint8Array; fingerprint: number }
 
 const BEATS: readonly HeartbeatKind[] = ['ping', 'pong', 'bye']
@@ -38,9 +38,9 @@ export function readMeshFrame(type: number, r: ByteReader): MeshFrame {
       return beat ? { kind: 'heartbeat', beat } : r.fail('unknown heartbeat kind')
     }
     case MESSAGE_PRUNE:
-      return { kind: 'prune' }
+      return { kind: 'prune', writers: readWriters(r) }
     case MESSAGE_GRAFT:
-      return { kind: 'graft' }
+      return { kind: 'graft', writers: readWriters(r) }
     default:
       return { kind: 'have', stateVector: r.varBytes(), fingerprint: r.uint32() }
   }
@@ -48,8 +48,29 @@ export function readMeshFrame(type: number, r: ByteReader): MeshFrame {
 
 export const encodeHeartbeat = (beat: HeartbeatKind): Uint8Array =>
   Uint8Array.of(MESSAGE_HEARTBEAT, BEATS.indexOf(beat))
-export const encodePrune = (): Uint8Array => Uint8Array.of(MESSAGE_PRUNE)
-export const encodeGraft = (): Uint8Array => Uint8Array.of(MESSAGE_GRAFT)
+/** At most this many writers in one prune or graft. */
+export const MAX_WRITERS = 1024
+
+function readWriters(r: ByteReader): number[] {
+  const n = r.count(1)
+  if (n > MAX_WRITERS) r.fail(`${n} writers in one frame`)
+  const out: number[] = []
+  for (let i = 0; i < n; i++) out.push(r.varUint())
+  return out
+}
+
+function writersFrame(type: number, writers: readonly number[]): Uint8Array {
+  const out = [type]
+  const list = writers.slice(0, MAX_WRITERS)
+  pushVarUint(out, list.length)
+  for (const w of list) pushVarUint(out, w)
+  return Uint8Array.from(out)
+}
+
+/** Asks the peer to stop pushing these writers' updates to us. */
+export const encodePrune = (writers: readonly number[]): Uint8Array => writersFrame(MESSAGE_PRUNE, writers)
+/** Asks the peer to push these writers' updates to us again (none listed: every writer). */
+export const encodeGraft = (writers: readonly number[]): Uint8Array => writersFrame(MESSAGE_GRAFT, writers)
 
 export function encodeHave(stateVector: Uint8Array, fingerprint: number): Uint8Array {
   const head = [MESSAGE_HAVE]

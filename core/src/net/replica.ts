@@ -6,7 +6,7 @@ import { decodeLineage } from '../lineage-codec.js'
 import { Emitter } from '../emitter.js'
 import { nextEpoch, type EncodedLineageStep, type EpochInfo, type EpochRecord } from '../epoch.js'
 import { InvalidMessageError } from '../errors.js'
-import { HeldMessages } from '../held.js'
+import { HeldMessages, type HeldMessage } from '../held.js'
 import type { JsonObject } from '../json.js'
 import { LINEAGE_STEPS, Mirror } from '../mirror.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
@@ -59,8 +59,9 @@ class LinkState {
   lastResync = 0
   resync: { cancel(): void } | null = null
   wanted = -1
-  /** We sent our first sync step 1 and wait for the answer. */
+  /** We sent our first sync step 1 (at `askedAt`) and wait for the answer. */
   asking = false
+  askedAt = 0
   /** Our first sync step 1 waits until another link's answer arrived (a newcomer gets the state once). */
   deferred = false
   constructor(
@@ -79,7 +80,8 @@ class LinkState {
 export class Replica extends Emitter<ReplicaEvents> {
   readonly mirror: Mirror
   private readonly links = new Map<ReplicaLink, LinkState>()
-  private readonly held = new HeldMessages(16 * 1024 * 1024)
+  /** Updates that arrived before what they build on, with the link that pushed them. */
+  private readonly held = new HeldMessages<HeldMessage & { from: LinkState }>(16 * 1024 * 1024)
   private readonly policy: CompactionPolicy
   private readonly clock: ReplicaClock
   /** Which links get updates pushed (the broadcast tree). */
@@ -88,7 +90,8 @@ export class Replica extends Emitter<ReplicaEvents> {
   private info: EpochInfo = { epoch: 0, parent: 0, cutState: 0 }
   /** The compactions that led to this epoch, newest last, at most LINEAGE_STEPS. */
   private lineage: EncodedLineageStep[] = []
-  private outgoing: Array<{ update: Uint8Array; except: ReplicaLink | null }> = []
+  /** Updates to send at the next flush, with their writers; `repair`: it came as a sync answer (see `flush`). */
+  private outgoing: Array<{ update: Uint8Array; except: ReplicaLink | null; repair: boolean; writers: number[] }> = []
   private flushScheduled = false
   private compactionCount = 0
 
@@ -194,6 +197,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     if (link.followsEpochs) link.send(encodeEpochHello(this.info))
     if (!waiting) {
       state.asking = true
+      state.askedAt = this.clock.now()
       link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
       return
     }
@@ -211,7 +215,10 @@ export class Replica extends Emitter<ReplicaEvents> {
     this.emit('synced')
   }
 
-  /** Sends the first sync step 1 that waited on links opened while another link answered ours. */
+  /**
+   * Asks the next link whose first sync step 1 waited (one at a time: each answer leaves less for
+   * the next); if it does not answer within ASK_WAIT_MS, the one after it is asked too.
+   */
   private askDeferred(): void {
     this.askTimer?.cancel()
     this.askTimer = null
@@ -219,8 +226,12 @@ export class Replica extends Emitter<ReplicaEvents> {
       if (!s.deferred) continue
       s.deferred = false
       s.asking = true
+      s.askedAt = this.clock.now()
       s.link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+      break
     }
+    if (Array.from(this.links.values()).some((s) => s.deferred))
+      this.askTimer = this.clock.later(() => this.askDeferred(), ASK_WAIT_MS)
   }
 
   /** Handles a sync or epoch frame from `link`; throws `InvalidMessageError` when the peer misbehaves. */
@@ -234,7 +245,7 @@ export class Replica extends Emitter<ReplicaEvents> {
         return
       case 'sync-step2':
         if (!this.inStep(s)) return
-        this.applyRemote(s, frame.update, false)
+        this.applyRemote(s, frame.update, 'answer')
         if (s.asking) {
           s.asking = false
           this.askDeferred()
@@ -245,7 +256,7 @@ export class Replica extends Emitter<ReplicaEvents> {
         }
         return
       case 'update':
-        if (this.inStep(s)) this.applyRemote(s, frame.update, true)
+        if (this.inStep(s)) this.applyRemote(s, frame.update, 'push')
         return
       case 'prune':
       case 'graft':
@@ -274,7 +285,10 @@ export class Replica extends Emitter<ReplicaEvents> {
   }
 
   private onHello(s: LinkState, info: EpochInfo): void {
-    const wasIn = s.remoteEpoch === this.info.epoch
+    // The first hello of a link opened in this epoch: the sync step 1 of open() (sent or waiting
+    // its turn) stands, and a second one would only bring the state again.
+    const first = s.remoteEpoch === null && s.openedIn === this.info.epoch && info.epoch === this.info.epoch
+    const wasIn = first || s.remoteEpoch === this.info.epoch
     s.remoteEpoch = info.epoch
     if (info.epoch === this.info.epoch) {
       // It just moved into our epoch: its sync step 1 follows on the channel; ours starts anew.
@@ -340,35 +354,46 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   // --- remote updates ---------------------------------------------------------------------------
 
-  /** Applies an update from `s`; `pushed` when it came as a relay (a duplicate then prunes that link). */
-  private applyRemote(s: LinkState, update: Uint8Array, pushed: boolean): void {
+  /**
+   * Applies an update from `s`: `push` a relayed update (a duplicate then prunes that link), `held`
+   * a push that waited for what it builds on, `answer` a sync answer (step 2, never pruned).
+   */
+  private applyRemote(s: LinkState, update: Uint8Array, how: 'push' | 'held' | 'answer'): void {
     const inspection = inspectUpdate(update)
     if (!dependenciesMet(inspection, (c) => this.mirror.clock(c))) {
       // Arrived ahead of what it builds on (relayed out of order): hold it and ask this peer for
       // what we lack, instead of letting Yjs integrate half of it.
-      this.held.add({ update, inspection })
+      this.held.add({ update, inspection, from: s })
       this.requestResync(s)
       return
     }
-    // A relay of what we hold: nothing to apply, nothing to relay, and that link is off the tree.
+    const writers = Array.from(inspection.ranges.keys())
+    // A relay of what we hold: nothing to apply, nothing to relay, and that link is off these writers' trees.
     if (this.mirror.holdsAll(inspection)) {
-      if (pushed) this.broadcast.duplicate(s.link)
+      if (how !== 'answer') this.broadcast.duplicate(s.link, writers)
       return
     }
+    // Writers whose part of it we held already: this link is not their shortest way here.
+    const held = how !== 'answer' ? writers.filter((w) => inspection.ranges.get(w)!.end <= this.mirror.clock(w)) : []
+    if (held.length > 0) this.broadcast.duplicate(s.link, held)
     const before = this.mirror.fingerprint()
     try {
       this.mirror.tryApply(update, s.link)
     } catch (err) {
       throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
     }
-    if (this.mirror.fingerprint() !== before) this.queue(update, s.link)
+    if (this.mirror.fingerprint() !== before) {
+      if (how !== 'answer') this.broadcast.fresh(s.link, held.length > 0 ? writers.filter((w) => !held.includes(w)) : writers)
+      this.queue(update, s.link, how === 'answer', writers)
+    }
     const repaired = this.mirror.takeReplayed()
     if (repaired) this.queue(repaired, null)
     for (;;) {
       const next = this.held.takeReady((h) => dependenciesMet(h.inspection, (c) => this.mirror.clock(c)))
       if (!next) break
       try {
-        this.applyRemote(s, next.update, false)
+        // It counts as pushed by the link it came from (if that link is still open).
+        this.applyRemote(this.links.get(next.from.link) === next.from ? next.from : s, next.update, 'held')
       } catch {
         // a held update that no longer applies is dropped; a state-vector sync recovers
       }
@@ -378,6 +403,10 @@ export class Replica extends Emitter<ReplicaEvents> {
   /** Asks for what we lack at most every RESYNC_EVERY_MS: one state-vector sync answers every gap. */
   private requestResync(s: LinkState): void {
     if (s.resync) return
+    // A first sync is under way (a newcomer, or a peer back from offline): its answer brings what
+    // the held update builds on, and asking every link that pushes meanwhile would bring it each time.
+    const now = this.clock.now()
+    for (const o of this.links.values()) if (o !== s && o.asking && this.inStep(o) && now - o.askedAt < ASK_WAIT_MS) return
     const ask = (): void => {
       s.resync = null
       if (this.links.get(s.link) !== s || !this.inStep(s)) return
@@ -391,8 +420,10 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   // --- outgoing updates: batched per tick, pushed along the broadcast tree (not to their source) --
 
-  private queue(update: Uint8Array, except: ReplicaLink | null): void {
-    this.outgoing.push({ update, except })
+  private queue(update: Uint8Array, except: ReplicaLink | null, repair = false, writers?: number[]): void {
+    const ws = writers ?? Array.from(inspectUpdate(update).ranges.keys())
+    this.broadcast.saw(ws)
+    this.outgoing.push({ update, except, repair, writers: ws })
     this.broadcast.changed()
     if (this.flushScheduled) return
     this.flushScheduled = true
@@ -405,11 +436,18 @@ export class Replica extends Emitter<ReplicaEvents> {
     const items = this.outgoing
     this.outgoing = []
     if (items.length > 0) {
+      const tree = this.broadcast.mode === 'tree'
       for (const s of this.links.values()) {
-        if (!this.inStep(s) || !this.broadcast.pushesTo(s.link)) continue
-        const updates = items.filter((i) => i.except !== s.link).map((i) => i.update)
-        if (updates.length === 0) continue
-        s.link.send(encodeUpdate(updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)))
+        if (!this.inStep(s)) continue
+        const mine = items.filter((i) => i.except !== s.link && this.broadcast.pushesTo(s.link, i.writers))
+        // On the tree, what a sync answer brought goes on as a sync answer too: to the peers below
+        // this one, which lack it as well, but not as a push, since the peer above, which may hold
+        // it, would take it for a duplicate and prune this link. Peers still in their first sync
+        // get their own answer instead.
+        const pushes = tree ? mine.filter((i) => !i.repair).map((i) => i.update) : mine.map((i) => i.update)
+        const repairs = tree && s.synced ? mine.filter((i) => i.repair).map((i) => i.update) : []
+        if (pushes.length > 0) s.link.send(encodeUpdate(merged(pushes)))
+        if (repairs.length > 0) s.link.send(encodeSyncStep2(merged(repairs)))
       }
     }
     if (this.options.compacts && items.some((i) => i.except === null)) this.maybeCompact()
@@ -429,3 +467,5 @@ export class Replica extends Emitter<ReplicaEvents> {
     this.mirror.destroy()
   }
 }
+
+const merged = (updates: Uint8Array[]): Uint8Array => (updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates))
