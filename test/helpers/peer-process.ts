@@ -14,6 +14,10 @@ export interface PeerOptions {
   name?: string
   /** A directory for a file store (offline-first peers). */
   store?: string
+  maxConns?: number
+  heartbeatMs?: number
+  /** Report every change as a `change` event. */
+  changes?: boolean
 }
 
 export class PeerProcess extends LineProcess<{ records: Records; peers: string[]; epoch: number }> {
@@ -23,6 +27,9 @@ export class PeerProcess extends LineProcess<{ records: Records; peers: string[]
     if (options.role) args.push('--role', options.role)
     if (options.name) args.push('--name', options.name)
     if (options.store) args.push('--store', options.store)
+    if (options.maxConns !== undefined) args.push('--max-conns', String(options.maxConns))
+    if (options.heartbeatMs !== undefined) args.push('--heartbeat-ms', String(options.heartbeatMs))
+    if (options.changes) args.push('--changes')
     super(options.name ?? 'peer', script, args)
   }
 }

@@ -1,10 +1,13 @@
 // A DiffStream room peer in its own process, driven by JSON lines on stdin and reporting JSON
 // lines on stdout, so that integration tests use real processes and real WebRTC.
 //   args: --room NAME --signaling URL [--password P] [--role peer|producer|consumer] [--name N]
+//         [--max-conns N] [--heartbeat-ms N] [--changes]
 //   stdin:  {"op":"update","data":{...}} | {"op":"delete","key":K} | {"op":"updateMany","records":[...]}
-//           {"op":"dump"} | {"op":"compact"} | {"op":"close"}   (--store DIR: a file store; "stored" events)
+//           {"op":"dump"} | {"op":"compact"} | {"op":"online","online":BOOL} | {"op":"close"}
+//           (--store DIR: a file store; "stored" events)
 //   stdout: {"event":"peers","peers":[...]} | {"event":"synced"} | {"event":"dump","records":{...}}
 //           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
+//           with --changes: {"event":"change","key":K,"origin":"remote"|"local"} for every change
 import { createInterface } from 'node:readline'
 import { joinRoom } from '@diffstream/core'
 import { openFileStore } from '@diffstream/core/node'
@@ -26,8 +29,11 @@ const room = joinRoom<Record<string, unknown>>(arg('room')!, {
   password: arg('password'),
   role: arg('role', 'peer') as 'peer' | 'producer' | 'consumer',
   name: arg('name'),
+  maxConns: arg('max-conns') ? Number(arg('max-conns')) : undefined,
+  heartbeatMs: arg('heartbeat-ms') ? Number(arg('heartbeat-ms')) : undefined,
   candidateFilter: loopback,
 })
+if (process.argv.includes('--changes')) room.on('change', (c) => out({ event: 'change', key: c.key, origin: c.origin }))
 room.on('peers', (peers) => out({ event: 'peers', peers }))
 room.on('warning', (message) => out({ event: 'warning', message }))
 room.on('status', (status) => {
@@ -53,10 +59,20 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       // with a store, report once the write is durable
       if (store) void room.whenStored().then(() => out({ event: 'stored', key: cmd.data!.key }))
     } else if (cmd.op === 'compact') room.compact()
+    else if (cmd.op === 'online') room.setOnline((cmd as { online?: boolean }).online === true)
     else if (cmd.op === 'updateMany') for (const r of cmd.records!) room.cache.update(r)
     else if (cmd.op === 'delete') room.cache.delete(cmd.key!)
     else if (cmd.op === 'dump')
-      out({ event: 'dump', records: dump(), peers: room.peers, stats: room.stats, epoch: room.epoch })
+      out({
+        event: 'dump',
+        records: dump(),
+        peers: room.peers,
+        stats: room.stats,
+        epoch: room.epoch,
+        status: room.status,
+        // the names in awareness: the peers this one knows are there
+        names: Array.from(room.awareness.getStates().values()).map((st) => (st as { name?: string }).name),
+      })
     else if (cmd.op === 'close') void room.close().then(() => process.exit(0))
   } catch (err) {
     out({ event: 'error', message: String(err) })

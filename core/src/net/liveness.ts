@@ -35,7 +35,7 @@ export class Liveness {
     private readonly host: LivenessHost,
     readonly timeoutMs: number = HEARTBEAT_MS,
   ) {
-    this.tickMs = Math.max(50, Math.min(1000, Math.floor(timeoutMs / 5)))
+    this.tickMs = Math.max(50, Math.min(1000, Math.floor(timeoutMs / 10)))
   }
 
   add(id: string): void {

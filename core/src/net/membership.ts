@@ -106,11 +106,13 @@ export class Membership {
     return this.links.get(id)?.lid
   }
 
-  /** Starts (or restarts, after going online again) with a broadcast announce. */
+  /**
+   * Starts looking for links once signaling is up (again): the transport has just announced this
+   * peer, so peers it knows of are asked right away. Calling it again is harmless.
+   */
   start(): void {
+    if (!this.active) this.lookDelay = 1_000
     this.active = true
-    this.lookDelay = 1_000
-    this.transport.announce(this.fields())
     this.maintain()
   }
 
@@ -168,6 +170,11 @@ export class Membership {
       this.maintain()
       return
     }
+    if (e && toMe && a.want === 1 && !e.open && !e.initiator) {
+      // We wait for its offer and it asks for ours: neither would come. Start over, offering.
+      this.drop(a.from, 'the peer asked for an offer', false)
+      e = undefined
+    }
     if (e) return
     if (toMe && a.want === 1) {
       this.unwant(a.from)
@@ -203,13 +210,23 @@ export class Membership {
     return { action: 'new', lid: entry.lid }
   }
 
-  /** Whether a signal from `from` carrying `lid` belongs to our current link to it. */
-  signalFits(from: string, lid: number | null): boolean {
+  /**
+   * Whether a signal from `from` belongs to our current link to it: `lid` is the sender's id of its
+   * attempt, `rlid` our id of the attempt it answers (when it says); answers to an attempt we gave up
+   * are ignored, and the first fitting signal tells us the sender's id.
+   */
+  signalFits(from: string, lid: number | null, rlid: number | null = null): boolean {
     const e = this.links.get(from)
     if (!e) return false
+    if (rlid !== null && rlid !== e.lid) return false
     if (lid === null) return true
     if (e.remoteLid === null) e.remoteLid = lid
     return e.remoteLid === lid
+  }
+
+  /** The peer's id of our link to `id`, once known. */
+  remoteLinkId(id: string): number | null {
+    return this.links.get(id)?.remoteLid ?? null
   }
 
   /** The link `lid` to `id` is up. */

@@ -11,6 +11,13 @@ export type { MeshLink, MeshOptions, MeshTransport } from './mesh-types.js'
 
 /** How long a link that said `bye` stays open, so the `bye` gets out before the channel closes. */
 export const BYE_LINGER_MS = 100
+/**
+ * How long a link dropped for silence stays open (unused) before it is closed. Closing a connection
+ * whose other end is a stopped process (SIGSTOP) made that process crash inside @roamhq/wrtc when
+ * it resumed (SIGSEGV, about one time in five here): so the silent peer gets no close for a while;
+ * if it speaks again meanwhile it is told `bye`, and it closes its side itself.
+ */
+export const SILENT_LINGER_MS = 60_000
 
 /** Events of a {@link Mesh}. */
 export type MeshEvents = {
@@ -37,6 +44,9 @@ export class Mesh extends Emitter<MeshEvents> {
   readonly membership: Membership
   private readonly liveness: Liveness
   private readonly open = new Map<string, OpenLink>()
+  /** Links dropped for silence that are not closed yet (see SILENT_LINGER_MS). */
+  private readonly silent = new Set<MeshLink>()
+  private readonly clock: MeshOptions['clock']
 
   constructor(
     readonly replica: Replica,
@@ -44,6 +54,7 @@ export class Mesh extends Emitter<MeshEvents> {
     private readonly transport: MeshTransport,
   ) {
     super()
+    this.clock = options.clock
     this.membership = new Membership(
       { peerId: options.peerId, maxConns: options.maxConns, clock: options.clock, random: options.random },
       {
@@ -63,11 +74,15 @@ export class Mesh extends Emitter<MeshEvents> {
           const l = this.open.get(id)
           if (!l) return
           this.emit('warning', `peer ${id} was silent for ${Math.round(silentMs / 100) / 10} s: link dropped`)
-          this.end(l, 'dead', 'silent for the heartbeat timeout', true)
+          this.silent.add(l.handle)
+          this.clock.later(() => this.silent.delete(l.handle), SILENT_LINGER_MS)
+          this.end(l, 'dead', 'silent for the heartbeat timeout', false, SILENT_LINGER_MS)
         },
         woke: (stoodMs) => {
           this.emit('warning', `this process stood still for ${Math.round(stoodMs / 1000)} s: rejoining`)
-          for (const l of Array.from(this.open.values())) this.end(l, 'closed', 'this peer stood still', true)
+          // No bye: the others dropped us already, and writing to a channel whose other end is long
+          // gone can crash @roamhq/wrtc (SIGSEGV seen here).
+          for (const l of Array.from(this.open.values())) this.end(l, 'closed', 'this peer stood still', false)
           this.membership.reannounce()
         },
       },
@@ -80,15 +95,17 @@ export class Mesh extends Emitter<MeshEvents> {
     return Array.from(this.open.keys())
   }
 
-  /** Starts looking for peers (the signaling is connected). */
+  /** Starts looking for peers: call it when a signaling server connected (and announced this peer). */
   start(): void {
     this.membership.start()
   }
 
   /** Says `bye` on every link and closes it; stops looking for peers. */
   stop(): void {
-    for (const l of Array.from(this.open.values())) this.end(l, 'closed', 'leaving', true)
+    // Membership first: losing these links must not send it looking for others.
     this.membership.stop()
+    this.silent.clear()
+    for (const l of Array.from(this.open.values())) this.end(l, 'closed', 'leaving', true)
     this.liveness.destroy()
   }
 
@@ -135,7 +152,14 @@ export class Mesh extends Emitter<MeshEvents> {
    */
   received(handle: MeshLink, frame: Frame): boolean {
     const link = this.open.get(handle.id)
-    if (!link || link.handle !== handle) return true
+    if (!link || link.handle !== handle) {
+      // A peer we dropped for silence speaks again (it was frozen): tell it, then close for good.
+      if (this.silent.delete(handle)) {
+        if (handle.ds) handle.send(encodeHeartbeat('bye'))
+        this.transport.close(handle.id, handle.lid, 'it spoke again after being dropped', handle.ds ? BYE_LINGER_MS : 0)
+      }
+      return true
+    }
     this.liveness.heard(handle.id)
     switch (frame.kind) {
       case 'heartbeat':
@@ -188,17 +212,17 @@ export class Mesh extends Emitter<MeshEvents> {
     }
   }
 
-  private end(l: OpenLink, reason: CloseReason, message: string, bye: boolean): void {
+  private end(l: OpenLink, reason: CloseReason, message: string, bye: boolean, lingerMs = 0): void {
     this.detach(l)
     this.membership.closed(l.handle.id, l.handle.lid, reason)
-    this.close(l.handle, message, bye)
+    this.close(l.handle, message, bye, lingerMs)
     this.emit('peers', this.peers)
   }
 
-  private close(handle: MeshLink, reason: string, bye: boolean): void {
+  private close(handle: MeshLink, reason: string, bye: boolean, lingerMs = 0): void {
     const sayBye = bye && handle.ds
     if (sayBye) handle.send(encodeHeartbeat('bye'))
-    this.transport.close(handle.id, handle.lid, reason, sayBye ? BYE_LINGER_MS : 0)
+    this.transport.close(handle.id, handle.lid, reason, Math.max(lingerMs, sayBye ? BYE_LINGER_MS : 0))
   }
 
   private detach(l: OpenLink): void {

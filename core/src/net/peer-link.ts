@@ -79,16 +79,6 @@ export class PeerLink {
     for (const f of frames) this.peer.write(f)
   }
 
-  /** Stops taking messages and closes after `ms` (so that what was just sent gets out). */
-  retire(ms: number): void {
-    if (ms <= 0) {
-      this.destroy()
-      return
-    }
-    const timer = setTimeout(() => this.destroy(), ms)
-    ;(timer as { unref?: () => void }).unref?.()
-  }
-
   destroy(): void {
     if (this.destroyed) return
     this.destroyed = true

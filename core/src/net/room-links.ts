@@ -52,6 +52,10 @@ export class RoomLinks implements MeshTransport {
   private readonly early = new Map<PeerLink, Frame[]>()
   /** The signaling server we last heard each peer through. */
   private readonly connOf = new Map<string, SignalingClient>()
+  /** Links the mesh closed that stay open a little longer (a `bye` on its way, or a silent peer), by `id/lid`. */
+  private readonly retired = new Map<string, PeerLink>()
+  /** Links whose end the room was told of already. */
+  private readonly reported = new WeakSet<PeerLink>()
   private readonly lingering = new Set<Promise<void>>()
 
   constructor(
@@ -59,7 +63,7 @@ export class RoomLinks implements MeshTransport {
     private readonly handlers: RoomLinksHandlers,
   ) {}
 
-  /** The open links, as the mesh knows them. */
+  /** The open links, as the mesh knows them (not those it closed that linger). */
   openLinks(): MeshLink[] {
     return Array.from(this.links.values())
       .filter((l) => l.connected)
@@ -87,23 +91,40 @@ export class RoomLinks implements MeshTransport {
   }
 
   close(id: string, lid: number, _reason: string, lingerMs: number): void {
-    const link = this.links.get(id)
-    if (!link || link.lid !== lid) return
-    this.links.delete(id)
+    const key = `${id}/${lid}`
+    const current = this.links.get(id)
+    const link = current?.lid === lid ? current : this.retired.get(key)
+    if (!link) return
+    if (link === current) {
+      this.links.delete(id)
+      this.report(link)
+    }
     if (lingerMs <= 0) {
+      this.retired.delete(key)
       link.destroy()
       return
     }
-    const done = new Promise<void>((resolve) => setTimeout(resolve, lingerMs + 10))
-    this.lingering.add(done)
-    void done.then(() => this.lingering.delete(done))
-    link.retire(lingerMs)
+    this.retired.set(key, link)
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.retired.get(key) === link) this.retired.delete(key)
+        link.destroy()
+        resolve()
+      }, lingerMs)
+      ;(timer as { unref?: () => void }).unref?.()
+    })
+    // close() waits for the short lingers (a bye on its way), not for silent peers' long ones.
+    if (lingerMs <= 1000) {
+      this.lingering.add(done)
+      void done.then(() => this.lingering.delete(done))
+    }
   }
 
   /** Closes every link at once (the room is gone). */
   destroyAll(): void {
-    for (const link of Array.from(this.links.values())) link.destroy()
+    for (const link of [...this.links.values(), ...this.retired.values()]) link.destroy()
     this.links.clear()
+    this.retired.clear()
   }
 
   // --- signaling --------------------------------------------------------------------------------
@@ -122,7 +143,7 @@ export class RoomLinks implements MeshTransport {
       const lid = num(payload.lid)
       const existing = this.links.get(from)
       if ((signal as { type?: unknown }).type !== 'offer') {
-        if (!existing || !this.mesh.membership.signalFits(from, lid)) return
+        if (!existing || !this.mesh.membership.signalFits(from, lid, num(payload.rlid))) return
         if (ds) existing.chunking = true
         existing.signal(signal as SimplePeer.SignalData)
         return
@@ -176,6 +197,7 @@ export class RoomLinks implements MeshTransport {
             token: link.glareToken,
             ds: 1,
             lid,
+            ...this.answering(remoteId),
             signal,
           })
         },
@@ -190,6 +212,12 @@ export class RoomLinks implements MeshTransport {
     this.links.set(remoteId, link)
     old?.destroy()
     return link
+  }
+
+  /** `rlid`: which of the peer's attempts our signals answer, once we know. */
+  private answering(remoteId: string): { rlid?: number } {
+    const rlid = this.mesh.membership.remoteLinkId(remoteId)
+    return rlid === null ? {} : { rlid }
   }
 
   private onConnect(link: PeerLink): void {
@@ -242,11 +270,19 @@ export class RoomLinks implements MeshTransport {
 
   private onClose(link: PeerLink): void {
     if (this.links.get(link.remoteId) === link) this.links.delete(link.remoteId)
+    this.retired.delete(`${link.remoteId}/${link.lid}`)
     this.early.delete(link)
-    const handle = this.handles.get(link)
+    this.report(link)
     this.handles.delete(link)
     this.mesh.closed(link.remoteId, link.lid)
-    if (handle) this.handlers.closed(handle)
+  }
+
+  /** Tells the room a link ended (once): its awareness states go. */
+  private report(link: PeerLink): void {
+    const handle = this.handles.get(link)
+    if (!handle || this.reported.has(link)) return
+    this.reported.add(link)
+    this.handlers.closed(handle)
   }
 
   private drop(link: PeerLink, err: unknown): void {

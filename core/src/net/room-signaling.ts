@@ -18,6 +18,8 @@ export type RoomSignalingEvents = {
   payload: (payload: SignalPayload, conn: SignalingClient) => void
   /** A signaling server connected or went away. */
   status: () => void
+  /** A signaling server connected and this peer was announced on it. */
+  connected: () => void
   warning: (message: string) => void
 }
 
@@ -60,6 +62,7 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
           void this.publish(conn, { type: 'announce', from: this.peerId, ...this.announceFields() })
         }
         this.emit('status')
+        if (connected) this.emit('connected')
       })
       conn.on('message', (msg) => void this.receive(conn, msg))
     }

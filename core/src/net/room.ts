@@ -103,7 +103,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     // when an update is undone, and awareness must not go down with it.
     const awarenessDoc = new Y.Doc()
     this.awareness = new awarenessProtocol.Awareness(awarenessDoc)
-    const presence: PeerPresence = { name: options.name ?? `peer-${this.peerId.slice(0, 4)}`, role: this.role }
+    const presence: PeerPresence = {
+      name: options.name ?? `peer-${this.peerId.slice(0, 4)}`,
+      role: this.role,
+      peerId: this.peerId,
+    }
     this.awareness.setLocalState(presence)
     this.awareness.on('update', this.onAwarenessUpdate)
     this.replica.mirror.onChange((changes, origin) => this.announce(changes, origin))
@@ -185,6 +189,9 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       if (!this.closed) void this.links.onPayload(payload, conn)
     })
     signaling.on('status', () => this.statusChanged())
+    signaling.on('connected', () => {
+      if (this.online && !this.closed) this.mesh.start()
+    })
     signaling.on('warning', (w) => this.warn(w))
     return signaling
   }
@@ -220,7 +227,6 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   }
 
   private goOnline(): void {
-    this.mesh.start()
     void this.signaling.connect(this.options.signaling ?? DEFAULT_SIGNALING)
   }
 
@@ -337,7 +343,10 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     switch (frame.kind) {
       case 'awareness':
         for (const client of checkAwarenessUpdate(frame.update)) {
-          if (client !== this.awareness.clientID) this.awarenessOwner.set(client, link)
+          if (client === this.awareness.clientID) continue
+          // A state that several links relay belongs to the link of the peer it describes.
+          const owner = this.awarenessOwner.get(client)
+          if (!owner || !this.describes(client, owner)) this.awarenessOwner.set(client, link)
         }
         awarenessProtocol.applyAwarenessUpdate(this.awareness, frame.update, link)
         return
@@ -357,6 +366,12 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     const changed = added.concat(updated, removed)
     const frame = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed))
     for (const link of this.links.openLinks()) if (link !== origin) link.send(frame)
+  }
+
+  /** Whether the awareness state of `client` says it is the peer at the other end of `link`. */
+  private describes(client: number, link: MeshLink): boolean {
+    const state = this.awareness.getStates().get(client) as Partial<PeerPresence> | undefined
+    return state?.peerId === link.id && this.links.openLinks().includes(link)
   }
 
   private awarenessFrame(): Uint8Array {

@@ -69,6 +69,11 @@ export interface RoomStatus {
 export interface PeerPresence {
   name: string
   role: Role
+  /**
+   * The peer's id on the signaling server (DiffStream peers publish it): a state relayed by others
+   * is then still known to belong to the link of that peer, and goes when that link goes.
+   */
+  peerId?: string
 }
 
 /** Traffic and what full JSON would have cost. */

@@ -167,7 +167,11 @@ export class SimNet {
   goOnline(peer: SimPeer): void {
     if (!peer.clock.alive) return
     peer.online = true
-    peer.work(() => peer.mesh.start())
+    peer.work(() => {
+      // As RoomSignaling does on connecting: announce, then look for links.
+      this.publish(peer, peer.mesh.membership.fields())
+      peer.mesh.start()
+    })
   }
 
   /** Leaves politely: `bye` on every link, then gone. */
