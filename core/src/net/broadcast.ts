@@ -56,6 +56,8 @@ class TreeLink {
   sentPrint: number | null = null
   /** The latest `have` from this link that showed something missing here. */
   gap: { stateVector: Map<number, number>; fingerprint: number } | null = null
+  /** The Yjs client id the peer at the other end writes as (it said so). */
+  writer: number | null = null
   constructor(readonly link: ReplicaLink) {}
 }
 
@@ -76,6 +78,8 @@ export class Broadcast {
   private readonly graftMs: number
   /** Writers whose updates passed through here lately (for updates that name none). */
   private readonly writers = new Set<number>()
+  /** Per writer, the link that last brought us something new of it first. */
+  private readonly firstFrom = new Map<number, TreeLink>()
   private haveTimer: { cancel(): void } | null = null
   private checkTimer: { cancel(): void } | null = null
 
@@ -93,7 +97,9 @@ export class Broadcast {
   }
 
   remove(link: ReplicaLink): void {
+    const t = this.links.get(link)
     this.links.delete(link)
+    for (const [w, f] of this.firstFrom) if (f === t) this.firstFrom.delete(w)
   }
 
   /**
@@ -118,12 +124,26 @@ export class Broadcast {
   duplicate(link: ReplicaLink, writers: readonly number[]): void {
     const t = this.tree(link)
     if (!t) return
+    for (const w of writers) {
+      // The writer itself sent it second: its direct link stays, the relay that came first goes.
+      if (t.writer === w) {
+        const first = this.firstFrom.get(w)
+        if (first && first !== t && this.links.get(first.link) === first) this.prune(first, [w])
+      }
+    }
+    this.prune(
+      t,
+      writers.filter((w) => w !== t.writer),
+    )
+  }
+
+  private prune(t: TreeLink, writers: readonly number[]): void {
     const fresh = writers.filter((w) => !t.prunedIn.has(w))
     if (fresh.length === 0) return
     if (t.prunedIn.size + fresh.length > MAX_ORIGINS) t.prunedIn.clear()
     for (const w of fresh) t.prunedIn.add(w)
     this.stats.prunesSent++
-    link.send(encodePrune(fresh))
+    t.link.send(encodePrune(fresh))
   }
 
   /**
@@ -134,6 +154,7 @@ export class Broadcast {
   fresh(link: ReplicaLink, writers: readonly number[]): void {
     const t = this.tree(link)
     if (!t) return
+    for (const w of writers) this.firstFrom.set(w, t)
     const back = writers.filter((w) => t.prunedIn.has(w))
     if (back.length === 0) return
     this.graft(t, back)
@@ -162,12 +183,18 @@ export class Broadcast {
         if (!this.host.inStep(link)) return
         this.onHave(t, decodeStateVector(frame.stateVector), frame.fingerprint)
         return
+      case 'writer':
+        t.writer = frame.client
+        // Its own updates always come straight from it: nothing of ours may stop that.
+        if (t.prunedIn.delete(frame.client)) this.graft(t, [frame.client])
+        return
       default:
         return
     }
   }
 
   destroy(): void {
+    this.firstFrom.clear()
     this.haveTimer?.cancel()
     this.checkTimer?.cancel()
     this.links.clear()

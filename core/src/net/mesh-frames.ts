@@ -10,6 +10,7 @@ export const MESSAGE_HEARTBEAT = 14
 export const MESSAGE_PRUNE = 15
 export const MESSAGE_GRAFT = 16
 export const MESSAGE_HAVE = 17
+export const MESSAGE_WRITER = 18
 
 /** Kinds of heartbeat frame. */
 export const HEARTBEAT_PING = 0
@@ -24,11 +25,12 @@ export type MeshFrame =
   | { kind: 'prune'; writers: number[] }
   | { kind: 'graft'; writers: number[] }
   | { kind: 'have'; stateVector: Uint8Array; fingerprint: number }
+  | { kind: 'writer'; client: number }
 
 const BEATS: readonly HeartbeatKind[] = ['ping', 'pong', 'bye']
 
 /** Whether `type` is one of these frames. */
-export const isMeshType = (type: number): boolean => type >= MESSAGE_HEARTBEAT && type <= MESSAGE_HAVE
+export const isMeshType = (type: number): boolean => type >= MESSAGE_HEARTBEAT && type <= MESSAGE_WRITER
 
 /** Reads the payload of a frame of `type` (already read); the caller checks for trailing bytes. */
 export function readMeshFrame(type: number, r: ByteReader): MeshFrame {
@@ -41,8 +43,10 @@ export function readMeshFrame(type: number, r: ByteReader): MeshFrame {
       return { kind: 'prune', writers: readWriters(r) }
     case MESSAGE_GRAFT:
       return { kind: 'graft', writers: readWriters(r) }
-    default:
+    case MESSAGE_HAVE:
       return { kind: 'have', stateVector: r.varBytes(), fingerprint: r.uint32() }
+    default:
+      return { kind: 'writer', client: r.varUint() }
   }
 }
 
@@ -81,4 +85,11 @@ export function encodeHave(stateVector: Uint8Array, fingerprint: number): Uint8A
   const n = fingerprint >>> 0
   out.set([n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24], head.length + stateVector.length)
   return out
+}
+
+/** Tells the peer which Yjs client id this peer writes as (in its current epoch). */
+export function encodeWriter(client: number): Uint8Array {
+  const out = [MESSAGE_WRITER]
+  pushVarUint(out, client)
+  return Uint8Array.from(out)
 }

@@ -13,6 +13,7 @@ import { decodeStateVector, encodeStateVector } from '../state-vector.js'
 import type { CompactionOptions } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
 import { Broadcast, type BroadcastOptions } from './broadcast.js'
+import { encodeWriter } from './mesh-frames.js'
 import { realClock, type ReplicaClock, type ReplicaLink } from './replica-link.js'
 import {
   encodeEpochBase,
@@ -121,6 +122,11 @@ export class Replica extends Emitter<ReplicaEvents> {
       },
       options.broadcast,
     )
+    // A new epoch writes as a new Yjs client: the neighbours learn which.
+    this.on('epoch', () => {
+      const writer = encodeWriter(this.mirror.doc.clientID)
+      for (const s of this.links.values()) if (s.link.followsEpochs) s.link.send(writer)
+    })
   }
 
   get epoch(): number {
@@ -194,7 +200,10 @@ export class Replica extends Emitter<ReplicaEvents> {
     const waiting = Array.from(this.links.values()).some((s) => s.asking)
     this.links.set(link, state)
     this.broadcast.add(link)
-    if (link.followsEpochs) link.send(encodeEpochHello(this.info))
+    if (link.followsEpochs) {
+      link.send(encodeEpochHello(this.info))
+      link.send(encodeWriter(this.mirror.doc.clientID))
+    }
     if (!waiting) {
       state.asking = true
       state.askedAt = this.clock.now()
@@ -261,6 +270,7 @@ export class Replica extends Emitter<ReplicaEvents> {
       case 'prune':
       case 'graft':
       case 'have':
+      case 'writer':
         if (link.followsEpochs) this.broadcast.receive(link, frame)
         return
       case 'epoch-hello':
