@@ -58,6 +58,8 @@ class TreeLink {
   gap: { stateVector: Map<number, number>; fingerprint: number } | null = null
   /** The Yjs client id the peer at the other end writes as (it said so). */
   writer: number | null = null
+  /** A `have` is owed to this link (it was quiet, so pushes skipped it). */
+  haveDue = false
   constructor(readonly link: ReplicaLink) {}
 }
 
@@ -109,7 +111,9 @@ export class Broadcast {
    */
   pushesTo(link: ReplicaLink, writers: readonly number[]): boolean {
     const t = this.tree(link)
-    if (!t || t.lazyOut.size === 0) return true
+    if (!t) return true
+    if (link.quiet?.()) return false
+    if (t.lazyOut.size === 0) return true
     for (const w of writers.length > 0 ? writers : this.writers) if (!t.lazyOut.has(w)) return true
     return false
   }
@@ -158,6 +162,15 @@ export class Broadcast {
     const back = writers.filter((w) => t.prunedIn.has(w))
     if (back.length === 0) return
     this.graft(t, back)
+  }
+
+  /** `link` speaks again after a silence during which nothing was pushed to it: it gets a `have`. */
+  awake(link: ReplicaLink): void {
+    const t = this.tree(link)
+    if (!t) return
+    t.haveDue = true
+    t.sentPrint = null
+    this.changed()
   }
 
   /** The document changed (a local write or a remote update that added something). */
@@ -219,7 +232,9 @@ export class Broadcast {
     const print = this.host.fingerprint()
     let sv: Uint8Array | null = null
     for (const t of this.links.values()) {
-      if (t.lazyOut.size === 0 || !t.link.followsEpochs || t.sentPrint === print || !this.host.inStep(t.link)) continue
+      if ((t.lazyOut.size === 0 && !t.haveDue) || t.sentPrint === print || t.link.quiet?.() || !this.host.inStep(t.link))
+        continue
+      t.haveDue = false
       sv ??= this.host.stateVector()
       t.sentPrint = print
       this.stats.havesSent++
@@ -279,6 +294,10 @@ export class Broadcast {
       grafted = true
       this.graft(t, lacking)
       this.host.pull(t.link)
+      // The links that should have brought it did not (a peer above stood still, a link broke):
+      // they are asked to stop pushing these writers, lest they send it all again when they wake.
+      if (lacking.length > 0)
+        for (const o of this.links.values()) if (o !== t) this.prune(o, lacking.filter((w) => w !== o.writer))
     }
     if (pending) this.checkTimer = this.host.clock.later(() => this.check(), this.graftMs)
   }

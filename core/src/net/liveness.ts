@@ -22,8 +22,8 @@ interface Heard {
 /**
  * Notices peers that vanished without a close (a network drop, a frozen process; `@roamhq/wrtc`
  * reports no remote close at all). Any frame from a link counts as a sign of life; a link silent
- * for a third of the timeout is pinged, one silent for the whole timeout is reported dead. The
- * tick runs only while there are links.
+ * for a sixth of the timeout is pinged (again every sixth), one silent for the whole timeout is
+ * reported dead. The tick runs only while there are links.
  */
 export class Liveness {
   private readonly links = new Map<string, Heard>()
@@ -48,9 +48,20 @@ export class Liveness {
     this.links.delete(id)
   }
 
-  heard(id: string): void {
+  /** How long `id` has been silent (0 for an unknown link). */
+  silentFor(id: string): number {
     const h = this.links.get(id)
-    if (h) h.heard = this.host.clock.now()
+    return h ? this.host.clock.now() - h.heard : 0
+  }
+
+  /** Something arrived from `id`; returns how long it had been silent. */
+  heard(id: string): number {
+    const h = this.links.get(id)
+    if (!h) return 0
+    const now = this.host.clock.now()
+    const silent = now - h.heard
+    h.heard = now
+    return silent
   }
 
   destroy(): void {
@@ -73,7 +84,7 @@ export class Liveness {
       // Our own timers were late by more than the timeout: every peer has dropped us by now.
       this.host.woke(stood)
     } else {
-      const quiet = this.timeoutMs / 3
+      const quiet = this.timeoutMs / 6
       for (const [id, h] of Array.from(this.links)) {
         const silent = now - h.heard
         if (silent >= this.timeoutMs) {

@@ -131,6 +131,8 @@ export class Mesh extends Emitter<MeshEvents> {
       id: handle.id,
       followsEpochs: handle.ds,
       send: (frame) => handle.send(frame),
+      // Pinged at a sixth of the timeout and still silent at a third: not answering.
+      quiet: () => this.liveness.silentFor(handle.id) >= this.liveness.timeoutMs / 3,
       drop: (reason) => {
         const l = this.open.get(handle.id)
         if (l?.handle !== handle) return
@@ -160,7 +162,8 @@ export class Mesh extends Emitter<MeshEvents> {
       }
       return true
     }
-    this.liveness.heard(handle.id)
+    // Back from a silence long enough that nothing was pushed to it: it learns what it missed.
+    if (this.liveness.heard(handle.id) >= this.liveness.timeoutMs / 3) this.replica.broadcast.awake(link.replicaLink)
     switch (frame.kind) {
       case 'heartbeat':
         if (frame.beat === 'ping') handle.send(encodeHeartbeat('pong'))

@@ -6,6 +6,11 @@ export interface ReplicaLink {
   send(frame: Uint8Array): void
   /** Closes the connection. */
   drop(reason: string): void
+  /**
+   * Whether the peer has not answered for a while (pinged, no answer: frozen or gone): the tree then
+   * pushes nothing to it, rather than a backlog it would relay, all duplicates, when it wakes.
+   */
+  quiet?(): boolean
 }
 
 /** Timers, injectable so that a simulated network can run the protocol deterministically. */
