@@ -194,6 +194,13 @@ export class SimNet {
     this.queue.after(forMs, () => this.goOnline(peer))
   }
 
+  /** Its network goes at once: every link dead without a word on either side, then it stops. */
+  networkDrop(peer: SimPeer): void {
+    for (const w of new Set(peer.wires.values())) w.up = false
+    peer.work(() => peer.mesh.stop())
+    peer.online = false
+  }
+
   freeze(peer: SimPeer, forMs: number): void {
     peer.clock.freeze()
     this.queue.after(forMs, () => peer.clock.thaw())
