@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { coreSuite } from './core-suite.js'
 import { roomsSuite } from './rooms-suite.js'
 import { fanoutSuite } from './fanout-suite.js'
+import { largeRoomSuite } from './large-room-suite.js'
 import { writeCharts, writeLatest } from './latest.js'
 import { memorySuite } from './memory-suite.js'
 import { storeSuite } from './store-suite.js'
@@ -16,7 +17,7 @@ import { checkLine, writeResults } from './report.js'
 import type { Suite, SuiteResult } from './suite.js'
 
 /** Every suite, in the order they run. Add new suites here. */
-const SUITES: readonly Suite[] = [coreSuite, memorySuite, roomsSuite, fanoutSuite, storeSuite]
+const SUITES: readonly Suite[] = [coreSuite, memorySuite, roomsSuite, fanoutSuite, largeRoomSuite, storeSuite]
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -37,7 +37,11 @@ async function stream(producer: PeerProcess, consumers: PeerProcess[], count: nu
   for (let i = 0; i < count; i += 10) {
     const records = Array.from({ length: 10 }, (_, j) => {
       const n = i + j
-      const r = { key: `${tag}-${n % 40}`, title: `Lot ${n % 40}`, last_bid: { user: `u${n}`, price: n, time: 1000 + n } }
+      const r = {
+        key: `${tag}-${n % 40}`,
+        title: `Lot ${n % 40}`,
+        last_bid: { user: `u${n}`, price: n, time: 1000 + n },
+      }
       expected[r.key] = r
       return r
     })
@@ -74,7 +78,9 @@ describe('rooms without flooding', { timeout: 180_000 }, () => {
     const consumers = Array.from({ length: 3 }, (_, i) => start({ ...room, role: 'consumer', name: `c${i + 1}` }))
     await Promise.all([producer, ...consumers].map((p) => p.peers(1, 60_000)))
     const { sent, received, ratio } = await stream(producer, consumers, 400, 'lot')
-    console.log(`1 -> 3, maxConns 2: producer sent ${sent} B, consumers received ${received} B together: ${ratio.toFixed(3)}x`)
+    console.log(
+      `1 -> 3, maxConns 2: producer sent ${sent} B, consumers received ${received} B together: ${ratio.toFixed(3)}x`,
+    )
     for (const p of [producer, ...consumers]) {
       const most = Math.max(...p.events.filter((e) => e.event === 'peers').map((e) => (e.peers as string[]).length))
       assert.ok(most <= 2, `${p.name} held ${most} links`)

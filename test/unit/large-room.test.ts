@@ -5,7 +5,13 @@
 // once over few hops; flooding (y-webrtc's way) in the same simulator is the baseline.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { NO_CHURN, runScenario, scenarioFor, type ScenarioConfig, type ScenarioResult } from '../helpers/sim/scenario.js'
+import {
+  NO_CHURN,
+  runScenario,
+  scenarioFor,
+  type ScenarioConfig,
+  type ScenarioResult,
+} from '../helpers/sim/scenario.js'
 import { mulberry32 } from '../helpers/prng.js'
 import { SimNet } from '../helpers/sim/network.js'
 

@@ -232,7 +232,12 @@ export class Broadcast {
     const print = this.host.fingerprint()
     let sv: Uint8Array | null = null
     for (const t of this.links.values()) {
-      if ((t.lazyOut.size === 0 && !t.haveDue) || t.sentPrint === print || t.link.quiet?.() || !this.host.inStep(t.link))
+      if (
+        (t.lazyOut.size === 0 && !t.haveDue) ||
+        t.sentPrint === print ||
+        t.link.quiet?.() ||
+        !this.host.inStep(t.link)
+      )
         continue
       t.haveDue = false
       sv ??= this.host.stateVector()
@@ -297,7 +302,12 @@ export class Broadcast {
       // The links that should have brought it did not (a peer above stood still, a link broke):
       // they are asked to stop pushing these writers, lest they send it all again when they wake.
       if (lacking.length > 0)
-        for (const o of this.links.values()) if (o !== t) this.prune(o, lacking.filter((w) => w !== o.writer))
+        for (const o of this.links.values())
+          if (o !== t)
+            this.prune(
+              o,
+              lacking.filter((w) => w !== o.writer),
+            )
     }
     if (pending) this.checkTimer = this.host.clock.later(() => this.check(), this.graftMs)
   }

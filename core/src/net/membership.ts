@@ -51,10 +51,7 @@ interface Known {
 }
 
 /** What an offer from a peer leads to. */
-export type OfferVerdict =
-  | { action: 'new'; lid: number }
-  | { action: 'existing' }
-  | { action: 'refuse' }
+export type OfferVerdict = { action: 'new'; lid: number } | { action: 'existing' } | { action: 'refuse' }
 
 /** How a link ended, as far as choosing peers again goes. */
 export type CloseReason = 'closed' | 'failed' | 'dead' | 'bye'
@@ -410,11 +407,14 @@ export class Membership {
       this.maintain()
     }, RECONSIDER_MS)
     if (candidates.length === 0 && !this.lookTimer) {
-      this.lookTimer = this.options.clock.later(() => {
-        this.lookTimer = null
-        if (!this.active || this.links.size + this.wants.size >= this.target) return
-        this.transport.announce(this.fields())
-      }, this.lookDelay * (0.5 + this.random()))
+      this.lookTimer = this.options.clock.later(
+        () => {
+          this.lookTimer = null
+          if (!this.active || this.links.size + this.wants.size >= this.target) return
+          this.transport.announce(this.fields())
+        },
+        this.lookDelay * (0.5 + this.random()),
+      )
       this.lookDelay = Math.min(60_000, this.lookDelay * 2)
     }
   }

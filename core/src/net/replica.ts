@@ -393,7 +393,8 @@ export class Replica extends Emitter<ReplicaEvents> {
       throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
     }
     if (this.mirror.fingerprint() !== before) {
-      if (how !== 'answer') this.broadcast.fresh(s.link, held.length > 0 ? writers.filter((w) => !held.includes(w)) : writers)
+      if (how !== 'answer')
+        this.broadcast.fresh(s.link, held.length > 0 ? writers.filter((w) => !held.includes(w)) : writers)
       this.queue(update, s.link, how === 'answer', writers)
     }
     const repaired = this.mirror.takeReplayed()
@@ -416,7 +417,8 @@ export class Replica extends Emitter<ReplicaEvents> {
     // A first sync is under way (a newcomer, or a peer back from offline): its answer brings what
     // the held update builds on, and asking every link that pushes meanwhile would bring it each time.
     const now = this.clock.now()
-    for (const o of this.links.values()) if (o !== s && o.asking && this.inStep(o) && now - o.askedAt < ASK_WAIT_MS) return
+    for (const o of this.links.values())
+      if (o !== s && o.asking && this.inStep(o) && now - o.askedAt < ASK_WAIT_MS) return
     const ask = (): void => {
       s.resync = null
       if (this.links.get(s.link) !== s || !this.inStep(s)) return

@@ -38,7 +38,15 @@ export interface ScenarioConfig {
   net?: Partial<SimConfig>
 }
 
-export const NO_CHURN: Churn = { joins: 0, leaves: 0, vanishes: 0, freezes: 0, offlines: 0, linkDrops: 0, linkCloses: 0 }
+export const NO_CHURN: Churn = {
+  joins: 0,
+  leaves: 0,
+  vanishes: 0,
+  freezes: 0,
+  offlines: 0,
+  linkDrops: 0,
+  linkCloses: 0,
+}
 
 /** A scenario's defaults for `n` peers: a stream of 10 s at 20 writes/s with churn in proportion to n. */
 export function scenarioFor(n: number, seed: number, relay: RelayMode = 'tree'): ScenarioConfig {
@@ -153,12 +161,12 @@ function play(config: ScenarioConfig, random: () => number): ScenarioResult {
   for (let i = 0; i < c.leaves; i++)
     net.queue.at(at(), () => {
       const p = pick()
-      if (p) net.leave(p), happened.leaves++
+      if (p) (net.leave(p), happened.leaves++)
     })
   for (let i = 0; i < c.vanishes; i++)
     net.queue.at(at(), () => {
       const p = pick()
-      if (p) net.vanish(p), happened.vanishes++
+      if (p) (net.vanish(p), happened.vanishes++)
     })
   for (let i = 0; i < c.freezes; i++)
     net.queue.at(at(), () => {
@@ -215,7 +223,8 @@ function play(config: ScenarioConfig, random: () => number): ScenarioResult {
   else {
     const want = contents(reference)
     const differ = live.filter((p) => contents(p) !== want)
-    if (differ.length > 0) (globalThis as { __simDebug?: (l: SimPeer[], r: SimPeer) => void }).__simDebug?.(differ, reference)
+    if (differ.length > 0)
+      (globalThis as { __simDebug?: (l: SimPeer[], r: SimPeer) => void }).__simDebug?.(differ, reference)
     if (differ.length > 0) failures.push(`${differ.length} of ${live.length} copies differ from the writer's`)
     const alone = live.filter((p) => p.degree === 0)
     if (alone.length > 0) failures.push(`${alone.length} peers have no link at the end`)
