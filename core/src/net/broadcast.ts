@@ -14,9 +14,9 @@ export type RelayMode = 'tree' | 'flood'
 export interface BroadcastOptions {
   /** Default `tree`. */
   mode?: RelayMode
-  /** Least time between two `have` digests on a link (default 250 ms). */
+  /** Least time between two `have` digests on a link (default 150 ms). */
   haveMs?: number
-  /** How long a gap that a `have` showed may last before this peer grafts that link (default 500 ms). */
+  /** How long a gap that a `have` showed may last before this peer grafts that link (default 300 ms). */
   graftMs?: number
 }
 
@@ -90,8 +90,8 @@ export class Broadcast {
     options: BroadcastOptions = {},
   ) {
     this.mode = options.mode ?? 'tree'
-    this.haveMs = options.haveMs ?? 250
-    this.graftMs = options.graftMs ?? 500
+    this.haveMs = options.haveMs ?? 150
+    this.graftMs = options.graftMs ?? 300
   }
 
   add(link: ReplicaLink): void {

@@ -224,7 +224,6 @@ function play(config: ScenarioConfig, random: () => number): ScenarioResult {
     const want = contents(reference)
     const differ = live.filter((p) => contents(p) !== want)
     if (differ.length > 0)
-      (globalThis as { __simDebug?: (l: SimPeer[], r: SimPeer) => void }).__simDebug?.(differ, reference)
     if (differ.length > 0) failures.push(`${differ.length} of ${live.length} copies differ from the writer's`)
     const alone = live.filter((p) => p.degree === 0)
     if (alone.length > 0) failures.push(`${alone.length} peers have no link at the end`)
