@@ -1,3 +1,5 @@
+import type { ReplicaClock } from './replica-link.js'
+
 /** The fields DiffStream adds to its `announce` payloads (docs/rooms.md, "Links"). */
 export interface AnnounceFields {
   ds: 1
@@ -37,3 +39,19 @@ export interface MembershipTransport {
   /** Closes our link `lid` to `id` (sending `bye` first when asked); no close report follows. */
   hangUp(id: string, lid: number, reason: string, bye: boolean): void
 }
+
+/** Options of a {@link Membership}. */
+export interface MembershipOptions {
+  peerId: string
+  /** At most this many links (pending or up). */
+  maxConns: number
+  clock: ReplicaClock
+  /** Randomness for picking peers and jitter (seeded in simulations). */
+  random?: () => number
+}
+
+/** What an offer from a peer leads to. */
+export type OfferVerdict = { action: 'new'; lid: number } | { action: 'existing' } | { action: 'refuse' }
+
+/** How a link ended, as far as choosing peers again goes. */
+export type CloseReason = 'closed' | 'failed' | 'dead' | 'bye'

@@ -1,7 +1,20 @@
-import type { ReplicaClock } from './replica-link.js'
-import type { AnnounceFields, MembershipTransport, ReceivedAnnounce } from './membership-types.js'
+import type {
+  AnnounceFields,
+  CloseReason,
+  MembershipOptions,
+  MembershipTransport,
+  OfferVerdict,
+  ReceivedAnnounce,
+} from './membership-types.js'
 
-export type { AnnounceFields, MembershipTransport, ReceivedAnnounce } from './membership-types.js'
+export type {
+  AnnounceFields,
+  CloseReason,
+  MembershipOptions,
+  MembershipTransport,
+  OfferVerdict,
+  ReceivedAnnounce,
+} from './membership-types.js'
 
 /** A connection attempt that is not up within this time is dropped. */
 export const CONNECT_TIMEOUT_MS = 8_000
@@ -17,16 +30,6 @@ const FORGET_AFTER = 5
 const RECONSIDER_MS = 1_000
 /** Alone this long, with every peer we know full: ask one to make room. */
 const LONELY_AFTER_MS = 3_000
-
-/** Options of a {@link Membership}. */
-export interface MembershipOptions {
-  peerId: string
-  /** At most this many links (pending or up). */
-  maxConns: number
-  clock: ReplicaClock
-  /** Randomness for picking peers and jitter (seeded in simulations). */
-  random?: () => number
-}
 
 interface LinkEntry {
   /** Our id for this attempt. */
@@ -49,12 +52,6 @@ interface Known {
   fullUntil: number
   repliedAt: number
 }
-
-/** What an offer from a peer leads to. */
-export type OfferVerdict = { action: 'new'; lid: number } | { action: 'existing' } | { action: 'refuse' }
-
-/** How a link ended, as far as choosing peers again goes. */
-export type CloseReason = 'closed' | 'failed' | 'dead' | 'bye'
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null)
 
@@ -86,16 +83,6 @@ export class Membership {
     const max = Math.max(1, options.maxConns)
     this.target = max <= 4 ? max : max - 2
     this.random = options.random ?? Math.random
-  }
-
-  /** Links, pending or up. */
-  get degree(): number {
-    return this.links.size
-  }
-
-  /** Ids of peers heard of (candidates for links). */
-  get knownPeers(): number {
-    return this.known.size
   }
 
   /** Our id of the link to `id`, if there is one. */
@@ -244,11 +231,6 @@ export class Membership {
     e.timer?.cancel()
     this.links.delete(id)
     this.afterLoss(id, reason)
-  }
-
-  /** Whether `id`'s link is one of ours (and which side offered). */
-  has(id: string): boolean {
-    return this.links.has(id)
   }
 
   // --- decisions --------------------------------------------------------------------------------
