@@ -58,7 +58,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   readonly role: Role
   readonly peerId = randomPeerId()
   readonly cache: RoomCache<T>
-  /** y-protocols awareness: each peer's `{ name, role }` by Yjs client id. */
+  /** y-protocols awareness: each peer's `{ name, role, peerId }` by Yjs client id. */
   readonly awareness: awarenessProtocol.Awareness
   /** The dict and its sync protocol (Yjs sync, held updates, epochs, broadcast tree). */
   private readonly replica: Replica
