@@ -106,7 +106,10 @@ function withRandom<T>(random: () => number, fn: () => T): T {
   }
 }
 
-/** Runs one scenario to the end; never throws for a protocol failure (it is reported). */
+/**
+ * Runs one scenario to the end; never throws for a protocol failure (it is reported). Let the event
+ * loop turn between runs: each replica's queued flush microtask holds it until then.
+ */
 export function runScenario(config: ScenarioConfig): ScenarioResult {
   const random = mulberry32(config.seed)
   return withRandom(random, () => play(config, random))
