@@ -158,6 +158,7 @@ export class Broadcast {
   fresh(link: ReplicaLink, writers: readonly number[]): void {
     const t = this.tree(link)
     if (!t) return
+    if (this.firstFrom.size + writers.length > MAX_ORIGINS) this.firstFrom.clear()
     for (const w of writers) this.firstFrom.set(w, t)
     const back = writers.filter((w) => t.prunedIn.has(w))
     if (back.length === 0) return
