@@ -10,6 +10,7 @@ import { coreSuite } from './core-suite.js'
 import { roomsSuite } from './rooms-suite.js'
 import { fanoutSuite } from './fanout-suite.js'
 import { fillAll, loadResults } from './figures.js'
+import { largeRoomSuite } from './large-room-suite.js'
 import { writeCharts, writeLatest } from './latest.js'
 import { memorySuite } from './memory-suite.js'
 import { signalingSuite } from './signaling-suite.js'
@@ -18,7 +19,15 @@ import { checkLine, writeResults } from './report.js'
 import type { Suite, SuiteResult } from './suite.js'
 
 /** Every suite, in the order they run. Add new suites here. */
-const SUITES: readonly Suite[] = [coreSuite, memorySuite, roomsSuite, fanoutSuite, storeSuite, signalingSuite]
+const SUITES: readonly Suite[] = [
+  coreSuite,
+  memorySuite,
+  roomsSuite,
+  fanoutSuite,
+  largeRoomSuite,
+  storeSuite,
+  signalingSuite,
+]
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -87,7 +87,10 @@ function instrument(peer: SimplePeer.Instance, onData?: (data: Uint8Array, t: nu
  * (PeerLink has `peer`); returns [] if the internals change, and the suite then reports no breakdown.
  */
 function roomPeers(room: Room<JsonObject>): SimplePeer.Instance[] {
-  const links = (room as unknown as { links?: Map<string, { peer?: SimplePeer.Instance; connected?: boolean }> }).links
+  type Links = Map<string, { peer?: SimplePeer.Instance; connected?: boolean }>
+  // The room's WebRTC transport (RoomLinks) keeps the PeerLinks in its own private `links`.
+  const transport = (room as unknown as { links?: { links?: Links } }).links
+  const links = transport?.links
   if (!(links instanceof Map)) return []
   return Array.from(links.values())
     .filter((l) => l.connected === true && l.peer !== undefined)

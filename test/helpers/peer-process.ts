@@ -25,6 +25,10 @@ export interface PeerOptions {
   compaction?: { ratio: number; minBytes: number }
   /** A command that runs the peer, e.g. `['ip', 'netns', 'exec', 'ns1']`. */
   wrap?: string[]
+  maxConns?: number
+  heartbeatMs?: number
+  /** Report every change as a `change` event. */
+  changes?: boolean
 }
 
 /** A path of a peer's connections, as `room.paths()` reports it. */
@@ -49,6 +53,9 @@ export class PeerProcess extends LineProcess<{ records: Records; peers: string[]
     if (options.anyCandidates) args.push('--any-candidates')
     if (options.compaction) args.push('--compaction', JSON.stringify(options.compaction))
     if (options.iceServers) args.push('--ice-servers', JSON.stringify(options.iceServers))
+    if (options.maxConns !== undefined) args.push('--max-conns', String(options.maxConns))
+    if (options.heartbeatMs !== undefined) args.push('--heartbeat-ms', String(options.heartbeatMs))
+    if (options.changes) args.push('--changes')
     super(options.name ?? 'peer', script, args, options.wrap)
   }
 

@@ -3,6 +3,7 @@
 //   args: --room NAME --signaling URL[,URL...] [--password P] [--role peer|producer|consumer] [--name N]
 //         [--relay] (iceTransportPolicy 'relay') [--any-candidates] (no loopback-only filter)
 //         [--ice-servers JSON] (given iceServers; without it the room asks its signaling servers)
+//         [--max-conns N] [--heartbeat-ms N] [--changes] [--compaction JSON]
 //   stdin:  {"op":"update","data":{...}} | {"op":"delete","key":K} | {"op":"updateMany","records":[...]}
 //           {"op":"dump"} | {"op":"compact"} | {"op":"close"}   (--store DIR: a file store; "stored" events)
 //           {"op":"online","online":false|true}   (the app's offline toggle: room.setOnline)
@@ -13,6 +14,7 @@
 //           {"op":"paths"} -> {"event":"paths","paths":[{peerId,type,local,remote,protocol,rttMs}]}
 //   stdout: {"event":"peers","peers":[...]} | {"event":"synced"} | {"event":"dump","records":{...}}
 //           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
+//           with --changes: {"event":"change","key":K,"origin":"remote"|"local"} for every change
 import { createInterface } from 'node:readline'
 import { joinRoom } from '@diffstream/core'
 import { openFileStore } from '@diffstream/core/node'
@@ -40,7 +42,10 @@ const room = joinRoom<Record<string, unknown>>(arg('room')!, {
   candidateFilter: process.argv.includes('--any-candidates') ? undefined : loopback,
   iceTransportPolicy: process.argv.includes('--relay') ? 'relay' : 'all',
   ...(iceServers ? { iceServers: JSON.parse(iceServers) as RTCIceServer[] } : {}),
+  maxConns: arg('max-conns') ? Number(arg('max-conns')) : undefined,
+  heartbeatMs: arg('heartbeat-ms') ? Number(arg('heartbeat-ms')) : undefined,
 })
+if (process.argv.includes('--changes')) room.on('change', (c) => out({ event: 'change', key: c.key, origin: c.origin }))
 room.on('peers', (peers) => out({ event: 'peers', peers }))
 room.on('warning', (message) => out({ event: 'warning', message }))
 room.on('status', (status) => {
@@ -98,7 +103,16 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     else if (cmd.op === 'edit') edit(cmd as unknown as Edit)
     else if (cmd.op === 'whenStored') void room.whenStored().then(() => out({ event: 'stored', key: '*' }))
     else if (cmd.op === 'dump')
-      out({ event: 'dump', records: dump(), peers: room.peers, stats: room.stats, epoch: room.epoch })
+      out({
+        event: 'dump',
+        records: dump(),
+        peers: room.peers,
+        stats: room.stats,
+        epoch: room.epoch,
+        status: room.status,
+        // the names in awareness: the peers this one knows are there
+        names: Array.from(room.awareness.getStates().values()).map((st) => (st as { name?: string }).name),
+      })
     else if (cmd.op === 'paths') void room.paths().then((paths) => out({ event: 'paths', paths }))
     else if (cmd.op === 'close') void room.close().then(() => process.exit(0))
   } catch (err) {

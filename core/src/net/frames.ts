@@ -2,6 +2,7 @@ import { ByteReader } from '../byte-reader.js'
 import { concatBytes, pushVarUint } from '../byte-writer.js'
 import { EMPTY_LINEAGE, skipLineage } from '../lineage-codec.js'
 import type { EpochInfo } from '../epoch.js'
+import { isMeshType, readMeshFrame, type MeshFrame } from './mesh-frames.js'
 
 /*
  * Data-channel frames, as y-webrtc sends them: a varuint message type, then for sync messages the
@@ -19,8 +20,8 @@ export const MESSAGE_EPOCH_HELLO = 11
 export const MESSAGE_EPOCH_WANT = 12
 export const MESSAGE_EPOCH_BASE = 13
 /** DiffStream's features frame and packed sync frame (docs/rooms.md). */
-export const MESSAGE_FEATURES = 14
-export const MESSAGE_SYNC_PACKED = 15
+export const MESSAGE_FEATURES = 19
+export const MESSAGE_SYNC_PACKED = 20
 /** Feature bit: this peer reads packed sync frames. */
 export const FEATURE_PACKED = 1
 
@@ -42,6 +43,7 @@ export type Frame =
   | ({ kind: 'epoch-base'; state: Uint8Array } & EpochInfo)
   | { kind: 'features'; mask: number }
   | { kind: 'sync-packed'; sub: 'sync-step2' | 'update'; length: number; packed: Uint8Array }
+  | MeshFrame
   | { kind: 'other'; type: number }
 
 /** Decodes a frame; throws `InvalidMessageError` when it is malformed. */
@@ -80,6 +82,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       length,
       packed: r.take(r.remaining),
     }
+  } else if (isMeshType(type)) {
+    frame = readMeshFrame(type, r)
   } else {
     return { kind: 'other', type }
   }

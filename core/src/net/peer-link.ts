@@ -22,10 +22,6 @@ export type PeerFactory = (opts: SimplePeer.Options) => SimplePeer.Instance
  */
 export class PeerLink {
   connected = false
-  synced = false
-  /** When we last asked this peer for a state-vector sync (ms since the epoch), and the pending ask. */
-  lastResync = 0
-  resyncTimer: ReturnType<typeof setTimeout> | null = null
   /** y-webrtc's glare token of our current connection attempt. */
   glareToken: number | undefined = undefined
   /**
@@ -41,6 +37,8 @@ export class PeerLink {
 
   constructor(
     readonly remoteId: string,
+    /** This side's id for the connection (see docs/rooms.md, "Links"). */
+    readonly lid: number,
     readonly initiator: boolean,
     factory: PeerFactory,
     options: SimplePeer.Options,
@@ -114,8 +112,6 @@ export class PeerLink {
   private closedOnce = false
   private finish(): void {
     this.connected = false
-    if (this.resyncTimer) clearTimeout(this.resyncTimer)
-    this.resyncTimer = null
     if (this.closedOnce) return
     this.closedOnce = true
     this.destroyed = true

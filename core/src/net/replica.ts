@@ -4,7 +4,7 @@ import { CompactionPolicy } from '../compaction-policy.js'
 import { Emitter } from '../emitter.js'
 import { nextEpoch, type EpochInfo, type EpochRecord } from '../epoch.js'
 import { InvalidMessageError } from '../errors.js'
-import { HeldMessages } from '../held.js'
+import { HeldMessages, type HeldMessage } from '../held.js'
 import type { JsonObject } from '../json.js'
 import { Mirror } from '../mirror.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
@@ -12,6 +12,9 @@ import type { CompactionOptions } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
 import { splitUpdate } from '../update-split.js'
 import type { Packing } from './environment.js'
+import { Broadcast, type BroadcastOptions } from './broadcast.js'
+import { encodeWriter } from './mesh-frames.js'
+import { realClock, type ReplicaClock, type ReplicaLink } from './replica-link.js'
 import {
   encodeEpochBase,
   encodeEpochHello,
@@ -30,34 +33,13 @@ const RESYNC_EVERY_MS = 500
 export const SYNC_PIECE_BYTES = 64 * 1024
 /** The first piece; the next ones double up to SYNC_PIECE_BYTES (the receiver's JIT warms up). */
 const SYNC_FIRST_PIECE_BYTES = 4 * 1024
+/** How long a new link's first sync step 1 waits for another link's answer at most. */
+const ASK_WAIT_MS = 1000
 /** Room defaults of the compaction policy (see docs/compaction.md). */
 export const ROOM_RATIO = 4
 export const ROOM_MIN_BYTES = 1024 * 1024
 
-/** A connection as the replica sees it: somewhere to send frames. */
-export interface ReplicaLink {
-  readonly id: string
-  /** A DiffStream peer, which follows epochs; false for a y-webrtc peer, which cannot. */
-  readonly followsEpochs: boolean
-  send(frame: Uint8Array): void
-  /** Closes the connection. */
-  drop(reason: string): void
-}
-
-/** Timers, injectable so that a simulated network can run the protocol deterministically. */
-export interface ReplicaClock {
-  now(): number
-  later(fn: () => void, ms: number): { cancel(): void }
-}
-
-const realClock: ReplicaClock = {
-  now: () => Date.now(),
-  later(fn, ms) {
-    const t = setTimeout(fn, ms)
-    ;(t as { unref?: () => void }).unref?.()
-    return { cancel: () => clearTimeout(t) }
-  },
-}
+export type { ReplicaClock, ReplicaLink } from './replica-link.js'
 
 /** Options of a {@link Replica}. */
 export interface ReplicaOptions {
@@ -65,6 +47,8 @@ export interface ReplicaOptions {
   compacts: boolean
   compaction?: false | CompactionOptions
   clock?: ReplicaClock
+  /** How updates are relayed (default: the broadcast tree; see docs/rooms.md). */
+  broadcast?: BroadcastOptions
 }
 
 /** Events of a {@link Replica}. */
@@ -85,6 +69,11 @@ class LinkState {
   wanted = -1
   /** The peer said it reads packed sync frames. */
   readsPacked = false
+  /** We sent our first sync step 1 (at `askedAt`) and wait for the answer. */
+  asking = false
+  askedAt = 0
+  /** Our first sync step 1 waits until another link's answer arrived (a newcomer gets the state once). */
+  deferred = false
   constructor(
     readonly link: ReplicaLink,
     /** The epoch this replica was in when the link opened: a y-webrtc peer stays in it. */
@@ -101,11 +90,16 @@ class LinkState {
 export class Replica extends Emitter<ReplicaEvents> {
   readonly mirror: Mirror
   private readonly links = new Map<ReplicaLink, LinkState>()
-  private readonly held = new HeldMessages(16 * 1024 * 1024)
+  /** Updates that arrived before what they build on, with the link that pushed them. */
+  private readonly held = new HeldMessages<HeldMessage & { from: LinkState }>(16 * 1024 * 1024)
   private readonly policy: CompactionPolicy
   private readonly clock: ReplicaClock
+  /** Which links get updates pushed (the broadcast tree). */
+  readonly broadcast: Broadcast
+  private askTimer: { cancel(): void } | null = null
   private info: EpochInfo = { epoch: 0, parent: 0, cutState: 0 }
-  private outgoing: Array<{ update: Uint8Array; except: ReplicaLink | null }> = []
+  /** Updates to send at the next flush, with their writers; `repair`: it came as a sync answer (see `flush`). */
+  private outgoing: Array<{ update: Uint8Array; except: ReplicaLink | null; repair: boolean; writers: number[] }> = []
   private flushScheduled = false
   private compactionCount = 0
 
@@ -120,6 +114,27 @@ export class Replica extends Emitter<ReplicaEvents> {
       options.compaction === false ? false : { ratio: ROOM_RATIO, minBytes: ROOM_MIN_BYTES, ...options.compaction },
     )
     this.clock = options.clock ?? realClock
+    const replica = this
+    this.broadcast = new Broadcast(
+      {
+        clock: this.clock,
+        stateVector: () => this.mirror.encodeStateVector(),
+        clockOf: (client) => this.mirror.clock(client),
+        clientCount: () => this.mirror.doc.store.clients.size,
+        fingerprint: () => this.mirror.fingerprint(),
+        inStep(link) {
+          const s = replica.links.get(link)
+          return s !== undefined && replica.inStep(s)
+        },
+        pull: (link) => link.send(encodeSyncStep1(this.mirror.encodeStateVector())),
+      },
+      options.broadcast,
+    )
+    // A new epoch writes as a new Yjs client: the neighbours learn which.
+    this.on('epoch', () => {
+      const writer = encodeWriter(this.mirror.doc.clientID)
+      for (const s of this.links.values()) if (s.link.followsEpochs) s.link.send(writer)
+    })
   }
 
   get epoch(): number {
@@ -190,20 +205,52 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   /** A connection opened: say which epoch we are in, then ask for what we lack. */
   open(link: ReplicaLink): void {
-    this.links.set(link, new LinkState(link, this.info.epoch))
-    // A DiffStream peer's sync step 1 goes out once its hello shows it is in our epoch (onHello);
-    // sending one here as well made each side send its whole state twice.
+    const state = new LinkState(link, this.info.epoch)
+    const waiting = Array.from(this.links.values()).some((s) => s.asking)
+    this.links.set(link, state)
+    this.broadcast.add(link)
     if (link.followsEpochs) {
       if (this.packing) link.send(encodeFeatures(FEATURE_PACKED))
       link.send(encodeEpochHello(this.info))
-    } else link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+      link.send(encodeWriter(this.mirror.doc.clientID))
+    }
+    if (!waiting) {
+      state.asking = true
+      state.askedAt = this.clock.now()
+      link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+      return
+    }
+    // Another link is answering our ask: ask this one after it, for what is still missing then.
+    state.deferred = true
+    this.askTimer ??= this.clock.later(() => this.askDeferred(), ASK_WAIT_MS)
   }
 
   close(link: ReplicaLink): void {
     const s = this.links.get(link)
     s?.resync?.cancel()
     this.links.delete(link)
+    this.broadcast.remove(link)
+    if (s?.asking) this.askDeferred()
     this.emit('synced')
+  }
+
+  /**
+   * Asks the next link whose first sync step 1 waited (one at a time: each answer leaves less for
+   * the next); if it does not answer within ASK_WAIT_MS, the one after it is asked too.
+   */
+  private askDeferred(): void {
+    this.askTimer?.cancel()
+    this.askTimer = null
+    for (const s of this.links.values()) {
+      if (!s.deferred) continue
+      s.deferred = false
+      s.asking = true
+      s.askedAt = this.clock.now()
+      s.link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+      break
+    }
+    if (Array.from(this.links.values()).some((s) => s.deferred))
+      this.askTimer = this.clock.later(() => this.askDeferred(), ASK_WAIT_MS)
   }
 
   /** Handles a sync or epoch frame from `link`; throws `InvalidMessageError` when the peer misbehaves. */
@@ -225,14 +272,24 @@ export class Replica extends Emitter<ReplicaEvents> {
         return
       case 'sync-step2':
         if (!this.inStep(s)) return
-        this.applyRemote(s, frame.update)
+        this.applyRemote(s, frame.update, 'answer')
+        if (s.asking) {
+          s.asking = false
+          this.askDeferred()
+        }
         if (!s.synced) {
           s.synced = true
           this.emit('synced')
         }
         return
       case 'update':
-        if (this.inStep(s)) this.applyRemote(s, frame.update)
+        if (this.inStep(s)) this.applyRemote(s, frame.update, 'push')
+        return
+      case 'prune':
+      case 'graft':
+      case 'have':
+      case 'writer':
+        if (link.followsEpochs) this.broadcast.receive(link, frame)
         return
       case 'epoch-hello':
         if (!link.followsEpochs) return
@@ -293,7 +350,10 @@ export class Replica extends Emitter<ReplicaEvents> {
   }
 
   private onHello(s: LinkState, info: EpochInfo): void {
-    const wasIn = s.remoteEpoch === this.info.epoch
+    // The first hello of a link opened in this epoch: the sync step 1 of open() (sent or waiting
+    // its turn) stands, and a second one would only bring the state again.
+    const first = s.remoteEpoch === null && s.openedIn === this.info.epoch && info.epoch === this.info.epoch
+    const wasIn = first || s.remoteEpoch === this.info.epoch
     s.remoteEpoch = info.epoch
     if (info.epoch === this.info.epoch) {
       // It just moved into our epoch: its sync step 1 follows on the channel; ours starts anew.
@@ -356,31 +416,47 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   // --- remote updates ---------------------------------------------------------------------------
 
-  private applyRemote(s: LinkState, update: Uint8Array): void {
+  /**
+   * Applies an update from `s`: `push` a relayed update (a duplicate then prunes that link), `held`
+   * a push that waited for what it builds on, `answer` a sync answer (step 2, never pruned).
+   */
+  private applyRemote(s: LinkState, update: Uint8Array, how: 'push' | 'held' | 'answer'): void {
     const inspection = inspectUpdate(update)
     if (!dependenciesMet(inspection, (c) => this.mirror.clock(c))) {
       // Arrived ahead of what it builds on (relayed out of order): hold it and ask this peer for
       // what we lack, instead of letting Yjs integrate half of it.
-      this.held.add({ update, inspection })
+      this.held.add({ update, inspection, from: s })
       this.requestResync(s)
       return
     }
-    // A relay of what we hold (in a mesh most frames are): nothing to apply, nothing to relay.
-    if (this.mirror.holdsAll(inspection)) return
+    const writers = Array.from(inspection.ranges.keys())
+    // A relay of what we hold: nothing to apply, nothing to relay, and that link is off these writers' trees.
+    if (this.mirror.holdsAll(inspection)) {
+      if (how !== 'answer') this.broadcast.duplicate(s.link, writers)
+      return
+    }
+    // Writers whose part of it we held already: this link is not their shortest way here.
+    const held = how !== 'answer' ? writers.filter((w) => inspection.ranges.get(w)!.end <= this.mirror.clock(w)) : []
+    if (held.length > 0) this.broadcast.duplicate(s.link, held)
     const before = this.mirror.fingerprint()
     try {
       this.mirror.tryApply(update, s.link)
     } catch (err) {
       throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
     }
-    if (this.mirror.fingerprint() !== before) this.queue(update, s.link)
+    if (this.mirror.fingerprint() !== before) {
+      if (how !== 'answer')
+        this.broadcast.fresh(s.link, held.length > 0 ? writers.filter((w) => !held.includes(w)) : writers)
+      this.queue(update, s.link, how === 'answer', writers)
+    }
     const repaired = this.mirror.takeReplayed()
     if (repaired) this.queue(repaired, null)
     for (;;) {
       const next = this.held.takeReady((h) => dependenciesMet(h.inspection, (c) => this.mirror.clock(c)))
       if (!next) break
       try {
-        this.applyRemote(s, next.update)
+        // It counts as pushed by the link it came from (if that link is still open).
+        this.applyRemote(this.links.get(next.from.link) === next.from ? next.from : s, next.update, 'held')
       } catch {
         // a held update that no longer applies is dropped; a state-vector sync recovers
       }
@@ -390,6 +466,11 @@ export class Replica extends Emitter<ReplicaEvents> {
   /** Asks for what we lack at most every RESYNC_EVERY_MS: one state-vector sync answers every gap. */
   private requestResync(s: LinkState): void {
     if (s.resync) return
+    // A first sync is under way (a newcomer, or a peer back from offline): its answer brings what
+    // the held update builds on, and asking every link that pushes meanwhile would bring it each time.
+    const now = this.clock.now()
+    for (const o of this.links.values())
+      if (o !== s && o.asking && this.inStep(o) && now - o.askedAt < ASK_WAIT_MS) return
     const ask = (): void => {
       s.resync = null
       if (this.links.get(s.link) !== s || !this.inStep(s)) return
@@ -401,10 +482,13 @@ export class Replica extends Emitter<ReplicaEvents> {
     else s.resync = this.clock.later(ask, wait)
   }
 
-  // --- outgoing updates: batched per tick, relayed to everyone in our epoch but their source ------
+  // --- outgoing updates: batched per tick, pushed along the broadcast tree (not to their source) --
 
-  private queue(update: Uint8Array, except: ReplicaLink | null): void {
-    this.outgoing.push({ update, except })
+  private queue(update: Uint8Array, except: ReplicaLink | null, repair = false, writers?: number[]): void {
+    const ws = writers ?? Array.from(inspectUpdate(update).ranges.keys())
+    this.broadcast.saw(ws)
+    this.outgoing.push({ update, except, repair, writers: ws })
+    this.broadcast.changed()
     if (this.flushScheduled) return
     this.flushScheduled = true
     queueMicrotask(() => this.flush())
@@ -416,11 +500,18 @@ export class Replica extends Emitter<ReplicaEvents> {
     const items = this.outgoing
     this.outgoing = []
     if (items.length > 0) {
+      const tree = this.broadcast.mode === 'tree'
       for (const s of this.links.values()) {
         if (!this.inStep(s)) continue
-        const updates = items.filter((i) => i.except !== s.link).map((i) => i.update)
-        if (updates.length === 0) continue
-        s.link.send(encodeUpdate(updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)))
+        const mine = items.filter((i) => i.except !== s.link && this.broadcast.pushesTo(s.link, i.writers))
+        // On the tree, what a sync answer brought goes on as a sync answer too: to the peers below
+        // this one, which lack it as well, but not as a push, since the peer above, which may hold
+        // it, would take it for a duplicate and prune this link. Peers still in their first sync
+        // get their own answer instead.
+        const pushes = tree ? mine.filter((i) => !i.repair).map((i) => i.update) : mine.map((i) => i.update)
+        const repairs = tree && s.synced ? mine.filter((i) => i.repair).map((i) => i.update) : []
+        if (pushes.length > 0) s.link.send(encodeUpdate(merged(pushes)))
+        if (repairs.length > 0) s.link.send(encodeSyncStep2(merged(repairs)))
       }
     }
     if (this.options.compacts && items.some((i) => i.except === null)) this.maybeCompact()
@@ -434,7 +525,11 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   destroy(): void {
     for (const s of this.links.values()) s.resync?.cancel()
+    this.askTimer?.cancel()
+    this.broadcast.destroy()
     this.links.clear()
     this.mirror.destroy()
   }
 }
+
+const merged = (updates: Uint8Array[]): Uint8Array => (updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates))

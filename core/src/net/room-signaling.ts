@@ -19,15 +19,16 @@ export type RoomSignalingEvents = {
   payload: (payload: SignalPayload, conn: SignalingClient) => void
   /** A signaling server connected or went away. */
   status: () => void
+  /** A signaling server connected and this peer was announced on it. */
+  connected: () => void
   warning: (message: string) => void
 }
-
-const REANNOUNCE_EVERY_MS = 2000
 
 /**
  * A room's side of the signaling servers: y-webrtc's subscribe/publish protocol, with payloads
  * encrypted exactly as y-webrtc does when the room has a password. It subscribes and announces on
- * every (re)connect and hands the room only payloads that decrypt and are meant for this peer.
+ * every (re)connect (with the fields `announceFields` gives: who this peer is linked to) and hands the
+ * room only payloads that decrypt and are meant for this peer.
  *
  * With several servers (or a cluster whose instances relay each other's publishes) the same
  * payload can arrive more than once; each is handed over once. Announces carry a random `n` so
@@ -35,14 +36,15 @@ const REANNOUNCE_EVERY_MS = 2000
  */
 export class RoomSignaling extends Emitter<RoomSignalingEvents> {
   readonly conns: SignalingClient[] = []
-  private readonly reannounced = new Map<string, number>()
   private readonly recent = new RecentSet()
   private closed = false
+  private undecryptableAt = 0
 
   constructor(
     private readonly topic: string,
     private readonly peerId: string,
     private readonly key: Promise<CryptoKey | null>,
+    private readonly announceFields: () => Record<string, unknown>,
   ) {
     super()
   }
@@ -66,6 +68,7 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
           void this.publish(conn, this.announcement())
         }
         this.emit('status')
+        if (connected) this.emit('connected')
       })
       conn.on('message', (msg) => void this.receive(conn, msg))
     }
@@ -75,22 +78,17 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
     return this.conns.filter((c) => c.connected).length
   }
 
-  /** Announces this peer on every connected server. */
-  announceAll(): void {
-    const announce = this.announcement()
-    for (const conn of this.conns) if (conn.connected) void this.publish(conn, announce)
-  }
-
   private announcement(): Record<string, unknown> {
-    return { type: 'announce', from: this.peerId, ds: 1, n: Math.floor(Math.random() * 2 ** 52) }
+    return { type: 'announce', from: this.peerId, ...this.announceFields(), n: Math.floor(Math.random() * 2 ** 52) }
   }
 
-  /** Announces again so that `to` (which we will not offer to) offers to us; at most every 2 s per peer. */
-  reannounce(conn: SignalingClient, to: string): void {
-    const now = Date.now()
-    if (now - (this.reannounced.get(to) ?? 0) < REANNOUNCE_EVERY_MS) return
-    this.reannounced.set(to, now)
-    void this.publish(conn, this.announcement())
+  /** Publishes `data` on `conn`, or on every connected server when `conn` is not connected. */
+  publishVia(conn: SignalingClient | undefined, data: Record<string, unknown>): void {
+    if (conn?.connected) {
+      void this.publish(conn, data)
+      return
+    }
+    for (const c of this.conns) if (c.connected) void this.publish(c, data)
   }
 
   async publish(conn: SignalingClient, data: Record<string, unknown>): Promise<void> {
@@ -124,8 +122,12 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
       }
     } catch {
       this.emit('warning', 'a signaling message did not decrypt: is the password the same on every peer?')
-      // Announce back (rate-limited) so that the sender, too, learns that passwords differ.
-      this.reannounce(conn, '\u0000undecryptable')
+      // Announce back (at most every 2 s) so that the sender, too, learns that passwords differ.
+      const now = Date.now()
+      if (now - this.undecryptableAt >= 2000) {
+        this.undecryptableAt = now
+        void this.publish(conn, this.announcement())
+      }
       return
     }
     if (data === null || typeof data !== 'object' || Array.isArray(data)) return
@@ -135,7 +137,7 @@ export class RoomSignaling extends Emitter<RoomSignalingEvents> {
     if (payload.to !== undefined && payload.to !== this.peerId) return
     // Signals are never sent twice alike; announces only with a nonce (a y-webrtc peer's announce
     // has none, and a later one of its announces must not be taken for a copy).
-    if (!(await this.key) && (payload.type === 'signal' || payload.n !== undefined)) {
+    if (!(await this.key) && (payload.type === 'signal' || (payload as { n?: unknown }).n !== undefined)) {
       if (this.recent.check(JSON.stringify(payload))) return
     }
     this.emit('payload', payload as SignalPayload, conn)

@@ -1,30 +1,29 @@
 import * as Y from 'yjs'
 import * as awarenessProtocol from 'y-protocols/awareness'
-import type SimplePeer from 'simple-peer'
 import { Emitter } from '../emitter.js'
-import { DiffStreamError, InvalidMessageError, KeyNotFoundError, ReadOnlyError } from '../errors.js'
+import { DiffStreamError, KeyNotFoundError, ReadOnlyError } from '../errors.js'
 import { cloneJson, type JsonObject } from '../json.js'
 import { keyId, type Key, type KeyLike } from '../keys.js'
 import type { RecordChange } from '../mirror.js'
 import { checkPatch, checkRecord } from '../record.js'
 import type { RecordPatch, Role } from '../types.js'
-import { filterCandidates } from './candidates.js'
 import { deriveKey } from './crypto.js'
-import { packingImpl, peerFactory, randomPeerId, type Packing } from './environment.js'
-import { checkAwarenessUpdate, decodeFrame, encodeAwareness, type Frame } from './frames.js'
+import { packingImpl, peerFactory, randomPeerId } from './environment.js'
+import { checkAwarenessUpdate, encodeAwareness, type Frame } from './frames.js'
 import { linkPaths } from './link-stats.js'
-import { PacedQueue } from './paced-queue.js'
-import { PeerLink, type PeerFactory } from './peer-link.js'
+import { Mesh, type MeshLink } from './mesh.js'
 import { Persistence } from '../store/persistence.js'
-import { Replica, type ReplicaLink } from './replica.js'
+import { Replica } from './replica.js'
+import { realClock } from './replica-link.js'
 import { RoomIce } from './room-ice.js'
-import { RoomSignaling, type SignalPayload } from './room-signaling.js'
-import type { SignalingClient } from './signaling-client.js'
+import { RoomLinks } from './room-links.js'
+import { RoomSignaling } from './room-signaling.js'
 import type { PeerPath, PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
 
 const LOCAL = Symbol('room-local')
 export const DEFAULT_SIGNALING = ['ws://127.0.0.1:4444']
-const CONNECT_TIMEOUT_MS = 8_000
+/** Default `maxConns`: a browser holds this many data channels easily; a larger room is a partial mesh. */
+export const DEFAULT_MAX_CONNS = 10
 
 /** The room's dict: the same reading and writing methods as a `DiffCache`, without messages. */
 export interface RoomCache<T> {
@@ -75,32 +74,24 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   readonly peerId = randomPeerId()
   /** The room's dict: read and write records here. */
   readonly cache: RoomCache<T>
-  /** y-protocols awareness: each peer's `{ name, role }` by Yjs client id. */
+  /** y-protocols awareness: each peer's `{ name, role, peerId }` by Yjs client id. */
   readonly awareness: awarenessProtocol.Awareness
-  /** The dict and its sync protocol (Yjs sync, held updates, epochs), fed frames by the links. */
+  /** The dict and its sync protocol (Yjs sync, held updates, epochs, broadcast tree). */
   private readonly replica: Replica
-  /** Each peer link as the replica sees it. */
-  private readonly replicaLinks = new Map<PeerLink, ReplicaLink>()
-  private readonly earlyFrames = new Map<PeerLink, Frame[]>()
+  /** Which peers to link to and whether they are still there, over the WebRTC links. */
+  private readonly mesh: Mesh
+  private readonly links: RoomLinks
+  /** STUN/TURN servers (given, or from the signaling servers' `/ice`) and the TURN failure watch. */
+  private readonly ice: RoomIce
   /** Which link told us about each awareness client, to forget them when that link closes. */
-  private readonly awarenessOwner = new Map<number, PeerLink>()
-  private readonly links = new Map<string, PeerLink>()
+  private readonly awarenessOwner = new Map<number, MeshLink>()
   private signaling: RoomSignaling
   private readonly signalingKey: Promise<CryptoKey | null>
   private online = true
   private readonly persistence: Persistence | null
   private readonly loaded: Promise<void>
   private readonly keyName: string
-  private readonly maxConns: number
-  private readonly maxMessageBytes: number
-  private factory: Promise<PeerFactory>
-  /** STUN/TURN servers (given, or from the signaling servers' `/ice`) and the TURN failure watch. */
-  private readonly ice: RoomIce
-  /** Raw DEFLATE for initial syncs between DiffStream peers that have it (Node). */
-  private readonly packing: Promise<Packing | null>
   private closed = false
-  /** Incoming frames, run in order in slices that let the event loop breathe (see PacedQueue). */
-  private readonly inbox = new PacedQueue()
   private syncedWaiters: Array<() => void> = []
   private lastStatus = ''
   private readonly counters: RoomStats = {
@@ -123,8 +114,6 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     super()
     this.role = options.role ?? 'peer'
     this.keyName = options.keyName ?? 'key'
-    this.maxConns = options.maxConns ?? 20
-    this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
     this.replica = new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction })
     this.replica.on('synced', () => this.statusChanged())
     this.replica.on('warning', (w) => this.warn(w))
@@ -134,18 +123,67 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     // when an update is undone, and awareness must not go down with it.
     const awarenessDoc = new Y.Doc()
     this.awareness = new awarenessProtocol.Awareness(awarenessDoc)
-    const presence: PeerPresence = { name: options.name ?? `peer-${this.peerId.slice(0, 4)}`, role: this.role }
+    const presence: PeerPresence = {
+      name: options.name ?? `peer-${this.peerId.slice(0, 4)}`,
+      role: this.role,
+      peerId: this.peerId,
+    }
     this.awareness.setLocalState(presence)
     this.awareness.on('update', this.onAwarenessUpdate)
     this.replica.mirror.onChange((changes, origin) => this.announce(changes, origin))
     this.signalingKey = options.password ? deriveKey(options.password, name) : Promise.resolve(null)
-    this.signaling = this.makeSignaling()
-    this.factory = peerFactory(options.wrtc)
-    this.ice = new RoomIce(options, options.signaling ?? DEFAULT_SIGNALING, (w) => this.warn(w))
-    this.packing = packingImpl()
-    this.replica.maxPackedBytes = this.maxMessageBytes
+    const factory = peerFactory(options.wrtc)
     // Never an unhandled rejection: failures surface as warnings.
-    this.factory.catch((err: unknown) => this.warn(`WebRTC is not available: ${String(err)}`))
+    factory.catch((err: unknown) => this.warn(`WebRTC is not available: ${String(err)}`))
+    this.ice = new RoomIce(options, options.signaling ?? DEFAULT_SIGNALING, (w) => this.warn(w))
+    const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
+    this.replica.maxPackedBytes = maxMessageBytes
+    // Raw DEFLATE for initial syncs between DiffStream peers that have it (Node): ready before any link.
+    const packing = packingImpl().then((p) => {
+      this.replica.packing ??= p
+    })
+    this.links = new RoomLinks(
+      {
+        peerId: this.peerId,
+        factory: Promise.all([factory, packing]).then(([f]) => f),
+        ice: this.ice,
+        candidateFilter: options.candidateFilter,
+        maxMessageBytes,
+      },
+      {
+        frame: (link, frame) => this.onFrame(link, frame),
+        opened: (link) => link.send(this.awarenessFrame()),
+        closed: (link) => this.onLinkClosed(link),
+        misbehaved: (link, err) => this.dropPeer(link, err),
+        sent: (bytes) => {
+          this.counters.messagesSent++
+          this.counters.bytesSent += bytes
+        },
+        received: (bytes) => {
+          this.counters.messagesReceived++
+          this.counters.bytesReceived += bytes
+        },
+        warning: (w) => this.warn(w),
+      },
+    )
+    this.mesh = new Mesh(
+      this.replica,
+      {
+        peerId: this.peerId,
+        maxConns: options.maxConns ?? DEFAULT_MAX_CONNS,
+        clock: realClock,
+        heartbeatMs: options.heartbeatMs,
+      },
+      this.links,
+    )
+    this.links.mesh = this.mesh
+    this.mesh.on('peers', () => this.peersChanged())
+    this.mesh.on('warning', (w) => this.warn(w))
+    this.mesh.on('dropped', (id, reason) => {
+      this.counters.droppedPeers++
+      this.warn(`dropped peer ${id}: ${reason}`)
+    })
+    this.signaling = this.makeSignaling()
     this.persistence = options.store
       ? new Persistence(
           options.store,
@@ -158,10 +196,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.loaded = (this.persistence ? this.persistence.load() : Promise.resolve(null)).then(
       (repaired) => {
         if (repaired) this.warn(`the store was repaired on open: ${repaired}`)
-        if (!this.closed && this.online) {
-          void this.signaling.connect(options.signaling ?? DEFAULT_SIGNALING)
-          this.ice.prefetch()
-        }
+        if (!this.closed && this.online) this.goOnline()
         this.statusChanged()
       },
       (err: unknown) => {
@@ -173,9 +208,17 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   }
 
   private makeSignaling(): RoomSignaling {
-    const signaling = new RoomSignaling(this.name, this.peerId, this.signalingKey)
-    signaling.on('payload', (payload, conn) => void this.onPayload(payload, conn))
+    const signaling = new RoomSignaling(this.name, this.peerId, this.signalingKey, () => ({
+      ...this.mesh.membership.fields(),
+    }))
+    this.links.signaling = signaling
+    signaling.on('payload', (payload, conn) => {
+      if (!this.closed) void this.links.onPayload(payload, conn)
+    })
     signaling.on('status', () => this.statusChanged())
+    signaling.on('connected', () => {
+      if (this.online && !this.closed) this.mesh.start()
+    })
     signaling.on('warning', (w) => this.warn(w))
     return signaling
   }
@@ -198,23 +241,26 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     if (online === this.online || this.closed) return
     this.online = online
     if (!online) {
+      // Each peer is told (`bye`), so it drops the link at once rather than after the heartbeat.
+      this.mesh.stop()
       this.signaling.close()
-      for (const link of Array.from(this.links.values())) link.destroy()
-      this.links.clear()
     } else {
       this.signaling = this.makeSignaling()
       void this.loaded.then(() => {
-        if (this.online && !this.closed) void this.signaling.connect(this.options.signaling ?? DEFAULT_SIGNALING)
+        if (this.online && !this.closed) this.goOnline()
       })
     }
     this.statusChanged()
   }
 
+  private goOnline(): void {
+    void this.signaling.connect(this.options.signaling ?? DEFAULT_SIGNALING)
+    this.ice.prefetch()
+  }
+
   /** Ids of the peers this room has a WebRTC connection to. */
   get peers(): string[] {
-    return Array.from(this.links.values())
-      .filter((l) => l.connected)
-      .map((l) => l.remoteId)
+    return this.mesh.peers
   }
 
   /** Connected to at least one peer and synced with every connected one. */
@@ -265,19 +311,20 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
    * connection has no selected pair yet are left out.
    */
   paths(): Promise<PeerPath[]> {
-    return linkPaths(this.links.values())
+    return linkPaths(this.links.peerLinks())
   }
 
   /** Leaves the room: tells the others, closes every connection. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.inbox.close()
     this.replica.flush()
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], 'close')
+    this.mesh.stop()
     this.signaling.close()
-    for (const link of this.links.values()) link.destroy()
-    this.links.clear()
+    await this.links.drained()
+    this.links.destroyAll()
+    this.links.inbox.close()
     this.awareness.destroy()
     this.awareness.doc.destroy()
     await this.loaded.catch(() => undefined)
@@ -340,6 +387,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     if (this.listenerCount('change') === 0) return
     const cache = this.cache
     for (const [id, cmd] of changes) {
+      // copied only when read: a listener that needs only `key` costs nothing per record
       let data: T | null | undefined
       this.emit('change', {
         cmd,
@@ -353,45 +401,25 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     }
   }
 
-  private sendTo(link: PeerLink, frame: Uint8Array): void {
-    this.counters.messagesSent++
-    this.counters.bytesSent += frame.length
-    link.send(frame)
-  }
+  // --- frames that are the room's own: awareness -------------------------------------------
 
-  // --- incoming frames ----------------------------------------------------------------------
-
-  private onMessage(link: PeerLink, bytes: Uint8Array): void {
-    this.counters.messagesReceived++
-    this.counters.bytesReceived += bytes.length
-    const frame = decodeFrame(bytes)
+  private onFrame(link: MeshLink, frame: Frame): void {
     switch (frame.kind) {
-      case 'sync-step1':
-      case 'sync-step2':
-      case 'update':
-      case 'features':
-      case 'sync-packed':
-      case 'epoch-hello':
-      case 'epoch-want':
-      case 'epoch-base': {
-        const r = this.replicaLinks.get(link)
-        // The remote side can open first and talk before our 'connect' fires: keep those frames.
-        if (r) this.replica.receive(r, frame)
-        else this.earlyFrames.set(link, [...(this.earlyFrames.get(link) ?? []), frame])
-        break
-      }
       case 'awareness':
         for (const client of checkAwarenessUpdate(frame.update)) {
-          if (client !== this.awareness.clientID) this.awarenessOwner.set(client, link)
+          if (client === this.awareness.clientID) continue
+          // A state that several links relay belongs to the link of the peer it describes.
+          const owner = this.awarenessOwner.get(client)
+          if (!owner || !this.describes(client, owner)) this.awarenessOwner.set(client, link)
         }
         awarenessProtocol.applyAwarenessUpdate(this.awareness, frame.update, link)
-        break
+        return
       case 'query-awareness':
-        this.sendTo(link, this.awarenessFrame())
-        break
-      case 'other':
+        link.send(this.awarenessFrame())
+        return
+      default:
         // Types from newer versions (or y-webrtc's BroadcastChannel ids) are not ours to judge.
-        break
+        return
     }
   }
 
@@ -401,7 +429,13 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   ): void => {
     const changed = added.concat(updated, removed)
     const frame = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed))
-    for (const link of this.links.values()) if (link.connected && link !== origin) this.sendTo(link, frame)
+    for (const link of this.links.openLinks()) if (link !== origin) link.send(frame)
+  }
+
+  /** Whether the awareness state of `client` says it is the peer at the other end of `link`. */
+  private describes(client: number, link: MeshLink): boolean {
+    const state = this.awareness.getStates().get(client) as Partial<PeerPresence> | undefined
+    return state?.peerId === link.id && this.links.openLinks().includes(link)
   }
 
   private awarenessFrame(): Uint8Array {
@@ -410,101 +444,18 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     )
   }
 
-  // --- peers ----------------------------------------------------------------------------------
-
-  private async createLink(conn: SignalingClient, remoteId: string, initiator: boolean): Promise<PeerLink | null> {
-    const existing = this.links.get(remoteId)
-    if (existing) return existing
-    if (this.links.size >= this.maxConns) return null
-    const [factory, config] = await Promise.all([this.factory, this.ice.config()])
-    this.replica.packing ??= await this.packing
-    const again = this.links.get(remoteId)
-    if (again) return again
-    if (this.closed) return null
-    const link: PeerLink = new PeerLink(
-      remoteId,
-      initiator,
-      factory,
-      { config, trickle: true },
-      {
-        signal: (raw) => {
-          const signal = filterCandidates(raw, this.options.candidateFilter)
-          if (!signal) return
-          // y-webrtc's glare rule needs a token per connection attempt; `ds` tells DiffStream peers
-          // apart from y-webrtc ones (which ignore the field), so only DiffStream peers get chunks.
-          link.glareToken ??= Date.now() + Math.random()
-          void this.signaling.publish(conn, {
-            type: 'signal',
-            from: this.peerId,
-            to: remoteId,
-            token: link.glareToken,
-            ds: 1,
-            signal,
-          })
-        },
-        connect: () => {
-          const r: ReplicaLink = {
-            id: remoteId,
-            followsEpochs: link.chunking,
-            send: (frame) => this.sendTo(link, frame),
-            drop: (reason) => this.dropPeer(link, new DiffStreamError(reason)),
-          }
-          this.replicaLinks.set(link, r)
-          this.replica.open(r)
-          const early = this.earlyFrames.get(link) ?? []
-          this.earlyFrames.delete(link)
-          try {
-            for (const frame of early) this.replica.receive(r, frame)
-          } catch (err) {
-            this.dropPeer(link, err)
-            return
-          }
-          this.sendTo(link, this.awarenessFrame())
-          this.peersChanged()
-        },
-        // In order, but a burst of large frames (an initial sync's pieces) yields to the event loop
-        message: (bytes) =>
-          this.inbox.push(() => {
-            try {
-              this.onMessage(link, bytes)
-            } catch (err) {
-              this.dropPeer(link, err)
-            }
-          }),
-        close: () => {
-          if (this.links.get(remoteId) === link) this.links.delete(remoteId)
-          this.earlyFrames.delete(link)
-          const r = this.replicaLinks.get(link)
-          if (r) {
-            this.replicaLinks.delete(link)
-            this.replica.close(r)
-          }
-          const gone = Array.from(this.awarenessOwner)
-            .filter(([, owner]) => owner === link)
-            .map(([client]) => client)
-          for (const client of gone) this.awarenessOwner.delete(client)
-          awarenessProtocol.removeAwarenessStates(this.awareness, gone, 'peer closed')
-          this.peersChanged()
-          if (!this.closed && this.links.size < this.maxConns) this.signaling.announceAll()
-        },
-        misbehaved: (reason) => this.dropPeer(link, new InvalidMessageError(reason)),
-      },
-      this.maxMessageBytes,
-    )
-    this.links.set(remoteId, link)
-    this.ice.watch(link.pc)
-    // A link that never connects (lost signals, a peer that went away) is retried from scratch.
-    const timer = setTimeout(() => {
-      if (!link.connected) link.destroy()
-    }, CONNECT_TIMEOUT_MS)
-    ;(timer as { unref?: () => void }).unref?.()
-    return link
+  /** A link closed: forget the awareness states it told us about. */
+  private onLinkClosed(link: MeshLink): void {
+    const gone = Array.from(this.awarenessOwner)
+      .filter(([, owner]) => owner === link)
+      .map(([client]) => client)
+    for (const client of gone) this.awarenessOwner.delete(client)
+    awarenessProtocol.removeAwarenessStates(this.awareness, gone, 'peer closed')
   }
 
-  private dropPeer(link: PeerLink, err: unknown): void {
+  private dropPeer(link: MeshLink, err: unknown): void {
     this.counters.droppedPeers++
-    this.warn(`dropped peer ${link.remoteId}: ${err instanceof Error ? err.message : String(err)}`)
-    link.destroy()
+    this.warn(`dropped peer ${link.id}: ${err instanceof Error ? err.message : String(err)}`)
   }
 
   private peersChanged(): void {
@@ -528,39 +479,5 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
 
   private warn(message: string): void {
     this.emit('warning', message)
-  }
-
-  // --- signaling -------------------------------------------------------------------------------
-
-  private async onPayload(payload: SignalPayload, conn: SignalingClient): Promise<void> {
-    if (this.closed) return
-    const { type, from, signal } = payload
-    try {
-      if (type === 'announce') {
-        if (this.links.has(from)) return
-        // Only one side may offer, or two peers that announce at once both offer (glare). Between
-        // DiffStream peers (their announce says `ds: 1`) the smaller id offers; a y-webrtc peer
-        // offers to everyone that announces, so we never offer to it. Whoever does not offer
-        // announces again, so that the other side, if it missed our announce, offers.
-        if (payload.ds === 1 && this.peerId < from) await this.createLink(conn, from, true)
-        else this.signaling.reannounce(conn, from)
-      } else if (payload.to === this.peerId && signal !== null && typeof signal === 'object') {
-        const existing = this.links.get(from)
-        if (existing && !existing.connected && (signal as { type?: unknown }).type === 'offer') {
-          // Both offered (a y-webrtc peer offers on every announce). y-webrtc's rule: the side whose
-          // attempt has the larger token refuses the other's offer; the other answers it.
-          const remoteToken = payload.token
-          if (existing.glareToken !== undefined && typeof remoteToken === 'number' && existing.glareToken > remoteToken)
-            return
-          existing.glareToken = undefined
-        }
-        const link = await this.createLink(conn, from, false)
-        if (!link) return
-        if (payload.ds === 1) link.chunking = true
-        link.signal(signal as SimplePeer.SignalData)
-      }
-    } catch (err) {
-      this.warn(`signal from ${from} failed: ${String(err)}`)
-    }
   }
 }

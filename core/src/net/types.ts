@@ -47,10 +47,17 @@ export interface RoomOptions {
   /** Keep only ICE candidates this accepts (for example loopback ones in tests); by default all are kept. */
   candidateFilter?: (candidate: string) => boolean
   /**
-   * At most this many WebRTC connections.
-   * @defaultValue `20`
+   * At most this many WebRTC connections. A room of more peers is a random partial mesh in which
+   * updates travel along a broadcast tree (docs/rooms.md).
+   * @defaultValue `10`
    */
   maxConns?: number
+  /**
+   * A connection on which nothing arrived for this long is dropped: peers that vanished without a
+   * close (a network drop, a frozen process) are noticed by this heartbeat.
+   * @defaultValue `15000` (ms)
+   */
+  heartbeatMs?: number
   /**
    * Display name published through awareness.
    * @defaultValue `peer-` and the first 4 characters of {@link Room.peerId}
@@ -112,6 +119,11 @@ export interface PeerPresence {
   name: string
   /** The peer's role. */
   role: Role
+  /**
+   * The peer's id on the signaling server (DiffStream peers publish it): a state relayed by others
+   * is then still known to belong to the link of that peer, and goes when that link goes.
+   */
+  peerId?: string
 }
 
 /** The type of an ICE candidate: a local address, one a STUN server saw, one a peer saw, or a TURN relay. */
