@@ -21,7 +21,7 @@ export const MESSAGE_EPOCH_WANT = 12
 export const MESSAGE_EPOCH_BASE = 13
 /** DiffStream's features frame and packed sync frame (docs/rooms.md). */
 export const MESSAGE_FEATURES = 19
-export const MESSAGE_SYNC_PACKED = 20
+export const MESSAGE_SYNC_PACKED = 28
 /** Feature bit: this peer reads packed sync frames. */
 export const FEATURE_PACKED = 1
 

@@ -53,9 +53,9 @@ export interface RoomOptions {
    */
   maxConns?: number
   /**
-   * A connection on which nothing arrived for this long is dropped: peers that vanished without a
+   * A connection on which nothing arrived for this many milliseconds is dropped: peers that vanished without a
    * close (a network drop, a frozen process) are noticed by this heartbeat.
-   * @defaultValue `15000` (ms)
+   * @defaultValue `15000`
    */
   heartbeatMs?: number
   /**
