@@ -200,12 +200,16 @@ export class StampBook {
 
   /**
    * The stamp of what a key holds: its current item's value, or — when that item was deleted
-   * natively (`Y.Map.delete`, as a y-webrtc peer does; DiffStream writes tombstones) — a deletion
-   * just after that value, since the deletion has no stamp of its own.
+   * natively (`Y.Map.delete`, as a y-webrtc peer does; or by an overwrite this copy has not
+   * integrated yet) — a deletion just after that value, since the deletion has no stamp of its own.
+   * "Just after" is the lowest stamp above it, `(l + 1, 0)`: whatever really replaced the value saw
+   * it and ranks at least `(l + 1, writer)`, so the real write wins wherever it is joined. (With the
+   * value's own writer as `w`, a copy holding the deletion but not the overwrite made by the same
+   * writer held a deletion with the overwrite's exact stamp, and the join kept either.)
    */
   heldStampOf(current: Y.Item): Stamp {
     const s = this.effectiveOf(current)
-    return current.deleted ? { l: s.l + 1, w: s.w } : s
+    return current.deleted ? { l: s.l + 1, w: 0 } : s
   }
 
   /** For a map: the stamp of what it replaced at its key (maps at or below it were deleted). */

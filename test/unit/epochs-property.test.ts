@@ -9,9 +9,24 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { onNet, type Net } from '../helpers/sim-net.js'
-import { play, runSchedule, scheduleArb, Tally, type Op } from '../helpers/sim-schedule.js'
+import { play, runSchedule, scheduleArb, Tally, type Op, type Schedule } from '../helpers/sim-schedule.js'
 
-const RUNS = 500
+const RUNS = 2000
+
+const LEGACY_COUNTEREXAMPLE: Schedule = {
+  n: 3,
+  seed: 2113722952,
+  legacy: 1,
+  ops: [
+    { t: 'offline', peer: 4 },
+    { t: 'offline', peer: 3 },
+    { t: 'write', peer: 2, rec: 1, field: 'c' },
+    { t: 'compact', peer: 1, also: 4 },
+    { t: 'deliver', picks: [2, 8, 10, 12, 15, 1] },
+    { t: 'write', peer: 0, rec: 1, field: 'b' },
+    { t: 'write', peer: 2, rec: 0, field: 'c' },
+  ],
+}
 
 describe('epochs: random schedules over a simulated network', () => {
   test(`${RUNS} schedules: every copy converges and no write is lost`, () => {
@@ -28,10 +43,31 @@ describe('epochs: random schedules over a simulated network', () => {
     // The property says little unless the interesting cases happened, and often.
     assert.ok(tally.runsWith.compactions > RUNS * 0.8, `compactions in only ${tally.runsWith.compactions} runs`)
     assert.ok(tally.runsWith.deletes > RUNS / 4, `deletions in only ${tally.runsWith.deletes} runs`)
-    assert.ok(tally.runsWith.concurrentCreations > RUNS / 10, `concurrent creations in only ${tally.runsWith.concurrentCreations} runs`)
+    assert.ok(
+      tally.runsWith.concurrentCreations > RUNS / 10,
+      `concurrent creations in only ${tally.runsWith.concurrentCreations} runs`,
+    )
     assert.ok(tally.runsWith.partitions > RUNS / 2, `partitions in only ${tally.runsWith.partitions} runs`)
-    assert.ok(tally.totals.longestPartition >= 50, `the longest partition lasted ${tally.totals.longestPartition} steps`)
+    assert.ok(
+      tally.totals.longestPartition >= 50,
+      `the longest partition lasted ${tally.totals.longestPartition} steps`,
+    )
   })
+
+  // A known limit (docs/compaction.md, "Known limits"): a y-webrtc peer resolves concurrent creations
+  // and writes the Yjs way, collects the loser's content and relays the deletion on its own, so a copy
+  // that meets the deletion before the winner loses the loser's fields. Shrunk by `npm run property --
+  // --legacy` (4% of such schedules fail: bench/results/property-legacy.md): peer 2 creates r1 (field c),
+  // peer 0 creates r1 offline (field b), the y-webrtc peer relays peer 0's r1 already deleted and
+  // collected to peer 2, which relays it to peer 0: r1 ends lost on every copy.
+  test(
+    'with a y-webrtc peer relaying, concurrent creations keep both sides',
+    { todo: 'fails: ' + JSON.stringify(LEGACY_COUNTEREXAMPLE) },
+    () => {
+      const r = runSchedule(LEGACY_COUNTEREXAMPLE)
+      assert.equal(r.failure, null)
+    },
+  )
 })
 
 /** A network of n peers with only explicit compactions, where peer 0 created r0..r2 and every peer holds them. */
@@ -189,27 +225,23 @@ describe('epochs: minimal schedules of past defects', () => {
     })
   })
 
-  test(
-    'a missed write replayed after its overwrite was replayed: the old value wins every time',
-    {},
-    () => {
-      forSeeds(3, (net) => {
-        net.setLink(0, 1, false)
-        net.setLink(1, 2, false)
-        net.write(2, 'r0', 'b')
-        net.settle()
-        net.compact(1)
-        net.setOffline(2, true)
-        net.write(0, 'r0', 'b')
-        net.setLink(0, 1, true)
-        net.settle()
-        net.healAll()
-        net.settle()
-        net.assertConverged()
-        net.assertNoLostWrite()
-      })
-    },
-  )
+  test('a missed write replayed after its overwrite was replayed: the old value wins every time', {}, () => {
+    forSeeds(3, (net) => {
+      net.setLink(0, 1, false)
+      net.setLink(1, 2, false)
+      net.write(2, 'r0', 'b')
+      net.settle()
+      net.compact(1)
+      net.setOffline(2, true)
+      net.write(0, 'r0', 'b')
+      net.setLink(0, 1, true)
+      net.settle()
+      net.healAll()
+      net.settle()
+      net.assertConverged()
+      net.assertNoLostWrite()
+    })
+  })
 
   test('after eight compactions, an old record creation is not replayed over a field written since', {}, () => {
     forSeeds(2, (net) => {
@@ -260,23 +292,19 @@ describe('epochs: minimal schedules of past defects', () => {
     })
   })
 
-  test(
-    'a partition in which both sides compact nine times: the losing side keeps its writes',
-    {},
-    () => {
-      forSeeds(2, (net) => {
-        net.setLink(0, 1, false)
-        net.write(0, 'r0', 'a')
-        for (let i = 0; i < 9; i++) net.compact(0, 1)
+  test('a partition in which both sides compact nine times: the losing side keeps its writes', {}, () => {
+    forSeeds(2, (net) => {
+      net.setLink(0, 1, false)
+      net.write(0, 'r0', 'a')
+      for (let i = 0; i < 9; i++) net.compact(0, 1)
       net.write(0, 'r1', 'b')
       for (let i = 0; i < 30; i++) net.compact(0, 1)
-        net.healAll()
-        net.settle()
-        net.assertConverged()
-        net.assertNoLostWrite()
-      })
-    },
-  )
+      net.healAll()
+      net.settle()
+      net.assertConverged()
+      net.assertNoLostWrite()
+    })
+  })
 
   test('compacting an empty document: a peer that needs that epoch gets its base and accepts it', {}, () => {
     withRecords(3, 1, (net) => {
@@ -305,4 +333,32 @@ describe('epochs: minimal schedules of past defects', () => {
       })
     },
   )
+})
+
+describe('epochs: shrunk schedules that failed once', () => {
+  // A copy held a value deleted by an overwrite it had not integrated yet; the deletion took the
+  // stamp just above the value with the same writer — the overwrite's exact stamp — so a base made
+  // there held a deletion that tied with the overwrite, and the join kept the deletion (stamps.ts).
+  test('a deletion a copy infers does not tie with the overwrite it stands for', () => {
+    assert.equal(
+      runSchedule(
+        JSON.parse(
+          '{"n": 5, "seed": -212583079, "legacy": 0, "ops": [{"t": "write", "peer": 3, "rec": 1, "field": "b"}, {"t": "write", "peer": 0, "rec": 0, "field": "b"}, {"t": "deliver", "picks": [0, 5, 7, 5, 0, 0]}, {"t": "write", "peer": 1, "rec": 3, "field": "c"}, {"t": "write", "peer": 0, "rec": 2, "field": "c"}, {"t": "deliver", "picks": [17, 3, 11, 14, 2, 13]}, {"t": "deliver", "picks": [4, 4, 3, 9, 12, 17, 14, 10, 5, 19, 7, 11]}, {"t": "deliver", "picks": [4, 8]}, {"t": "write", "peer": 2, "rec": 0, "field": "c"}, {"t": "tick"}, {"t": "delete", "peer": 2, "rec": 0}, {"t": "write", "peer": 3, "rec": 2, "field": "c"}, {"t": "write", "peer": 1, "rec": 1, "field": "b"}, {"t": "deliver", "picks": [6, 11, 2, 16, 18, 6, 9, 14, 0]}, {"t": "write", "peer": 0, "rec": 1, "field": "c"}, {"t": "deliver", "picks": [8, 3, 4, 15, 5, 13, 5, 19, 15, 18, 9, 9]}, {"t": "write", "peer": 2, "rec": 3, "field": "b"}, {"t": "write", "peer": 2, "rec": 3, "field": "b"}, {"t": "deliver", "picks": [15, 16, 3, 6, 14, 6, 3, 13, 15, 14]}, {"t": "link", "pair": 4}, {"t": "write", "peer": 4, "rec": 1, "field": "a"}, {"t": "write", "peer": 2, "rec": 2, "field": "b"}, {"t": "offline", "peer": 3}, {"t": "write", "peer": 2, "rec": 0, "field": "b"}, {"t": "link", "pair": 8}, {"t": "deliver", "picks": [6, 14, 15, 13, 5]}, {"t": "write", "peer": 4, "rec": 1, "field": "b"}, {"t": "write", "peer": 0, "rec": 2, "field": "b"}, {"t": "deliver", "picks": [9, 16, 16, 16, 10, 0, 17, 10]}, {"t": "deliver", "picks": [5, 18, 5, 6, 18, 9, 2, 17, 9, 1]}, {"t": "link", "pair": 4}, {"t": "write", "peer": 4, "rec": 1, "field": "a"}]}',
+        ) as Schedule,
+      ).failure,
+      null,
+    )
+  })
+  // Updates of different writers travel different broadcast trees: peer 0 held peer 3's record but
+  // not peer 1's that peer 3 had seen, and created that record itself, concurrently (sim-oracle.ts).
+  test('a write is concurrent with what its copy had not received, whatever else it had', () => {
+    assert.equal(
+      runSchedule(
+        JSON.parse(
+          '{"n":5,"seed":-22,"legacy":0,"ops":[{"t":"offline","peer":2},{"t":"tick"},{"t":"write","peer":1,"rec":0,"field":"a"},{"t":"tick"},{"t":"deliver","picks":[3,15,3,16,6,5,10,6,5,4,9,17]},{"t":"deliver","picks":[2,3,6,14,15]},{"t":"write","peer":3,"rec":2,"field":"a"},{"t":"deliver","picks":[13,0,5,19,9]},{"t":"write","peer":0,"rec":0,"field":"a"}]}',
+        ) as Schedule,
+      ).failure,
+      null,
+    )
+  })
 })

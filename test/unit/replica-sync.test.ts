@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { InvalidMessageError } from '../../core/src/errors.js'
 import { Replica, type ReplicaLink } from '../../core/src/net/replica.js'
-import { decodeFrame, encodeSyncPacked } from '../../core/src/net/frames.js'
+import { decodeFrame, encodeSyncPacked, MESSAGE_SYNC_PACKED } from '../../core/src/net/frames.js'
 import { packingImpl } from '../../core/src/net/environment.js'
 
 interface Wire {
@@ -74,7 +74,7 @@ test('a large state travels once, in packed pieces, when both sides read them', 
   assert.deepEqual(b.mirror.read('rec-4321'), a.mirror.read('rec-4321'))
   assert.ok(b.synced)
   const state = a.mirror.stateBytes()
-  assert.ok((wire.kinds.get(15) ?? 0) > 3, `packed pieces: ${JSON.stringify([...wire.kinds])}`)
+  assert.ok((wire.kinds.get(MESSAGE_SYNC_PACKED) ?? 0) > 3, `packed pieces: ${JSON.stringify([...wire.kinds])}`)
   assert.ok(wire.bytes < state / 3, `${wire.bytes} bytes on the wire for a state of ${state}`)
   a.destroy()
   b.destroy()
@@ -88,7 +88,7 @@ test('a peer that does not read packed frames gets plain pieces, and the state o
   b.open(linkB)
   await pump()
   assert.equal(b.mirror.size, 5000)
-  assert.equal(wire.kinds.get(15) ?? 0, 0)
+  assert.equal(wire.kinds.get(MESSAGE_SYNC_PACKED) ?? 0, 0)
   const state = a.mirror.stateBytes()
   assert.ok(wire.bytes < state * 1.2, `${wire.bytes} bytes on the wire for a state of ${state}: sent once`)
   assert.ok((wire.kinds.get(0) ?? 0) > 5, 'in pieces')

@@ -64,6 +64,8 @@ class LinkState {
   /** The epoch the peer said it is in (null until its hello; y-webrtc peers never say). */
   remoteEpoch: number | null = null
   synced = false
+  /** We answered the peer's sync step 1: what arrives from now on is not in that answer. */
+  answered = false
   lastResync = 0
   resync: { cancel(): void } | null = null
   wanted = -1
@@ -261,6 +263,7 @@ export class Replica extends Emitter<ReplicaEvents> {
       case 'sync-step1':
         if (!this.inStep(s)) return
         this.answerStep1(link, decodeStateVector(frame.stateVector))
+        s.answered = true
         return
       case 'features':
         s.readsPacked = link.followsEpochs && (frame.mask & FEATURE_PACKED) !== 0
@@ -359,11 +362,13 @@ export class Replica extends Emitter<ReplicaEvents> {
       // It just moved into our epoch: its sync step 1 follows on the channel; ours starts anew.
       if (!wasIn) {
         s.synced = false
+        s.answered = false
         s.link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
       }
       return
     }
     s.synced = false
+    s.answered = false
     if (info.epoch < this.info.epoch) return // it adopts ours from our hello
     if (info.parent === this.info.epoch && info.cutState === this.mirror.fingerprint()) {
       // We hold exactly what it compacted: compacting the same way gives the same document.
@@ -398,6 +403,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     this.policy.compacted(this.mirror.stateBytes())
     for (const s of Array.from(this.links.values())) {
       s.synced = false
+      s.answered = false
       s.resync?.cancel()
       s.resync = null
       if (!s.link.followsEpochs) {
@@ -506,10 +512,11 @@ export class Replica extends Emitter<ReplicaEvents> {
         const mine = items.filter((i) => i.except !== s.link && this.broadcast.pushesTo(s.link, i.writers))
         // On the tree, what a sync answer brought goes on as a sync answer too: to the peers below
         // this one, which lack it as well, but not as a push, since the peer above, which may hold
-        // it, would take it for a duplicate and prune this link. Peers still in their first sync
-        // get their own answer instead.
+        // it, would take it for a duplicate and prune this link. A peer whose step 1 we have not
+        // answered yet gets it in that answer; once answered, it must get it here (a y-webrtc peer
+        // has no other way to learn of it: it never compares states again).
         const pushes = tree ? mine.filter((i) => !i.repair).map((i) => i.update) : mine.map((i) => i.update)
-        const repairs = tree && s.synced ? mine.filter((i) => i.repair).map((i) => i.update) : []
+        const repairs = tree && (s.synced || s.answered) ? mine.filter((i) => i.repair).map((i) => i.update) : []
         if (pushes.length > 0) s.link.send(encodeUpdate(merged(pushes)))
         if (repairs.length > 0) s.link.send(encodeSyncStep2(merged(repairs)))
       }
