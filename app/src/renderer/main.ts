@@ -4,6 +4,7 @@ import { h, replaceChildren } from './dom.js'
 import { detectPlatform } from './platform.js'
 import { chartView } from './views/chart.js'
 import { editorView } from './views/editor.js'
+import { inviteDialogView } from './views/invite-dialog.js'
 import { joinView } from './views/join.js'
 import { bannersView, toastsView } from './views/overlays.js'
 import { peersView } from './views/peers.js'
@@ -13,14 +14,15 @@ import { topbarView } from './views/topbar.js'
 import type { View } from './views/view.js'
 
 function roomScreen(ctl: Controller): View {
-  const parts = [recordsView(ctl), editorView(ctl), peersView(ctl), chartView(ctl)]
-  const [records, editor, peers, chart] = parts as [View, View, View, View]
+  const parts = [recordsView(ctl), editorView(ctl), peersView(ctl), chartView(ctl), inviteDialogView(ctl)]
+  const [records, editor, peers, chart, invite] = parts as [View, View, View, View, View]
   const el = h(
     'div',
-    { class: 'room-screen', testid: 'room-screen' },
+    { class: 'room-screen', testid: 'room-screen', data: { access: ctl.state.room?.access } },
     records.el,
     editor.el,
     h('div', { class: 'side' }, peers.el, chart.el),
+    invite.el,
   )
   return { el, dispose: () => parts.forEach((p) => p.dispose()) }
 }
@@ -56,5 +58,8 @@ function mount(root: HTMLElement): Controller {
 const root = document.getElementById('app')
 if (root) {
   const ctl = mount(root)
-  void ctl.start()
+  const hash = location.hash
+  // An invite in the address is read once, then taken out so that it stays in no history entry or reload.
+  if (/invite=/.test(hash)) history.replaceState(null, '', `${location.pathname}${location.search}`)
+  void ctl.start(hash)
 }
