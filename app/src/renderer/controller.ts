@@ -74,7 +74,21 @@ export class Controller implements Host {
     this.store.set({ info })
     const invite = INVITE_HASH.exec(hash)?.[1]
     if (invite) return this.store.set({ pendingInvite: decodeURIComponent(invite) })
+    if (await this.checkPendingInvite()) return
     await this.session.resume()
+  }
+
+  /**
+   * Asks the host for a `diffstream://` invite link the app was opened with (the desktop app
+   * registers the scheme); one that arrives fills in the join screen. Returns whether one came.
+   */
+  async checkPendingInvite(): Promise<boolean> {
+    const link = await this.platform.pendingInvite().catch(() => null)
+    if (!link) return false
+    this.store.set({ pendingInvite: link })
+    if (this.state.phase === 'room')
+      this.toast('info', 'An invite link arrived: leave this room to join the room it invites you to.')
+    return true
   }
 
   // --- rooms --------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ function mount(root: HTMLElement): Controller {
   show()
   // Tell the others we are gone when the window closes or reloads (a reload rejoins).
   window.addEventListener('pagehide', () => void ctl.closeForUnload())
+  // A diffstream:// link clicked while the app runs focuses its window: the link waits in the main process.
+  window.addEventListener('focus', () => void ctl.checkPendingInvite())
   // A page restored from the back/forward cache has a closed room: start over.
   window.addEventListener('pageshow', (e) => {
     if (e.persisted) location.reload()

@@ -28,6 +28,8 @@ export interface Platform {
    */
   saveSecret(key: string, value: string | null): Promise<CredentialsSaveResult>
   loadSecret(key: string): Promise<string | null>
+  /** A `diffstream://join?code=…` link the desktop app was opened with since the last call (web mode: none). */
+  pendingInvite(): Promise<string | null>
 }
 
 function credentialList(text: string | null): string[] | null {
@@ -58,6 +60,7 @@ function electronPlatform(api: Bridge): Platform {
     loadCredentials: async (key) => credentialList(await api.credentialsLoad(key)),
     saveSecret: (key, value) => api.credentialsSave(key, value),
     loadSecret: (key) => api.credentialsLoad(key),
+    pendingInvite: () => api.pendingInvite(),
   }
 }
 
@@ -82,6 +85,9 @@ const webPlatform: Platform = {
   },
   async loadSecret(key) {
     return tabSecrets.get(key) ?? null
+  },
+  async pendingInvite() {
+    return null
   },
   async info() {
     try {
