@@ -6,11 +6,16 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { join as joinPath } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchChromium, skipWithoutChromium } from '../helpers/chromium.js'
 import { startWebAppServer, type WebAppServer } from '../helpers/app-web-server.js'
 
 const skip = skipWithoutChromium()
+const shots = fileURLToPath(new URL('screenshots', import.meta.url))
+const shot = (page: Page, name: string) => page.screenshot({ path: joinPath(shots, name) })
 let server: WebAppServer | undefined
 let browser: Browser | undefined
 const contexts: BrowserContext[] = []
@@ -18,6 +23,7 @@ const problems: string[] = []
 
 before(async () => {
   if (skip) return
+  mkdirSync(shots, { recursive: true })
   server = await startWebAppServer()
   // Host candidates instead of mDNS names: contexts on one machine then pair without a resolver.
   browser = await launchChromium(['--disable-features=WebRtcHideLocalIpsWithMdns'])
@@ -100,6 +106,7 @@ test(
     assert.equal(await ann.isVisible('[data-testid="join-password"]'), false)
     await ann.fill('[data-testid="join-room"]', room)
     await ann.fill('[data-testid="join-name"]', 'Ann')
+    await shot(ann, '20-private-room-create.png')
     await ann.click('[data-testid="join-submit"]')
     await ann.waitForSelector('[data-testid="room-screen"]', { timeout: 20_000 })
     assert.equal(await access(ann), 'writer')
@@ -112,6 +119,7 @@ test(
     await ann.click('[data-testid="invite-open"]')
     assert.equal(await ann.textContent('[data-testid="invite-link"]'), `diffstream://join?code=${writerCode}`)
     assert.match((await ann.textContent('[data-testid="invite-web-url"]')) ?? '', /#invite=ds1\./)
+    await shot(ann, '21-invite-dialog.png')
     await ann.click('[data-testid="invite-close"]')
   },
 )
@@ -152,6 +160,9 @@ test(
     assert.equal(await access(carol), 'read-only')
     assert.equal(await carol.getAttribute('[data-testid="room-screen"]', 'data-access'), 'read-only')
     await carol.waitForSelector('[data-testid="read-only-note"]')
+    // It joined as a consumer, and the others see it as one.
+    await ann.waitForSelector('[data-testid="peer-row"][data-name="Carol"]', { timeout: 20_000 })
+    assert.match((await ann.textContent('[data-testid="peer-row"][data-name="Carol"]')) ?? '', /consumer/)
 
     await selectRecord(carol, 'lot-1')
     await waitValue(carol, 'title', 'Chair')
@@ -170,6 +181,7 @@ test(
     assert.equal(await carol.isEditable('[data-testid="raw-json"]'), false)
     assert.equal(await carol.isDisabled('[data-testid="raw-apply"]'), true)
     await carol.click('[data-testid="editor-tab-tree"]')
+    await shot(carol, '22-read-only.png')
 
     // Writes still reach it; a read-only device invites only read-only devices.
     await addField(ann, 'color', 'string', 'red')
@@ -220,6 +232,7 @@ test('broken invite codes are refused on the join screen with a clear message', 
     )
     assert.equal(await dave.isVisible('[data-testid="join-form"]'), true)
   }
+  await shot(dave, '23-invite-refused.png')
   assert.equal(await dave.locator('[data-testid="room-screen"]').count(), 0)
 })
 

@@ -49,9 +49,12 @@ export function topbarView(ctl: Controller): View {
       }),
       h('span', { class: 'room-name', testid: 'room-name', text: room.name }),
       accessTag(room.access),
-      room.encrypted
-        ? h('span', { class: 'tag', title: 'Signaling is encrypted with the room password', text: 'password' })
-        : h('span', { class: 'tag tag-warn', text: 'no password' }),
+      // A private room's secret is its password: only an open room's password is worth a tag.
+      room.access !== 'open'
+        ? null
+        : room.encrypted
+          ? h('span', { class: 'tag', title: 'Signaling is encrypted with the room password', text: 'password' })
+          : h('span', { class: 'tag tag-warn', text: 'no password' }),
       h('span', { class: 'muted small', text: `as ${room.user}` }),
     )
     replaceChildren(
