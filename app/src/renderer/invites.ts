@@ -3,7 +3,7 @@
  * random secret); an invite code carries the room to another device, with the writer key for a
  * writer invite and without it for a read-only one; joining from a code checks it first.
  */
-import { createWriterKey } from '@diffstream/core'
+import { createWriterKey, type WriterKeyPair } from '@diffstream/core'
 import { accessState } from './access.js'
 import { errorText, type Host } from './host.js'
 import {
@@ -39,7 +39,7 @@ export class Invites {
       })
       return
     }
-    let writerKey
+    let writerKey: WriterKeyPair
     try {
       writerKey = await createWriterKey()
     } catch (err) {
