@@ -124,6 +124,8 @@ test(
     await page.waitForFunction(() =>
       (document.querySelector<HTMLInputElement>('[data-testid="join-signaling"]')?.value ?? '').startsWith('ws://'),
     )
+    // An open room (name and password): private rooms are the default.
+    await page.click('[data-testid="join-mode-open"]')
     await page.fill('[data-testid="join-room"]', room)
     await page.fill('[data-testid="join-password"]', password)
     await page.fill('[data-testid="join-name"]', 'Newcomer')

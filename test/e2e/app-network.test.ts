@@ -96,6 +96,8 @@ test(
         ),
       )
       const own = await page.inputValue('[data-testid="join-signaling"]')
+      // An open room (name and password): private rooms are the default.
+      await page.click('[data-testid="join-mode-open"]')
       await page.fill('[data-testid="join-room"]', room)
       await page.fill('[data-testid="join-name"]', name)
       await page.fill('[data-testid="join-signaling"]', `${own}\n${deadSignaling}`)
@@ -160,6 +162,8 @@ test(
       })
       await page.goto(url)
       await page.waitForSelector('[data-testid="join-form"]')
+      // An open room (name and password): private rooms are the default.
+      await page.click('[data-testid="join-mode-open"]')
       await page.fill('[data-testid="join-room"]', room)
       await page.fill('[data-testid="join-name"]', name)
       await page.fill('[data-testid="join-signaling"]', turnSignaling!.url)

@@ -87,6 +87,8 @@ async function openApp(context: BrowserContext, label: string, problems: string[
 }
 
 async function join(page: Page, room: string, password: string, name: string, screenshot?: string): Promise<void> {
+  // An open room (name and password): private rooms are the default.
+  await page.click('[data-testid="join-mode-open"]')
   await page.fill('[data-testid="join-room"]', room)
   await page.fill('[data-testid="join-password"]', password)
   await page.fill('[data-testid="join-name"]', name)

@@ -94,7 +94,11 @@ describe('the network section (renderer)', () => {
       network: withoutCredentials({ iceServers: rows, relayOnly: true }),
     }
     rememberRoom(local, entry)
-    saveSession(session, { ...entry, password: 'pw', credentials: credentialsOf({ iceServers: rows }) })
+    saveSession(session, {
+      ...entry,
+      access: { kind: 'open', password: 'pw' },
+      credentials: credentialsOf({ iceServers: rows }),
+    })
     assert.doesNotMatch(local.dump(), /S3cr3t-cred/)
     assert.deepEqual(loadRecent(local)[0]!.network, {
       iceServers: [{ urls: 'turn:turn.example.com:3478', username: '1900000000:ann' }],

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { runInNewContext } from 'node:vm'
 import WebSocket from 'ws'
 import { BRIDGE_KEY, IPC, MAX_FILE_BYTES, type AppInfo } from '../../app/src/shared/ipc.js'
+import { linkFromArgv, MAX_LINK_CHARS, PendingLink } from '../../app/src/main/deep-link.js'
 import { findElectron, lockedElectron, minimumNode } from '../../app/src/main/electron-binary.js'
 import { createIpcHandlers, IpcInputError, type HandlerDeps } from '../../app/src/main/handlers.js'
 import { lanAddresses, signalingUrlFor } from '../../app/src/main/network.js'
@@ -249,6 +250,25 @@ describe('IPC', () => {
       await assert.rejects(h[IPC.openJson](me), /larger than/)
       openPath = null
       assert.deepEqual(await h[IPC.openJson](me), { opened: false })
+    })
+
+    test('pendingInvite hands the diffstream:// link the app was opened with to the app page, once', async () => {
+      const pending = new PendingLink()
+      const h = createIpcHandlers({ ...deps(), pendingInvite: () => pending.take() })
+      assert.equal(await h[IPC.pendingInvite](me), null)
+      const link = 'diffstream://join?code=ds1.abc'
+      assert.equal(pending.offer(linkFromArgv(['/opt/DiffStream/diffstream', '--no-sandbox', link])), true)
+      await assert.rejects(h[IPC.pendingInvite]({ url: 'https://evil.example/' }), IpcInputError)
+      await assert.rejects(h[IPC.pendingInvite](me, 'extra'), IpcInputError)
+      assert.equal(await h[IPC.pendingInvite](me), link)
+      assert.equal(await h[IPC.pendingInvite](me), null, 'handed out once')
+      // Anything else is not kept: other schemes, non-strings, links too long to be invites.
+      for (const junk of ['https://x/#invite=ds1.a', 42, null, `diffstream://join?code=${'a'.repeat(MAX_LINK_CHARS)}`])
+        assert.equal(pending.offer(junk), false, String(junk).slice(0, 40))
+      assert.equal(linkFromArgv(['app', '--flag']), null)
+      assert.equal(await h[IPC.pendingInvite](me), null)
+      // Without a source of links (web mode's server), there is never one.
+      assert.equal(await createIpcHandlers(deps())[IPC.pendingInvite](me), null)
     })
   })
 })

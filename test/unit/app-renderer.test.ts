@@ -15,6 +15,7 @@ import {
   TreeError,
 } from '../../app/src/renderer/json-tree.js'
 import { exportFileName, exportJson, ImportError, parseImport } from '../../app/src/renderer/records-io.js'
+import type { RoomAccess } from '../../app/src/renderer/access.js'
 import { forgetRoom, loadRecent, loadSession, rememberRoom, saveSession } from '../../app/src/renderer/recent.js'
 
 const record: JsonObject = { key: 'lot-1', title: 'Chair', price: 10, tags: ['a', 'b'], dims: { w: 1, h: 2 } }
@@ -163,11 +164,25 @@ describe('recent rooms', () => {
     assert.deepEqual(loadRecent(s), [])
   })
 
-  test('the current room (with its password) lives in the tab session only', () => {
+  test('the current room (with its password or keys) lives in the tab session only', () => {
     const s = new MemoryStorage()
     assert.equal(loadSession(s), null)
-    saveSession(s, { room: 'r', signaling: 'ws://h', name: 'A', password: 'p' })
-    assert.deepEqual(loadSession(s), { room: 'r', signaling: 'ws://h', name: 'A', password: 'p' })
+    const open = { kind: 'open', password: 'p' } as const
+    saveSession(s, { room: 'r', signaling: 'ws://h', name: 'A', access: open })
+    assert.deepEqual(loadSession(s), { room: 'r', signaling: 'ws://h', name: 'A', access: open })
+    const writerKey = { publicKey: 'P'.repeat(43), privateKey: 'K'.repeat(64) }
+    const secret: RoomAccess = { kind: 'private', secret: 's'.repeat(43), writers: [writerKey.publicKey], writerKey }
+    saveSession(s, { room: 'r', signaling: 'ws://h', name: 'A', private: true, access: secret })
+    assert.deepEqual(loadSession(s), { room: 'r', signaling: 'ws://h', name: 'A', private: true, access: secret })
+    // A session saved before private rooms (a bare password) is an open room.
+    s.setItem('diffstream.session', JSON.stringify({ room: 'r', signaling: 'ws://h', name: 'A', password: 'p' }))
+    assert.deepEqual(loadSession(s)?.access, open)
+    // Keys that are not keys are not trusted.
+    s.setItem(
+      'diffstream.session',
+      JSON.stringify({ room: 'r', signaling: 'ws://h', name: 'A', access: { ...secret, writers: [] } }),
+    )
+    assert.equal(loadSession(s), null)
     saveSession(s, null)
     assert.equal(loadSession(s), null)
   })

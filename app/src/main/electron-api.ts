@@ -33,7 +33,9 @@ export interface IpcMainInvokeEventApi {
 export interface ElectronApi {
   app: {
     whenReady(): Promise<void>
-    on(event: 'window-all-closed' | 'second-instance' | 'activate', listener: () => void): void
+    on(event: 'window-all-closed' | 'activate', listener: () => void): void
+    on(event: 'second-instance', listener: (event: unknown, argv: string[]) => void): void
+    on(event: 'open-url', listener: (event: ElectronEvent, url: string) => void): void
     on(event: 'before-quit', listener: (event: ElectronEvent) => void): void
     on(event: 'web-contents-created', listener: (event: unknown, contents: WebContentsApi) => void): void
     quit(): void
@@ -42,6 +44,7 @@ export interface ElectronApi {
     getAppPath(): string
     getPath(name: 'userData'): string
     requestSingleInstanceLock(): boolean
+    setAsDefaultProtocolClient(protocol: string): boolean
     enableSandbox(): void
     readonly commandLine: { appendSwitch(name: string, value?: string): void }
   }

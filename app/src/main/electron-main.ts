@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { IPC, type IpcChannel } from '../shared/ipc.js'
 import type { BrowserWindowApi, ElectronApi } from './electron-api.js'
 import { CredentialVault } from './credentials.js'
+import { linkFromArgv, PendingLink, PROTOCOL } from './deep-link.js'
 import { createIpcHandlers } from './handlers.js'
 import { parseLaunchArgs } from './options.js'
 import { isAllowedNavigation, isPermissionAllowed, newWindowPolicy, windowOptions } from './security.js'
@@ -22,6 +23,8 @@ app.commandLine.appendSwitch('disable-features', 'WebRtcHideLocalIpsWithMdns')
 
 let server: AppServer | null = null
 let window: BrowserWindowApi | null = null
+/** An invite link the app was opened with, until the renderer takes it. */
+const pendingLink = new PendingLink()
 
 function hardenContents(origin: string): void {
   app.on('web-contents-created', (_event, contents) => {
@@ -53,6 +56,7 @@ function registerIpc(appServer: AppServer): void {
     info: () => ({ ...appServer.info(), mode: 'electron' }),
     // safeStorage works only once the app is ready, which start() awaited before this.
     credentials: new CredentialVault(join(app.getPath('userData'), 'credentials.json'), safeStorage),
+    pendingInvite: () => pendingLink.take(),
     async chooseSavePath(suggestedName) {
       if (!window) return null
       const r = await dialog.showSaveDialog(window, { defaultPath: suggestedName, filters: jsonFilter })
@@ -94,8 +98,17 @@ if (!app.requestSingleInstanceLock()) {
   // One instance owns the ports and the profile's IndexedDB; a second launch focuses it instead.
   app.quit()
 } else {
-  app.on('second-instance', () => {
+  // diffstream://join?code=… links open this app (the renderer asks for them when its window gets the focus).
+  app.setAsDefaultProtocolClient(PROTOCOL)
+  pendingLink.offer(linkFromArgv(process.argv))
+  app.on('second-instance', (_event, argv) => {
+    pendingLink.offer(linkFromArgv(argv))
     if (window?.isMinimized()) window.restore()
+    window?.focus()
+  })
+  app.on('open-url', (event, url) => {
+    event.preventDefault()
+    pendingLink.offer(url)
     window?.focus()
   })
   app.on('window-all-closed', () => app.quit())

@@ -31,6 +31,8 @@ export interface HandlerDeps {
     save(key: string, value: string | null): Promise<CredentialsSaveResult>
     load(key: string): Promise<string | null>
   }
+  /** The `diffstream://` link the app was opened with, handed out once (deep-link.ts). */
+  pendingInvite?(): string | null
   writeFile?(path: string, text: string): Promise<void>
   readFile?(path: string): Promise<string>
   fileSize?(path: string): Promise<number>
@@ -131,6 +133,11 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
       if (args.length !== 1) throw new IpcInputError('credentialsLoad takes a key')
       const key = boundedText(args[0], 'the key', MAX_CREDENTIAL_KEY)
       return deps.credentials ? deps.credentials.load(key) : null
+    },
+    async [IPC.pendingInvite](sender, ...args) {
+      trusted(sender)
+      noArgs(args)
+      return deps.pendingInvite?.() ?? null
     },
   }
 }

@@ -21,6 +21,7 @@ const bridge: Bridge = {
   credentialsSave: (key, value) =>
     ipcRenderer.invoke(IPC.credentialsSave, key, value) as ReturnType<Bridge['credentialsSave']>,
   credentialsLoad: (key) => ipcRenderer.invoke(IPC.credentialsLoad, key) as ReturnType<Bridge['credentialsLoad']>,
+  pendingInvite: () => ipcRenderer.invoke(IPC.pendingInvite) as ReturnType<Bridge['pendingInvite']>,
 }
 
 contextBridge.exposeInMainWorld(BRIDGE_KEY, Object.freeze(bridge))

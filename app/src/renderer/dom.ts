@@ -97,3 +97,18 @@ export function flash(el: Element, ms = 2000, cls = 'flash'): void {
   )
 }
 const flashTimers = new WeakMap<Element, ReturnType<typeof setTimeout>>()
+
+/**
+ * Disables the controls under `root` that change something, for a device that only reads in its
+ * room; controls marked `data-view="yes"` (tabs, search) stay, and text areas become read-only
+ * so that their text can still be selected and copied.
+ */
+export function lockEdits(root: HTMLElement): void {
+  for (const c of root.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement | HTMLButtonElement>(
+    'input, select, textarea, button',
+  )) {
+    if (c.dataset.view === 'yes') continue
+    if (c instanceof HTMLTextAreaElement) c.readOnly = true
+    else c.disabled = true
+  }
+}

@@ -4,6 +4,7 @@ import { h, replaceChildren } from './dom.js'
 import { detectPlatform } from './platform.js'
 import { chartView } from './views/chart.js'
 import { editorView } from './views/editor.js'
+import { inviteDialogView } from './views/invite-dialog.js'
 import { joinView } from './views/join.js'
 import { bannersView, toastsView } from './views/overlays.js'
 import { peersView } from './views/peers.js'
@@ -13,14 +14,15 @@ import { topbarView } from './views/topbar.js'
 import type { View } from './views/view.js'
 
 function roomScreen(ctl: Controller): View {
-  const parts = [recordsView(ctl), editorView(ctl), peersView(ctl), chartView(ctl)]
-  const [records, editor, peers, chart] = parts as [View, View, View, View]
+  const parts = [recordsView(ctl), editorView(ctl), peersView(ctl), chartView(ctl), inviteDialogView(ctl)]
+  const [records, editor, peers, chart, invite] = parts as [View, View, View, View, View]
   const el = h(
     'div',
-    { class: 'room-screen', testid: 'room-screen' },
+    { class: 'room-screen', testid: 'room-screen', data: { access: ctl.state.room?.access } },
     records.el,
     editor.el,
     h('div', { class: 'side' }, peers.el, chart.el),
+    invite.el,
   )
   return { el, dispose: () => parts.forEach((p) => p.dispose()) }
 }
@@ -46,6 +48,8 @@ function mount(root: HTMLElement): Controller {
   show()
   // Tell the others we are gone when the window closes or reloads (a reload rejoins).
   window.addEventListener('pagehide', () => void ctl.closeForUnload())
+  // A diffstream:// link clicked while the app runs focuses its window: the link waits in the main process.
+  window.addEventListener('focus', () => void ctl.checkPendingInvite())
   // A page restored from the back/forward cache has a closed room: start over.
   window.addEventListener('pageshow', (e) => {
     if (e.persisted) location.reload()
@@ -56,5 +60,8 @@ function mount(root: HTMLElement): Controller {
 const root = document.getElementById('app')
 if (root) {
   const ctl = mount(root)
-  void ctl.start()
+  const hash = location.hash
+  // An invite in the address is read once, then taken out so that it stays in no history entry or reload.
+  if (/invite=/.test(hash)) history.replaceState(null, '', `${location.pathname}${location.search}`)
+  void ctl.start(hash)
 }

@@ -22,6 +22,14 @@ export interface Platform {
    */
   saveCredentials(key: string, credentials: string[]): Promise<CredentialsSaveResult>
   loadCredentials(key: string): Promise<string[] | null>
+  /**
+   * Keeps (or, with null, forgets) a secret text, such as a private room's keys: in the same store
+   * and on the same terms as the TURN credentials.
+   */
+  saveSecret(key: string, value: string | null): Promise<CredentialsSaveResult>
+  loadSecret(key: string): Promise<string | null>
+  /** A `diffstream://join?code=…` link the desktop app was opened with since the last call (web mode: none). */
+  pendingInvite(): Promise<string | null>
 }
 
 function credentialList(text: string | null): string[] | null {
@@ -50,20 +58,36 @@ function electronPlatform(api: Bridge): Platform {
     saveCredentials: (key, credentials) =>
       api.credentialsSave(key, credentials.some((c) => c !== '') ? JSON.stringify(credentials) : null),
     loadCredentials: async (key) => credentialList(await api.credentialsLoad(key)),
+    saveSecret: (key, value) => api.credentialsSave(key, value),
+    loadSecret: (key) => api.credentialsLoad(key),
+    pendingInvite: () => api.pendingInvite(),
   }
 }
 
 /** Web mode: the tab's memory (the session entry in sessionStorage also holds the current room's). */
 const tabCredentials = new Map<string, string[]>()
+const tabSecrets = new Map<string, string>()
+const TAB_ONLY = 'in a browser, credentials are kept for this tab only'
 
 const webPlatform: Platform = {
   mode: 'web',
   async saveCredentials(key, credentials) {
     tabCredentials.set(key, [...credentials])
-    return { saved: false, reason: 'in a browser, credentials are kept for this tab only' }
+    return { saved: false, reason: TAB_ONLY }
   },
   async loadCredentials(key) {
     return tabCredentials.get(key) ?? null
+  },
+  async saveSecret(key, value) {
+    if (value === null) tabSecrets.delete(key)
+    else tabSecrets.set(key, value)
+    return { saved: false, reason: TAB_ONLY }
+  },
+  async loadSecret(key) {
+    return tabSecrets.get(key) ?? null
+  },
+  async pendingInvite() {
+    return null
   },
   async info() {
     try {

@@ -1,8 +1,9 @@
 /**
- * The rooms joined recently (without their passwords and TURN credentials), kept in localStorage,
- * and the room this tab is in (with its password and credentials, in sessionStorage, which lives
- * only as long as the tab) so that a reload rejoins it.
+ * The rooms joined recently (without their passwords, keys and TURN credentials), kept in
+ * localStorage, and the room this tab is in (with its password or keys and credentials, in
+ * sessionStorage, which lives only as long as the tab) so that a reload rejoins it.
  */
+import { parseAccess, type RoomAccess } from './access.js'
 import { isStoredNetwork, type StoredNetwork } from './network.js'
 
 export interface RoomEntry {
@@ -12,10 +13,12 @@ export interface RoomEntry {
   name: string
   /** STUN/TURN servers (without credentials) and relay only. */
   network?: StoredNetwork
+  /** A private room (its keys are in the credential store, if anywhere); absent: an open room. */
+  private?: true
 }
 
 export interface SessionEntry extends RoomEntry {
-  password: string
+  access: RoomAccess
   /** The TURN credentials of `network.iceServers`, in order. */
   credentials?: string[]
 }
@@ -46,6 +49,7 @@ function isEntry(v: unknown): v is RoomEntry {
 /** An entry with exactly the known fields, or its network settings dropped when they are malformed. */
 function cleanEntry(e: RoomEntry): RoomEntry {
   const clean: RoomEntry = { room: e.room, signaling: e.signaling, name: e.name }
+  if (e.private === true) clean.private = true
   if (isStoredNetwork(e.network))
     clean.network = {
       iceServers: e.network.iceServers.map((s) => ({ urls: s.urls, username: s.username })),
@@ -77,9 +81,13 @@ export function forgetRoom(storage: Storage, entry: RoomEntry): RoomEntry[] {
 
 export function loadSession(storage: Storage): SessionEntry | null {
   const s = parse(storage.getItem(CURRENT))
-  if (!isEntry(s) || typeof (s as SessionEntry).password !== 'string') return null
+  if (!isEntry(s)) return null
+  // Sessions saved before private rooms hold a password: an open room.
+  const old = (s as { password?: unknown }).password
+  const access = parseAccess(typeof old === 'string' ? { kind: 'open', password: old } : (s as SessionEntry).access)
+  if (!access) return null
   const credentials = (s as SessionEntry).credentials
-  const entry: SessionEntry = { ...cleanEntry(s), password: (s as SessionEntry).password }
+  const entry: SessionEntry = { ...cleanEntry(s), access }
   if (Array.isArray(credentials) && credentials.every((c) => typeof c === 'string')) entry.credentials = credentials
   return entry
 }

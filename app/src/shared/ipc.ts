@@ -38,6 +38,7 @@ export const IPC = {
   openJson: 'diffstream:open-json',
   credentialsSave: 'diffstream:credentials-save',
   credentialsLoad: 'diffstream:credentials-load',
+  pendingInvite: 'diffstream:pending-invite',
 } as const
 
 export type IpcChannel = (typeof IPC)[keyof typeof IPC]
@@ -50,6 +51,8 @@ export interface IpcContract {
   /** Stores (or, with null, forgets) a room's credentials, encrypted with Electron's safeStorage. */
   [IPC.credentialsSave]: { args: [key: string, value: string | null]; result: CredentialsSaveResult }
   [IPC.credentialsLoad]: { args: [key: string]; result: string | null }
+  /** The `diffstream://join?code=…` link the app was opened with since the last call, or null. */
+  [IPC.pendingInvite]: { args: []; result: string | null }
 }
 
 /** The global the preload defines in the renderer (`window.diffstream`). */

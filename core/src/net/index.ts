@@ -8,6 +8,7 @@
  * @module @diffstream/core/net
  */
 export { joinRoom, Room, type RoomCache } from './room.js'
+export { createWriterKey, type WriterKeyPair } from './writer-key.js'
 export type {
   CandidateType,
   PeerPath,

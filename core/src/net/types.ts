@@ -2,6 +2,7 @@ import type SimplePeer from 'simple-peer'
 import type { Command } from '../data-msg.js'
 import type { Key } from '../keys.js'
 import type { DocStore } from '../store/types.js'
+import type { WriterKeyPair } from './writer-key.js'
 import type { CompactionOptions, Role } from '../types.js'
 
 /** Options of {@link joinRoom}. All are optional. */
@@ -81,6 +82,17 @@ export interface RoomOptions {
    * @defaultValue `{ ratio: 4, minBytes: 1048576 }`
    */
   compaction?: false | CompactionOptions
+  /**
+   * Public keys (base64url) of the peers allowed to write. Set → the room is signed: copies accept
+   * structs only from Yjs client ids bound to a listed key, y-webrtc peers cannot write. Absent → open
+   * room, today's behaviour.
+   */
+  writers?: string[]
+  /**
+   * This peer's writer key. In a signed room a peer without it, or whose public key is not listed,
+   * is read-only: cache writes throw ReadOnlyError.
+   */
+  writerKey?: WriterKeyPair
 }
 
 /** A record changed in the room. */

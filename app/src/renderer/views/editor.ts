@@ -6,7 +6,7 @@
  */
 import type { JsonObject, JsonValue } from '@diffstream/core'
 import { KEY_NAME, type Controller } from '../controller.js'
-import { coalesce, flash, h, replaceChildren } from '../dom.js'
+import { coalesce, flash, h, lockEdits, replaceChildren } from '../dom.js'
 import {
   addChild,
   changedPaths,
@@ -88,6 +88,7 @@ export function editorView(ctl: Controller): View {
     class: 'tab',
     testid: 'editor-tab-tree',
     text: 'Fields',
+    data: { view: 'yes' },
     attrs: { type: 'button', role: 'tab' },
     on: { click: () => ctl.setEditorMode('tree') },
   })
@@ -95,6 +96,7 @@ export function editorView(ctl: Controller): View {
     class: 'tab',
     testid: 'editor-tab-raw',
     text: 'Raw JSON',
+    data: { view: 'yes' },
     attrs: { type: 'button', role: 'tab' },
     on: { click: () => ctl.setEditorMode('raw') },
   })
@@ -437,6 +439,7 @@ export function editorView(ctl: Controller): View {
     }
     replaceChildren(body, editorMode === 'tree' ? treePane : rawPane)
     if (el.firstChild !== header) replaceChildren(el, header, body)
+    if (!ctl.canWrite) lockEdits(el)
     if (focusAfterRender) {
       restoreFocus(focusAfterRender)
       focusAfterRender = null

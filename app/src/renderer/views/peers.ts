@@ -17,7 +17,10 @@ export function peersView(ctl: Controller): View {
   const hint = h('p', {
     class: 'muted small',
     testid: 'peers-alone',
-    text: 'Nobody else is here yet. Others must use the same room name, password and signaling server.',
+    text:
+      ctl.state.room?.access === 'open'
+        ? 'Nobody else is here yet. Others must use the same room name, password and signaling server.'
+        : 'Nobody else is here yet. Bring another device in with Invite.',
   })
   const render = (): void => {
     const { peers, status } = ctl.state

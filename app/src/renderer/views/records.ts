@@ -1,6 +1,6 @@
 /** The room's records: search, create, select; remote changes flash briefly. */
 import { KEY_NAME, type Controller } from '../controller.js'
-import { coalesce, flash, h, replaceChildren } from '../dom.js'
+import { coalesce, flash, h, lockEdits, replaceChildren } from '../dom.js'
 import { summary } from '../format.js'
 import type { View } from './view.js'
 import type { JsonObject } from '@diffstream/core'
@@ -12,6 +12,7 @@ export function recordsView(ctl: Controller): View {
   const search = h('input', {
     class: 'search',
     testid: 'record-search',
+    data: { view: 'yes' },
     attrs: {
       type: 'search',
       placeholder: 'Search keys and values',
@@ -112,9 +113,17 @@ export function recordsView(ctl: Controller): View {
     h('div', { class: 'panel-head' }, h('h2', { text: 'Records' }), count),
     search,
     create,
+    ctl.canWrite
+      ? null
+      : h('p', {
+          class: 'read-only-note',
+          testid: 'read-only-note',
+          text: 'Read-only: this device receives the records and cannot change them.',
+        }),
     list,
     more,
   )
+  if (!ctl.canWrite) lockEdits(create)
   const off = [
     ctl.store.watch(['version', 'search', 'selected'], schedule),
     ctl.bus.on('change', ({ id, origin, deleted }) => {
