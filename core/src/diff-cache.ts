@@ -285,15 +285,23 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     if (this.role === 'producer') throw new WriteOnlyError('a producer does not apply messages; use DiffCache.peer()')
     const { msg, inspection } = this.inspect(input)
     const source = msg.source
-    if (msg.cmd !== 'ret' || !source) throw new InvalidMessageError(`${describe(msg)}: resync takes a message of retran()`)
+    if (msg.cmd !== 'ret' || !source)
+      throw new InvalidMessageError(`${describe(msg)}: resync takes a message of retran()`)
     if (!holdsWhole(inspection, source.stateVector))
-      throw new InvalidMessageError(`${describe(msg)}: not the whole state; resync takes a retran without a state vector`)
+      throw new InvalidMessageError(
+        `${describe(msg)}: not the whole state; resync takes a retran without a state vector`,
+      )
     // What the source has seen of this copy's own writes (nothing, when it is in another epoch).
     const seen = this.role === 'peer' ? (msg.epoch === this.mirror.epoch ? source.stateVector : new Map()) : null
     this.mirror.takeReplayed()
     this.replayed = null
     try {
-      this.mirror.replace(msg.update, msg.epoch, (root, fingerprint) => checkWhole(msg, source, root, fingerprint, this.mirror), seen)
+      this.mirror.replace(
+        msg.update,
+        msg.epoch,
+        (root, fingerprint) => checkWhole(msg, source, root, fingerprint, this.mirror),
+        seen,
+      )
     } catch (err) {
       if (err instanceof DiffStreamError) throw err
       throw new InvalidMessageError(`${describe(msg)}: the state does not apply`, { cause: err })
@@ -398,7 +406,13 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   }
 
   /** A message of this cache's epoch (with the cut of a fresh compaction) and its state fingerprint. */
-  private message(cmd: Command, key: Key, update: Uint8Array, checksum = 0, source: SourceDigest | null = null): DataMsg {
+  private message(
+    cmd: Command,
+    key: Key,
+    update: Uint8Array,
+    checksum = 0,
+    source: SourceDigest | null = null,
+  ): DataMsg {
     let cut: EpochCut | null = null
     if (this.cutLeft > 0) {
       this.cutLeft--
@@ -567,10 +581,11 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   private applyChecked(msg: DataMsg, id: string): void {
     try {
       this.mirror.tryApply(msg.update, REMOTE, () => {
-        this.checkChecksum(msg, id)
-        // A retran says what its sender holds: a copy that still differs is refused (integrity.ts).
+        // A retran says what its sender holds: a copy that still differs is refused (integrity.ts),
+        // which also covers the record's checksum.
         const d = msg.source && findDivergence(this.mirror, msg.source, msg.state, (c) => this.mirror.isOwn(c))
         if (d) throw divergedError(describe(msg), d, (rid) => this.keyOf(rid))
+        this.checkChecksum(msg, id)
       })
     } catch (err) {
       if (err instanceof DiffStreamError) throw err
@@ -589,7 +604,9 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     if (msg.cmd === 'del' || msg.state === 0 || msg.state !== this.mirror.fingerprint()) return
     const hash = this.mirror.digest(id)?.hash ?? 0
     if (hash !== msg.checksum) {
-      throw new ChecksumMismatchError(`${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`)
+      throw new ChecksumMismatchError(
+        `${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
+      )
     }
   }
 
@@ -634,7 +651,13 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
 }
 
 /** Checks that a resync's new document is what its digest says (run before anything changes). */
-function checkWhole(msg: DataMsg, source: SourceDigest, root: Y.Map<unknown>, fingerprint: number, mirror: Mirror): void {
+function checkWhole(
+  msg: DataMsg,
+  source: SourceDigest,
+  root: Y.Map<unknown>,
+  fingerprint: number,
+  mirror: Mirror,
+): void {
   const { digest, records } = digestOfRoot(root, mirror.views)
   if (digest !== source.digest || records !== source.records || (msg.state !== 0 && msg.state !== (fingerprint || 1)))
     throw new ChecksumMismatchError(`${describe(msg)}: its state does not match its own digest`)

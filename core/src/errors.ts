@@ -155,9 +155,11 @@ export class StoreClosedError extends StoreError {
  * or records that differ from the sender's although both have seen the same changes. A forged or
  * corrupted update it accepted earlier is the usual cause; more diffs cannot repair it. The `ret`
  * was not applied (the cache is as before); `cache.resync(source.retran(key))` takes the sender's
- * whole state instead (docs/integrity.md).
+ * whole state instead (docs/integrity.md). It is a {@link ChecksumMismatchError}: what the copy
+ * would hold does not match the checksums the `ret` carries (a `ret` corrupted on the way in fails
+ * the same way, and a resync from it is refused).
  */
-export class DivergedError extends DiffStreamError {
+export class DivergedError extends ChecksumMismatchError {
   /** Always `'DivergedError'`, so that logs name the error. */
   override name = 'DivergedError'
   /** Thrown by `DiffCache.update` on a `ret` that leaves the copy different from its sender. */

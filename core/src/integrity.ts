@@ -45,7 +45,13 @@ function sharesOf(mirror: Mirror): Array<[share: number, id: string]> {
 /** The digest of the dict under `root` (see {@link SourceDigest.digest}). */
 export function digestOfRoot(root: Y.Map<unknown>, views: RecordViews): { digest: number; records: number } {
   const shares = sharesIn(root, views)
-  return { digest: digestOfShares(shares.map(([share]) => share), shares.length), records: shares.length }
+  return {
+    digest: digestOfShares(
+      shares.map(([share]) => share),
+      shares.length,
+    ),
+    records: shares.length,
+  }
 }
 
 /**
@@ -107,7 +113,11 @@ export function findDivergence(
   const deletes = same && state !== 0 && mirror.fingerprint() !== state
   const mine = sharesOf(mirror)
   const sameRecords =
-    mine.length === source.records && digestOfShares(mine.map(([share]) => share), mine.length) === source.digest
+    mine.length === source.records &&
+    digestOfShares(
+      mine.map(([share]) => share),
+      mine.length,
+    ) === source.digest
   if (clients.length === 0 && sameRecords && !deletes) return null
   const ids: string[] = []
   let differing = 0
