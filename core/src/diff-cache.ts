@@ -26,7 +26,7 @@ import {
   WriteOnlyError,
 } from './errors.js'
 import { HeldMessages } from './held.js'
-import { describeSource, digestOfRoot, divergedError, findDivergence, holdsWhole } from './integrity.js'
+import { checkWhole, describeSource, divergedError, findDivergence, holdsWhole } from './integrity.js'
 import { cloneJson, type JsonObject } from './json.js'
 import { checkPatch, checkRecord } from './record.js'
 import { Persistence } from './store/persistence.js'
@@ -299,7 +299,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       this.mirror.replace(
         msg.update,
         msg.epoch,
-        (root, fingerprint) => checkWhole(msg, source, root, fingerprint, this.mirror),
+        (root, fingerprint) => checkWhole(msg, source, root, fingerprint, this.mirror.views),
         seen,
       )
     } catch (err) {
@@ -583,7 +583,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       this.mirror.tryApply(msg.update, REMOTE, () => {
         // A retran says what its sender holds: a copy that still differs is refused (integrity.ts),
         // which also covers the record's checksum.
-        const d = msg.source && findDivergence(this.mirror, msg.source, msg.state, (c) => this.mirror.isOwn(c))
+        const d = msg.source && findDivergence(this.mirror, msg.source, msg.state)
         if (d) throw divergedError(describe(msg), d, (rid) => this.keyOf(rid))
         this.checkChecksum(msg, id)
       })
@@ -648,19 +648,6 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       this.emit('change', { cmd, key: this.keyOf(id), data, origin: remote ? 'remote' : 'local' })
     }
   }
-}
-
-/** Checks that a resync's new document is what its digest says (run before anything changes). */
-function checkWhole(
-  msg: DataMsg,
-  source: SourceDigest,
-  root: Y.Map<unknown>,
-  fingerprint: number,
-  mirror: Mirror,
-): void {
-  const { digest, records } = digestOfRoot(root, mirror.views)
-  if (digest !== source.digest || records !== source.records || (msg.state !== 0 && msg.state !== (fingerprint || 1)))
-    throw new ChecksumMismatchError(`${describe(msg)}: its state does not match its own digest`)
 }
 
 /** How errors name a message (built only when one is thrown). */

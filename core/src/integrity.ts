@@ -1,5 +1,6 @@
 import * as Y from 'yjs'
-import { DivergedError } from './errors.js'
+import type { DataMsg } from './data-msg.js'
+import { ChecksumMismatchError, DivergedError } from './errors.js'
 import { fieldHash } from './hash.js'
 import type { Key } from './keys.js'
 import type { Mirror } from './mirror.js'
@@ -90,15 +91,11 @@ export interface Divergence {
 
 /**
  * Compares `mirror`, right after it applied a `ret`, with what the `ret`'s sender holds (`source`,
- * and `state`, its fingerprint or 0). `isOwn` names the clients this copy writes under: changes of
- * its own that the source has not seen yet are not a divergence. Returns null when nothing shows.
+ * and `state`, its fingerprint or 0). Changes this copy wrote itself that the source has not seen
+ * yet are not a divergence; more under its own client id than it wrote is (a forgery using its id).
+ * Returns null when nothing shows.
  */
-export function findDivergence(
-  mirror: Mirror,
-  source: SourceDigest,
-  state: number,
-  isOwn: (client: number) => boolean,
-): Divergence | null {
+export function findDivergence(mirror: Mirror, source: SourceDigest, state: number): Divergence | null {
   const local = stateVectorOf(mirror.doc)
   const vouched = source.writers === 'all' ? null : new Set(source.writers)
   const clients: number[] = []
@@ -106,7 +103,8 @@ export function findDivergence(
   for (const [client, clock] of local) {
     const theirs = source.stateVector.get(client) ?? 0
     if (clock !== theirs) same = false
-    if (clock > theirs && !isOwn(client) && (vouched === null || vouched.has(client))) clients.push(client)
+    if (clock > theirs && clock > mirror.ownEnd(client) && (vouched === null || vouched.has(client)))
+      clients.push(client)
   }
   if (clients.length === 0 && !same) return null
   // Equal state vectors: this copy received every deletion the source made, so any other is extra.
@@ -145,4 +143,17 @@ export function divergedError(what: string, d: Divergence, keyOf: (id: string) =
     d.differing,
     d.clients,
   )
+}
+
+/** Checks that a resync's new document (`root`, with state fingerprint `fingerprint`) is what `msg`'s digest says. */
+export function checkWhole(
+  msg: DataMsg,
+  source: SourceDigest,
+  root: Y.Map<unknown>,
+  fingerprint: number,
+  views: RecordViews,
+): void {
+  const { digest, records } = digestOfRoot(root, views)
+  if (digest !== source.digest || records !== source.records || (msg.state !== 0 && msg.state !== (fingerprint || 1)))
+    throw new ChecksumMismatchError(`ret ${JSON.stringify(msg.key)}: its state does not match its own digest`)
 }

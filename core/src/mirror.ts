@@ -204,9 +204,9 @@ export class Mirror {
     this.switchTo(doc, epoch, kept, state, update)
   }
 
-  /** Whether this copy wrote under `client` in the current document. */
-  isOwn(client: number): boolean {
-    return this.own.has(client)
+  /** One past the last clock this copy wrote under `client` in the current document (0: none). */
+  ownEnd(client: number): number {
+    return this.own.end(client)
   }
 
   /** The client ids this copy wrote under in the current document. */

@@ -22,9 +22,10 @@ export class OwnWrites {
     else list.push([start, end])
   }
 
-  /** Whether this copy wrote under `client` in the current document. */
-  has(client: number): boolean {
-    return this.ranges.has(client)
+  /** One past the last clock this copy wrote under `client` in the current document (0: none). */
+  end(client: number): number {
+    const list = this.ranges.get(client)
+    return list ? list[list.length - 1]![1] : 0
   }
 
   /** The client ids this copy wrote under in the current document. */
