@@ -1,8 +1,11 @@
 // Facade integrity (docs/integrity.md): a retran carries what its sender holds, a copy that is still
 // different afterwards throws DivergedError and is unchanged, and resync takes the sender's state —
 // a peer keeping its own writes that the sender has not seen.
-import { describe, test } from 'node:test'
+import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import * as Y from 'yjs'
 import {
   ChecksumMismatchError,
@@ -13,6 +16,7 @@ import {
   WriteOnlyError,
   type SourceDigest,
 } from '@diffstream/core'
+import { openFileStore } from '@diffstream/core/node'
 
 function snapshot(cache: DiffCache): string {
   const records = cache.keys().map((k) => [String(k), cache.get(k)])
@@ -210,6 +214,30 @@ describe('resync', () => {
     assert.deepEqual(records(a), records(b))
     assert.equal(a.epoch, b.epoch)
     b.update(a.retran('shared', b.stateVector())) // nothing wrong any more
+  })
+
+  test('a consumer with a store keeps the resynced state across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diffstream-integrity-'))
+    after(() => rmSync(dir, { recursive: true, force: true }))
+    const producer = DiffCache.producer()
+    let consumer = DiffCache.consumer({ store: await openFileStore(dir) })
+    await consumer.whenLoaded()
+    consumer.update(producer.update({ key: 'lot', price: 1 }))
+    consumer.update(forge(producer, clientOf(producer), 'lot', { price: 13, more: 'forged' }))
+    producer.update({ key: 'lot', price: 2 })
+    assert.throws(() => consumer.update(producer.retran('lot', consumer.stateVector())), DivergedError)
+    consumer.resync(producer.retran('lot'))
+    consumer.update(producer.update({ key: 'lot', price: 3 }))
+    await consumer.whenStored()
+    await consumer.close()
+    consumer = DiffCache.consumer({ store: await openFileStore(dir) })
+    await consumer.whenLoaded()
+    assert.deepEqual(records(consumer), records(producer))
+    assert.equal(snapshot(consumer), snapshot(producer))
+    consumer.update(producer.update({ key: 'lot', price: 4 }))
+    consumer.update(producer.retran('lot', consumer.stateVector()))
+    assert.deepEqual(consumer.get('lot'), { key: 'lot', price: 4 })
+    await consumer.close()
   })
 
   test('a peer resyncing from another epoch keeps its own writes too', () => {
