@@ -2,6 +2,8 @@ import { ByteReader } from './byte-reader.js'
 import { writeVarUintAt } from './byte-writer.js'
 import { InvalidMessageError } from './errors.js'
 import { isKey, type Key } from './keys.js'
+import type { SourceDigest } from './source-digest.js'
+import { checkSourceDigest, readSourceDigest, writeSourceDigest } from './source-digest-codec.js'
 import { compactParts, expandInspected } from './update-codec.js'
 import { inspectUpdate, type UpdateInspection } from './update-inspect.js'
 
@@ -39,6 +41,12 @@ export interface DataMsgInit {
    * @defaultValue `null`
    */
   cut?: EpochCut | null
+  /**
+   * On a `ret` from `retran`: what the sender holds, so that the receiver can tell whether it
+   * still differs from the sender afterwards (docs/integrity.md).
+   * @defaultValue `null`
+   */
+  source?: SourceDigest | null
 }
 
 /**
@@ -73,8 +81,13 @@ const HAS_EPOCH = 0x20
 /** Epoch ids travel doubled (a flag in the low bit), so they stay below 2^52. */
 const MAX_EPOCH = 2 ** 52
 const HAS_STATE = 0x40
-/** Set by a future, incompatible format; this version refuses such messages. */
-const FUTURE_FORMAT = 0x80
+/**
+ * Extensions follow the head: a varuint of flags. Copies before 2026-12 refuse such messages as
+ * "of a newer format"; this version refuses unknown flags the same way.
+ */
+const HAS_EXTENSIONS = 0x80
+/** Extension flag: a source digest follows the state. */
+const EXT_SOURCE = 1
 const HEX_KEY = /^(?:[0-9a-f]{2})+$/
 
 const utf8 = new TextEncoder()
@@ -99,6 +112,8 @@ export class DataMsg {
   epoch: number
   /** The compaction this message's epoch came from, on the first messages of an epoch; otherwise null. */
   cut: EpochCut | null
+  /** On a `ret` from `retran`: what its sender holds (see {@link DataMsgInit.source}); otherwise null. */
+  source: SourceDigest | null
   #encoded: (DataMsgInit & { bytes: Uint8Array }) | null = null
 
   /** A message with these fields (see {@link DataMsgInit} for those left out). Nothing is checked until {@link DataMsg.encode}. */
@@ -110,6 +125,7 @@ export class DataMsg {
     this.state = init.state ?? 0
     this.epoch = init.epoch ?? 0
     this.cut = init.cut ?? null
+    this.source = init.source ?? null
   }
 
   /** The message as bytes for the wire (the same bytes again while no field changes). */
@@ -123,7 +139,8 @@ export class DataMsg {
       c.checksum === this.checksum &&
       c.state === this.state &&
       c.epoch === this.epoch &&
-      c.cut === this.cut
+      c.cut === this.cut &&
+      c.source === this.source
     )
       return c.bytes
     checkFields(this)
@@ -139,7 +156,10 @@ export class DataMsg {
     const keyLen = keyText !== null ? keyText.length : keyBytes !== null ? keyBytes.length : 0
     const epochField = this.epoch * 2 + (this.cut ? 1 : 0)
     const { table, body } = compactParts(this.update)
+    let source: number[] | null = null
+    if (this.source) writeSourceDigest((source = []), this.source)
     let size = 1 + 4 + (this.state !== 0 ? 4 : 0) + table.length + body.length
+    if (source) size += 1 + source.length
     if (keyType === KEY_STRING || keyType === KEY_HEX) size += varUintLength(keyLen) + keyLen
     else if (keyType === KEY_UINT) size += varUintLength(this.key as number)
     else if (keyType === KEY_NEG_INT) size += varUintLength(-(this.key as number))
@@ -147,8 +167,13 @@ export class DataMsg {
     if (hasEpoch) size += varUintLength(epochField) + (this.cut ? varUintLength(this.cut.parent) + 4 : 0)
     const out = new Uint8Array(size)
     out[0] =
-      (this.state !== 0 ? HAS_STATE : 0) | (hasEpoch ? HAS_EPOCH : 0) | (keyType << 2) | COMMANDS.indexOf(this.cmd)
+      (source ? HAS_EXTENSIONS : 0) |
+      (this.state !== 0 ? HAS_STATE : 0) |
+      (hasEpoch ? HAS_EPOCH : 0) |
+      (keyType << 2) |
+      COMMANDS.indexOf(this.cmd)
     let p = 1
+    if (source) out[p++] = EXT_SOURCE
     if (keyType === KEY_STRING || keyType === KEY_HEX) {
       p = writeVarUintAt(out, p, keyLen)
       if (keyText !== null) for (let i = 0; i < keyLen; i++) out[p++] = keyText.charCodeAt(i)
@@ -172,6 +197,7 @@ export class DataMsg {
     }
     p = writeUint32At(out, p, this.checksum)
     if (this.state !== 0) p = writeUint32At(out, p, this.state)
+    if (source) for (const b of source) out[p++] = b
     for (const b of table) out[p++] = b
     out.set(body, p)
     this.#encoded = {
@@ -182,6 +208,7 @@ export class DataMsg {
       state: this.state,
       epoch: this.epoch,
       cut: this.cut,
+      source: this.source,
       bytes: out,
     }
     return out
@@ -216,7 +243,9 @@ export function decodeInspected(
   if (bytes.length > max) throw new InvalidMessageError(`message of ${bytes.length} bytes exceeds the limit of ${max}`)
   const r = new ByteReader(bytes)
   const first = r.u8()
-  if (first & FUTURE_FORMAT) r.fail('a message of a newer DiffStream format')
+  const extensions = first & HAS_EXTENSIONS ? r.varUint() : 0
+  if (extensions & ~EXT_SOURCE) r.fail('a message of a newer DiffStream format')
+  if (first & HAS_EXTENSIONS && extensions === 0) r.fail('extension flag without extensions')
   const cmd = COMMANDS[first & 0b11]!
   const keyType = (first >> 2) & 0b111
   let key: Key
@@ -249,8 +278,10 @@ export function decodeInspected(
   const checksum = r.uint32()
   const state = first & HAS_STATE ? r.uint32() : 0
   if (first & HAS_STATE && state === 0) r.fail('state flag with state 0')
+  const source = extensions & EXT_SOURCE ? readSourceDigest(r) : null
+  if (source && cmd !== 'ret') r.fail('a source digest on a message that is not a ret')
   const { update, inspection } = expandInspected(bytes.subarray(r.pos))
-  return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut }), inspection }
+  return { msg: new DataMsg({ cmd, key, update, checksum, state, epoch, cut, source }), inspection }
 }
 
 /** Checks a message object whose public fields anyone may have changed, and inspects its update. */
@@ -275,6 +306,10 @@ function checkFields(msg: DataMsg): void {
       throw new InvalidMessageError('cut.parent must be an older epoch')
     if (!Number.isInteger(state) || state! < 0 || state! > 0xffffffff)
       throw new InvalidMessageError('cut.state must be a uint32')
+  }
+  if (msg.source !== null) {
+    checkSourceDigest(msg.source)
+    if (msg.cmd !== 'ret') throw new InvalidMessageError('only a ret carries a source digest')
   }
 }
 

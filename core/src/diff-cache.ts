@@ -9,13 +9,14 @@ import {
   type Command,
   type EpochCut,
 } from './data-msg.js'
-import { nextEpoch } from './epoch.js'
+import { baseClientOf, nextEpoch } from './epoch.js'
 import { Emitter } from './emitter.js'
 import {
   CacheKeyError,
   CacheKeyWarning,
   ChecksumMismatchError,
   DiffStreamError,
+  DivergedError,
   InvalidMessageError,
   KeyNotFoundError,
   NoChangeError,
@@ -25,10 +26,12 @@ import {
   WriteOnlyError,
 } from './errors.js'
 import { HeldMessages } from './held.js'
+import { checkWhole, describeSource, divergedError, findDivergence, holdsWhole } from './integrity.js'
 import { cloneJson, type JsonObject } from './json.js'
 import { checkPatch, checkRecord } from './record.js'
 import { Persistence } from './store/persistence.js'
 import { keyId, type Key, type KeyLike } from './keys.js'
+import type { SourceDigest } from './source-digest.js'
 import { Mirror, type RecordChange } from './mirror.js'
 import { decodeStateVector, encodeStateVector } from './state-vector.js'
 import { StatsCounter, type CacheStats } from './stats.js'
@@ -232,6 +235,11 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
    * `PatchMismatchError` or `CacheKeyError` whole. For a key this cache does not hold (deleted, or
    * never written) the message still brings the consumer up to date, deletions included, and
    * carries no checksum; the consumer answers `['ret', key, null]`.
+   *
+   * The message also carries what this cache holds ({@link DataMsg.source}: its state vector and a
+   * digest of its records), so that the consumer finds out when it is still not what this cache
+   * holds afterwards: it throws {@link DivergedError}, and `consumer.resync(retran(key))` (no state
+   * vector: the whole state) repairs it. See docs/integrity.md.
    */
   retran(key: KeyLike, stateVector?: Uint8Array): DataMsg {
     const id = keyId(key)
@@ -239,11 +247,72 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     // A vector from another epoch names none of this epoch's clients, so the diff holds everything.
     const update = this.mirror.diff(sv)
     const digest = this.mirror.digest(id)
+    const source = describeSource(this.mirror, this.vouched())
     const msg = digest
-      ? this.message('ret', this.keyOf(id), update, digest.hash)
-      : new DataMsg({ cmd: 'ret', key: key instanceof Uint8Array ? id : key, update, epoch: this.mirror.epoch })
+      ? this.message('ret', this.keyOf(id), update, digest.hash, source)
+      : new DataMsg({ cmd: 'ret', key: key instanceof Uint8Array ? id : key, update, epoch: this.mirror.epoch, source })
     this.counters.sentMessage('ret', msg.byteLength, digest?.bytes ?? 0)
     return msg
+  }
+
+  /**
+   * Consumer/peer: discards this cache's state and takes the whole state of `msg`'s sender instead
+   * of merging: the recovery from {@link DivergedError}, when a forged or corrupted update made
+   * this copy hold what its source never wrote. `msg` is a full retran from a source this cache
+   * trusts: `source.retran(key)` without a state vector. It may be of any epoch, older ones
+   * included. A peer keeps its own writes that the source has not seen and sends them on (a
+   * `repair` event, or with its next message); everything else it held is dropped, and so are the
+   * messages it held back. Returns `['ret', key, record]` like `update`. See docs/integrity.md.
+   *
+   * @example
+   * ```ts
+   * import { DiffCache, DivergedError } from '@diffstream/core'
+   *
+   * const producer = DiffCache.producer()
+   * const consumer = DiffCache.consumer()
+   * consumer.update(producer.update({ key: 'lot-1', price: 10 }).encode())
+   * try {
+   *   consumer.update(producer.retran('lot-1', consumer.stateVector()))
+   * } catch (err) {
+   *   if (err instanceof DivergedError) consumer.resync(producer.retran('lot-1'))
+   * }
+   * ```
+   * @throws {@link InvalidMessageError} not a `ret` from `retran`, or not the whole state (a retran
+   * given a state vector), or malformed; {@link ChecksumMismatchError} its state does not match its
+   * own digest; {@link WriteOnlyError} on a producer. Nothing changes then.
+   */
+  resync(input: DataMsg | Uint8Array): ApplyResult<T> {
+    if (this.role === 'producer') throw new WriteOnlyError('a producer does not apply messages; use DiffCache.peer()')
+    const { msg, inspection } = this.inspect(input)
+    const source = msg.source
+    if (msg.cmd !== 'ret' || !source)
+      throw new InvalidMessageError(`${describe(msg)}: resync takes a message of retran()`)
+    if (!holdsWhole(inspection, source.stateVector))
+      throw new InvalidMessageError(
+        `${describe(msg)}: not the whole state; resync takes a retran without a state vector`,
+      )
+    // What the source has seen of this copy's own writes (nothing, when it is in another epoch).
+    const seen = this.role === 'peer' ? (msg.epoch === this.mirror.epoch ? source.stateVector : new Map()) : null
+    this.mirror.takeReplayed()
+    this.replayed = null
+    try {
+      this.mirror.replace(
+        msg.update,
+        msg.epoch,
+        (root, fingerprint) => checkWhole(msg, source, root, fingerprint, this.mirror.views),
+        seen,
+      )
+    } catch (err) {
+      if (err instanceof DiffStreamError) throw err
+      throw new InvalidMessageError(`${describe(msg)}: the state does not apply`, { cause: err })
+    }
+    this.held.discard(() => true)
+    this.cut = null
+    this.cutLeft = 0
+    if (this.role !== 'consumer') this.policy.compacted(this.mirror.stateBytes())
+    this.counters.receivedMessage(msg.byteLength)
+    this.sendRepairs(msg.key)
+    return [msg.cmd, msg.key, this.get(keyId(msg.key)) ?? null]
   }
 
   /**
@@ -337,13 +406,30 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   }
 
   /** A message of this cache's epoch (with the cut of a fresh compaction) and its state fingerprint. */
-  private message(cmd: Command, key: Key, update: Uint8Array, checksum = 0): DataMsg {
+  private message(
+    cmd: Command,
+    key: Key,
+    update: Uint8Array,
+    checksum = 0,
+    source: SourceDigest | null = null,
+  ): DataMsg {
     let cut: EpochCut | null = null
     if (this.cutLeft > 0) {
       this.cutLeft--
       cut = this.cut
     }
-    return new DataMsg({ cmd, key, update, checksum, state: this.fingerprint(), epoch: this.mirror.epoch, cut })
+    return new DataMsg({ cmd, key, update, checksum, state: this.fingerprint(), epoch: this.mirror.epoch, cut, source })
+  }
+
+  /**
+   * The client ids whose clocks this cache vouches for in a retran: a producer is its stream's only
+   * writer; a peer knows only what it wrote itself, and the epoch's base (docs/integrity.md).
+   */
+  private vouched(): 'all' | number[] {
+    if (this.role === 'producer') return 'all'
+    const own = this.mirror.ownClients()
+    const epoch = this.mirror.epoch
+    return epoch > 0 ? [...own, baseClientOf(epoch)] : own
   }
 
   /** Takes what the mirror wrote to carry or put back values, to send with the next message. */
@@ -429,16 +515,15 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
     return how
   }
 
+  /** Checks a message, or decodes and checks its bytes, and inspects its update. */
+  private inspect(input: DataMsg | Uint8Array): { msg: DataMsg; inspection: UpdateInspection } {
+    if (input instanceof DataMsg) return { msg: input, inspection: inspectMessage(input) }
+    return decodeInspected(input, { maxBytes: this.maxMessageBytes })
+  }
+
   private receive(input: DataMsg | Uint8Array): ApplyResult<T> {
     if (this.role === 'producer') throw new WriteOnlyError('a producer does not apply messages; use DiffCache.peer()')
-    let msg: DataMsg
-    let inspection: UpdateInspection
-    if (input instanceof DataMsg) {
-      inspection = inspectMessage(input)
-      msg = input
-    } else {
-      ;({ msg, inspection } = decodeInspected(input, { maxBytes: this.maxMessageBytes }))
-    }
+    const { msg, inspection } = this.inspect(input)
     const id = keyId(msg.key)
     if (msg.epoch < this.mirror.epoch) {
       throw new StaleEpochError(
@@ -496,23 +581,33 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
   private applyChecked(msg: DataMsg, id: string): void {
     try {
       this.mirror.tryApply(msg.update, REMOTE, () => {
-        // The checksum describes the sender's record; it can only be compared when this cache holds
-        // exactly what the sender held (same inserts and deletes). Otherwise concurrent writes, or a
-        // delete-only message still on its way, make them differ legitimately and the CRDT merge is
-        // what counts. A message without a state fingerprint is never compared.
-        if (msg.cmd === 'del' || msg.state === 0 || msg.state !== this.mirror.fingerprint()) return
-        const hash = this.mirror.digest(id)?.hash ?? 0
-        if (hash !== msg.checksum) {
-          throw new ChecksumMismatchError(
-            `${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
-          )
-        }
+        // A retran says what its sender holds: a copy that still differs is refused (integrity.ts),
+        // which also covers the record's checksum.
+        const d = msg.source && findDivergence(this.mirror, msg.source, msg.state)
+        if (d) throw divergedError(describe(msg), d, (rid) => this.keyOf(rid))
+        this.checkChecksum(msg, id)
       })
     } catch (err) {
       if (err instanceof DiffStreamError) throw err
       throw new InvalidMessageError(`${describe(msg)}: the update does not apply`, { cause: err })
     }
     this.counters.receivedMessage(msg.byteLength)
+  }
+
+  /**
+   * The checksum describes the sender's record; it can only be compared when this cache holds
+   * exactly what the sender held (same inserts and deletes). Otherwise concurrent writes, or a
+   * delete-only message still on its way, make them differ legitimately and the CRDT merge is what
+   * counts. A message without a state fingerprint is never compared.
+   */
+  private checkChecksum(msg: DataMsg, id: string): void {
+    if (msg.cmd === 'del' || msg.state === 0 || msg.state !== this.mirror.fingerprint()) return
+    const hash = this.mirror.digest(id)?.hash ?? 0
+    if (hash !== msg.checksum) {
+      throw new ChecksumMismatchError(
+        `${describe(msg)}: the record would hash to ${hash}, the message says ${msg.checksum}`,
+      )
+    }
   }
 
   private drainHeld(): void {
@@ -525,6 +620,7 @@ export class DiffCache<T extends object = JsonObject> extends Emitter<DiffCacheE
       } catch (err) {
         if (!(err instanceof DiffStreamError)) throw err
         this.counters.dropped++
+        if (err instanceof DivergedError) this.emit('diverged', err)
       }
     }
   }

@@ -148,3 +148,30 @@ export class StoreClosedError extends StoreError {
   /** Always `'StoreClosedError'`, so that logs name the error. */
   override name = 'StoreClosedError'
 }
+
+/**
+ * After a `ret` message, this copy still does not hold what the message's sender holds: it holds
+ * changes the sender never made (under the sender's client ids, or clients the sender never saw),
+ * or records that differ from the sender's although both have seen the same changes. A forged or
+ * corrupted update it accepted earlier is the usual cause; more diffs cannot repair it. The `ret`
+ * was not applied (the cache is as before); `cache.resync(source.retran(key))` takes the sender's
+ * whole state instead (docs/integrity.md). It is a {@link ChecksumMismatchError}: what the copy
+ * would hold does not match the checksums the `ret` carries (a `ret` corrupted on the way in fails
+ * the same way, and a resync from it is refused).
+ */
+export class DivergedError extends ChecksumMismatchError {
+  /** Always `'DivergedError'`, so that logs name the error. */
+  override name = 'DivergedError'
+  /** Thrown by `DiffCache.update` on a `ret` that leaves the copy different from its sender. */
+  constructor(
+    message: string,
+    /** Keys of this copy's records that differ from the sender's, or that the sender does not hold (empty when the sender listed no per-record checksums). */
+    readonly keys: readonly (string | number)[],
+    /** How many of the sender's records this copy lacks or holds differently, as far as the message tells (0 when unknown). */
+    readonly differing: number,
+    /** Yjs client ids of which this copy holds changes the sender vouches were never made. */
+    readonly clients: readonly number[],
+  ) {
+    super(message)
+  }
+}

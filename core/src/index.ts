@@ -12,6 +12,7 @@ export { Emitter } from './emitter.js'
 export * from './errors.js'
 export type { JsonObject, JsonPrimitive, JsonValue } from './json.js'
 export type { Key, KeyLike } from './keys.js'
+export type { SourceDigest } from './source-digest.js'
 export type { CacheStats, MessageCounts } from './stats.js'
 export type {
   ApplyResult,

@@ -12,6 +12,7 @@ import { RecoveryPoint } from './recovery-point.js'
 import { captureMap, mergeInto, type StampedNode } from './stamped-merge.js'
 import { StampBook, type Stamp } from './stamps.js'
 import { StateFingerprint } from './state-fingerprint.js'
+import { OwnWrites } from './own-writes.js'
 import type { UpdateInspection } from './update-inspect.js'
 
 import { ROOT_NAME } from './root.js'
@@ -91,6 +92,8 @@ export class Mirror {
   private effective = 0
   /** What this copy wrote to carry values into an epoch or to put a stamped winner back, to send once. */
   private replayed: Uint8Array | null = null
+  /** What this copy wrote itself in the current document (a resync replays it). */
+  private readonly own = new OwnWrites()
 
   constructor(options: MirrorOptions = {}) {
     const doc = options.doc ?? new Y.Doc()
@@ -178,19 +181,55 @@ export class Mirror {
    * into the new epoch (values with a higher stamp than the epoch's win there).
    */
   adopt(update: Uint8Array, epoch: number, verify?: (root: Y.Map<unknown>, fingerprint: number) => void): void {
+    const { doc, state } = this.load(update, verify)
+    // The update is the new document's whole state: its recovery point starts from it, not from an encode.
+    this.switchTo(doc, epoch, this.carries ? captureMap(this.book, this.map) : null, state, update)
+  }
+
+  /**
+   * Replaces the document with the whole state `update` holds, as epoch `epoch` (a resync,
+   * docs/integrity.md). Throws, changing nothing, when Yjs refuses it or `verify` does. Only what
+   * this copy wrote itself and a source with state vector `seen` lacks is carried into it (when
+   * `seen` is given: a copy that writes).
+   */
+  replace(
+    update: Uint8Array,
+    epoch: number,
+    verify: (root: Y.Map<unknown>, fingerprint: number) => void,
+    seen: ReadonlyMap<number, number> | null,
+  ): void {
+    const kept = seen ? this.own.capture(this.book, this.map, seen) : null
+    const { doc, state } = this.load(update, verify)
+    this.replayed = null
+    this.switchTo(doc, epoch, kept, state, update)
+  }
+
+  /** One past the last clock this copy wrote under `client` in the current document (0: none). */
+  ownEnd(client: number): number {
+    return this.own.end(client)
+  }
+
+  /** The client ids this copy wrote under in the current document. */
+  ownClients(): number[] {
+    return this.own.clients()
+  }
+
+  /** A new document holding `update`, checked by `verify`; nothing is kept when either throws. */
+  private load(
+    update: Uint8Array,
+    verify?: (root: Y.Map<unknown>, fingerprint: number) => void,
+  ): { doc: Y.Doc; state: StateFingerprint } {
     const doc = new Y.Doc()
     doc.clientID = freshClientId()
-    let state: StateFingerprint | undefined
     try {
-      state = new StateFingerprint(doc)
+      const state = new StateFingerprint(doc)
       Y.applyUpdate(doc, update)
       verify?.(doc.getMap(ROOT_NAME), state.value())
+      return { doc, state }
     } catch (err) {
       doc.destroy()
       throw err
     }
-    // The update is the new document's whole state: its recovery point starts from it, not from an encode.
-    this.switchTo(doc, epoch, this.carries ? captureMap(this.book, this.map) : null, state, update)
   }
 
   private switchTo(
@@ -224,6 +263,7 @@ export class Mirror {
     this.contests = []
     this.bind(doc, state)
     old.destroy()
+    this.own.clear()
     this.accepted = 0
     this.recovery = this.recoverable ? new RecoveryPoint(doc, snapshot) : null
     const changes = new Map<string, RecordChange>()
@@ -505,11 +545,14 @@ export class Mirror {
 
   private capture(origin: unknown, fn: (tr: Y.Transaction) => void): Uint8Array | null {
     this.captured = null
+    const client = this.doc.clientID
+    const start = this.clock(client)
     this.doc.on('update', this.onUpdate)
     try {
       this.doc.transact(fn, origin)
     } finally {
       this.doc.off('update', this.onUpdate)
+      this.own.note(client, start, this.clock(client))
     }
     const out = this.captured
     this.captured = null

@@ -249,6 +249,11 @@ export class StampBook {
     this.stamps.set(`v${idKey(item.id)}.${writer.toString(36)}`, v.l)
   }
 
+  /** The item of `writer`'s version entry for the array of `item`, if it edited it in place. */
+  versionItem(item: Y.Item, writer: number): Y.Item | undefined {
+    return this.stamps._map.get(`v${idKey(item.id)}.${writer.toString(36)}`)
+  }
+
   private versionOf(item: Y.Item): Stamp | undefined {
     if (!this.versions) {
       const versions = new Map<string, Stamp>()

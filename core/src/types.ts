@@ -1,4 +1,5 @@
 import type { Command, DataMsg } from './data-msg.js'
+import type { DivergedError } from './errors.js'
 import type { Key } from './keys.js'
 import type { DocStore } from './store/types.js'
 
@@ -101,4 +102,10 @@ export type DiffCacheEvents<T> = {
    * Send `msg` (a `ret`) like any other message. Without a listener it travels with the next message.
    */
   repair: (msg: DataMsg) => void
+  /**
+   * A `ret` held back until what it builds on arrived found, once applied, that this cache differs
+   * from its sender: it was not applied (as {@link DivergedError} from `update`, which a `ret`
+   * applied at once throws instead). Recover with `cache.resync(...)` (docs/integrity.md).
+   */
+  diverged: (error: DivergedError) => void
 }

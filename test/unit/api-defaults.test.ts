@@ -83,7 +83,7 @@ function defaultsTable(
     'DiffCacheOptions.store': { doc: 'none: the cache lives in memory only' },
     'DecodeLimits.maxBytes': { value: DEFAULT_MAX_MESSAGE_BYTES },
     ...Object.fromEntries(
-      (['checksum', 'state', 'epoch', 'cut'] as const).map((k) => [`DataMsgInit.${k}`, { value: field(bare, k) }]),
+      (['checksum', 'state', 'epoch', 'cut', 'source'] as const).map((k) => [`DataMsgInit.${k}`, { value: field(bare, k) }]),
     ),
     'RoomOptions.signaling': { value: DEFAULT_SIGNALING },
     'RoomOptions.password': { doc: 'none: signaling in the clear' },

@@ -2,7 +2,8 @@
 // but a DiffStreamError, and never changes the cache when it is refused.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DataMsg, DiffCache, DiffStreamError, InvalidMessageError, type JsonObject } from '@diffstream/core'
+import * as Y from 'yjs'
+import { DataMsg, DiffCache, DiffStreamError, DivergedError, InvalidMessageError, type JsonObject } from '@diffstream/core'
 
 /** mulberry32: a small seeded PRNG, so every run tries the same cases. */
 function prng(seed: number) {
@@ -41,6 +42,9 @@ function corpus(): { producer: DiffCache; messages: Uint8Array[] } {
   messages.push(producer.retran('auction-1').encode())
   return { producer, messages }
 }
+
+/** The consumer of the 100 000 inputs below and its producer, for the recovery test after it. */
+let abused: { producer: DiffCache; consumer: DiffCache } | null = null
 
 function state(cache: DiffCache): string {
   const records = cache.keys().map((k) => [String(k), cache.get(k)])
@@ -111,6 +115,7 @@ test('at least 100 000 seeded hostile inputs: typed errors only, cache unchanged
   }
   assert.ok(counts.cases >= 100_000)
   assert.ok(counts.refused > 90_000, JSON.stringify(counts))
+  abused = { producer, consumer }
 
   // Whatever the consumer went through, a retran makes it equal the producer again.
   const fresh = DiffCache.consumer()
@@ -203,4 +208,87 @@ test('crafted Yjs updates that pass the structure check but break its invariants
   for (const name of ['InvalidMessageError', 'PatchMismatchError', 'applied']) {
     assert.ok((outcomes.get(name) ?? 0) > 5, `${name}: ${JSON.stringify([...outcomes])}`)
   }
+})
+
+/** The producer's records as plain values, by key. */
+function records(cache: DiffCache): Record<string, unknown> {
+  return Object.fromEntries(cache.keys().map((k) => [String(k), cache.get(k)]))
+}
+
+/** More of the producer's stream, delivered: each must apply, and the copies must stay equal. */
+function flows(producer: DiffCache, consumer: DiffCache, rounds: number): void {
+  for (let i = 0; i < rounds; i++) {
+    const [cmd, key, data] = consumer.update(producer.update({ key: 'auction-1', title: 'Chair', last_bid: { user: `after${i}`, price: 1000 + i } }).encode())
+    assert.deepEqual([cmd, key, data], ['upd', 'auction-1', producer.get('auction-1')])
+  }
+  consumer.update(producer.update({ key: `late-${rounds}`, v: rounds }).encode())
+  consumer.update(producer.delete(`late-${rounds}`).encode())
+  assert.equal(state(consumer), state(producer))
+  // and a retran against its state vector finds nothing wrong
+  consumer.update(producer.retran('auction-1', consumer.stateVector()))
+}
+
+test('the consumer that took every hostile input: a retran finds it wrong, resync makes it equal the producer', () => {
+  assert.ok(abused, 'runs after the 100 000 inputs')
+  const { producer, consumer } = abused
+  // It accepted mutated messages: it holds changes the producer never made.
+  const theirs = Y.decodeStateVector(producer.stateVector())
+  const mine = Y.decodeStateVector(consumer.stateVector())
+  assert.ok([...mine].some(([client, clock]) => clock > (theirs.get(client) ?? 0)), 'the abuse left changes the producer never made')
+  assert.notEqual(state(consumer), state(producer))
+  // Detection: a retran, with or without its state vector, throws and changes nothing.
+  for (const ret of [producer.retran('auction-1', consumer.stateVector()), producer.retran('auction-1')]) {
+    const before = state(consumer)
+    assert.throws(() => consumer.update(ret.encode()), (err: unknown) => {
+      assert.ok(err instanceof DivergedError, String(err))
+      assert.ok(err.clients.length > 0)
+      return true
+    })
+    assert.equal(state(consumer), before)
+  }
+  // Recovery: the whole state of the producer, taken instead of merged.
+  const [cmd, key, data] = consumer.resync(producer.retran('auction-1').encode())
+  assert.deepEqual([cmd, key, data], ['ret', 'auction-1', producer.get('auction-1')])
+  assert.deepEqual(records(consumer), records(producer))
+  assert.deepEqual(Y.decodeStateVector(consumer.stateVector()), theirs)
+  assert.equal(state(consumer), state(producer))
+  flows(producer, consumer, 10)
+  // Compaction still works: the consumer follows the producer's next epoch by itself.
+  producer.compact()
+  flows(producer, consumer, 3)
+  assert.equal(consumer.epoch, producer.epoch)
+})
+
+test('a single forged update under the producer\'s client id with a future clock: detected, then healed by resync', () => {
+  const producer = DiffCache.producer()
+  const consumer = DiffCache.consumer()
+  consumer.update(producer.update({ key: 'lot', title: 'Lamp', price: 10 }).encode())
+  const [client] = [...Y.decodeStateVector(producer.stateVector()).keys()]
+  // A forger who saw the stream writes under the producer's client id, at clocks it has not used yet.
+  const forger = new Y.Doc()
+  Y.applyUpdate(forger, DataMsg.decode(producer.retran('lot').encode()).update)
+  forger.clientID = client!
+  const seen = Y.encodeStateVector(forger)
+  forger.transact(() => {
+    const lot = forger.getMap('diffstream').get('lot') as Y.Map<unknown>
+    for (let i = 0; i < 20; i++) lot.set('price', 1_000_000 + i)
+  })
+  const forged = new DataMsg({ cmd: 'upd', key: 'lot', update: Y.encodeStateAsUpdate(forger, seen) })
+  assert.deepEqual(consumer.update(forged.encode()), ['upd', 'lot', { key: 'lot', title: 'Lamp', price: 1_000_019 }])
+  // The producer's real updates now look already held: the consumer stays wrong without an error.
+  for (let p = 11; p <= 13; p++) consumer.update(producer.update({ key: 'lot', title: 'Lamp', price: p }).encode())
+  assert.notDeepEqual(consumer.get('lot'), producer.get('lot'))
+  const before = state(consumer)
+  assert.throws(
+    () => consumer.update(producer.retran('lot', consumer.stateVector())),
+    (err: unknown) => err instanceof DivergedError && err.clients.includes(client!) && err.keys.includes('lot'),
+  )
+  assert.equal(state(consumer), before)
+  consumer.resync(producer.retran('lot'))
+  assert.deepEqual(records(consumer), records(producer))
+  assert.equal(state(consumer), state(producer))
+  // Its writes after the forgery's clocks flow again.
+  for (let p = 14; p <= 40; p++) consumer.update(producer.update({ key: 'lot', title: 'Lamp', price: p }).encode())
+  assert.deepEqual(consumer.get('lot'), { key: 'lot', title: 'Lamp', price: 40 })
+  assert.equal(state(consumer), state(producer))
 })
