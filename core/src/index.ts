@@ -24,6 +24,7 @@ export type {
 } from './types.js'
 export { hashJson } from './hash.js'
 export { joinRoom, Room, type RoomCache } from './net/room.js'
+export { createWriterKey, type WriterKeyPair } from './net/writer-key.js'
 export type {
   CandidateType,
   PeerPath,
@@ -33,6 +34,7 @@ export type {
   RoomOptions,
   RoomStats,
   RoomStatus,
+  WriteRefusal,
 } from './net/types.js'
 export type { DocStore, StoredState, StoreOptions, StoreStats, SyncMode } from './store/types.js'
 export {

@@ -103,6 +103,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     jsonBytes: 0,
     updateBytes: 0,
     droppedPeers: 0,
+    refused: 0,
   }
 
   /** Joins the room at once; {@link joinRoom} says the same. */
@@ -114,7 +115,15 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     super()
     this.role = options.role ?? 'peer'
     this.keyName = options.keyName ?? 'key'
-    this.replica = new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction })
+    const signed = options.writers ? { room: name, writers: options.writers, writerKey: options.writerKey } : undefined
+    // Nobody signs an epoch base yet: signed rooms do not compact (docs/writers.md, Limits).
+    this.replica = signed
+      ? new Replica({ compacts: false, compaction: false, signed })
+      : new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction })
+    this.replica.on('refused', (peerId, error) => {
+      this.counters.refused++
+      this.emit('refused', { peerId, error })
+    })
     this.replica.on('synced', () => this.statusChanged())
     this.replica.on('warning', (w) => this.warn(w))
     this.replica.on('epoch', (epoch) => this.emit('epoch', epoch))
@@ -276,6 +285,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   /** Starts a new epoch holding only the live records now (writers also do this by themselves). */
   compact(): void {
     this.assertWriter()
+    if (this.replica.gate) throw new DiffStreamError('signed rooms do not compact (docs/writers.md)')
     this.replica.compact()
   }
 
@@ -319,6 +329,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     if (this.closed) return
     this.closed = true
     this.replica.flush()
+    // What is being signed still goes out.
+    if (this.replica.gate) {
+      await this.replica.gate.idle()
+      this.replica.flush()
+    }
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], 'close')
     this.mesh.stop()
     this.signaling.close()
@@ -375,6 +390,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     if (this.role === 'consumer')
       throw new ReadOnlyError('a consumer cannot write; join with role "peer" or "producer"')
     if (this.closed) throw new DiffStreamError('the room is closed')
+    if (this.replica.gate && !this.replica.gate.writes)
+      throw new ReadOnlyError('this peer is not a listed writer of this signed room (options writers and writerKey)')
   }
 
   private keyOf(id: string): Key {
