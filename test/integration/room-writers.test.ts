@@ -2,8 +2,8 @@
 // writes are accepted anywhere. A consumer that writes anyway (a DiffStream peer that thinks the room
 // is open), an outsider with an unlisted key and a y-webrtc peer with the password are each refused by
 // every copy and dropped, nothing changes; the producer's writes still flow, relayed with their
-// signatures across a partial mesh to consumers that never linked to the producer, and a late joiner
-// catches up from copies that never wrote.
+// signatures across a partial mesh to consumers that never linked to the producer, a compaction's
+// base is signed by the producer, and a late joiner catches up from copies that never wrote.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +12,7 @@ import { startSignalingProcess, type SignalingProcess } from '../helpers/signali
 import { PeerProcess, type PeerOptions } from '../helpers/peer-process.js'
 import { LineProcess, type Records } from '../helpers/line-process.js'
 import type { RoomStats } from '../../core/src/net/types.js'
+import { sortDeep } from '../helpers/sort-deep.js'
 
 const Y_PEER = fileURLToPath(new URL('../helpers/ywebrtc-peer.ts', import.meta.url))
 
@@ -44,7 +45,8 @@ function start(o: Omit<PeerOptions, 'signaling' | 'password'>): PeerProcess {
 
 type Dump = { records: Records; peers: string[]; stats: RoomStats }
 const dump = async (p: PeerProcess): Promise<Dump> => (await p.dump()) as unknown as Dump
-const sorted = (r: Records): string => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]))
+// field order is not part of a record (a compaction's base writes fields sorted)
+const sorted = (r: Records): string => JSON.stringify(sortDeep(r))
 
 test('a signed room refuses the writes of a consumer, an unlisted key and a y-webrtc peer everywhere', { timeout: 180_000 }, async () => {
   const room = 'signed-room'
@@ -114,7 +116,7 @@ test('a signed room refuses the writes of a consumer, an unlisted key and a y-we
   }
 })
 
-test('signatures are relayed across a partial mesh, and a late joiner catches up from consumers', { timeout: 180_000 }, async () => {
+test('signatures are relayed across a partial mesh; after a signed compaction a late joiner catches up from consumers', { timeout: 180_000 }, async () => {
   const room = 'signed-mesh'
   const signed = { room, writers: [key.publicKey], maxConns: 3 }
   const producer = start({ ...signed, name: 'producer', role: 'producer', writerKey: key })
@@ -145,9 +147,24 @@ test('signatures are relayed across a partial mesh, and a late joiner catches up
   assert.ok(far.length >= 2, `consumers not linked to the producer: ${far.length}`)
   for (const d of dumps) assert.equal(d.stats.refused, 0)
 
-  // The producer leaves; a late joiner catches up from consumers alone, verifying every batch.
+  // The producer compacts: it signs the new epoch's base, and every consumer follows.
+  producer.send({ op: 'compact' })
+  for (let i = 60; i < 80; i++) {
+    const r = { key: `lot-${i % 15}`, last_bid: { user: `u${i}`, price: i } }
+    expected[r.key] = r
+    producer.send({ op: 'update', data: r })
+  }
+  const after = sorted(expected)
+  await Promise.all(consumers.map((c) => c.until((r) => sorted(r) === after, 60_000)))
+  const epoch = ((await producer.dump()) as unknown as { epoch: number }).epoch
+  assert.ok(epoch > 0)
+  for (const c of consumers) assert.equal(((await c.dump()) as unknown as { epoch: number }).epoch, epoch)
+
+  // The producer leaves; a late joiner catches up from consumers alone: the writer-signed base of
+  // the epoch, then the signed batches since, each verified.
   await producer.kill()
   const late = start({ ...signed, name: 'late', role: 'consumer' })
-  await late.until((r) => sorted(r) === want, 60_000)
+  const caught = await late.until((r) => sorted(r) === after, 60_000)
+  assert.equal((caught as unknown as { epoch: number }).epoch, epoch)
   assert.equal((await dump(late)).stats.refused, 0)
 })

@@ -16,6 +16,8 @@ import { WriterBindings } from '../../core/src/net/writer-binding.js'
 import {
   encodeBinding,
   encodeSignedBatch,
+  encodeBase,
+  MESSAGE_BASE_SIGNATURE,
   MESSAGE_SIGNED_BATCH,
   MESSAGE_WRITER_BINDING,
 } from '../../core/src/net/writer-frames.js'
@@ -72,9 +74,19 @@ test('the binding and signed-batch frames round-trip; malformed ones are Invalid
     ['a batch without an update', frame.subarray(0, frame.length - batch.update.length)],
     ['a batch whose signer never ends', Uint8Array.of(MESSAGE_SIGNED_BATCH, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80)],
   ]
+  const baseSig = await signer.signBase({ epoch: 5, parent: 2, cutState: 0xfeedbeef }, 1234567, Uint8Array.of(0, 0))
+  const base = decodeFrame(encodeBase(baseSig, Uint8Array.of(0, 0)))
+  assert.equal(base.kind, 'signed-base')
+  if (base.kind === 'signed-base') assert.deepEqual([base.epoch, base.parent, base.cutState, base.signer], [5, 2, 0xfeedbeef, 1234567])
+  assert.equal(decodeFrame(encodeBase(baseSig, null)).kind, 'base-signature')
+  bad.push(
+    ['a signed base without a state', encodeBase(baseSig, null).with(0, 26)],
+    ['a base signature with trailing bytes', Uint8Array.from([...encodeBase(baseSig, null), 1])],
+    ['a base whose parent is not older', encodeBase({ ...baseSig, parent: 5 }, null)],
+  )
   for (const [what, bytes] of bad) assert.throws(() => decodeFrame(bytes), InvalidMessageError, what)
   fc.assert(
-    fc.property(fc.constantFrom(MESSAGE_WRITER_BINDING, MESSAGE_SIGNED_BATCH), fc.uint8Array({ maxLength: 120 }), (type, rest) => {
+    fc.property(fc.integer({ min: MESSAGE_WRITER_BINDING, max: MESSAGE_BASE_SIGNATURE }), fc.uint8Array({ maxLength: 120 }), (type, rest) => {
       try {
         decodeFrame(Uint8Array.from([type, ...rest]))
       } catch (err) {
@@ -218,4 +230,48 @@ test('a writer’s batches reach a copy through a relay that never wrote; forged
   await forge(encodeSignedBatch({ ...real, update: updateBy(writerClient, 'forged', 5, 100) }, false), /bad signature/)
   await forge(encodeBinding(await new BatchSigner(ROOM, stranger).bind(5)), /not a listed writer/)
   for (const r of [writer, relay, reader]) r.destroy()
+})
+
+test('compaction in a signed room: the writer signs the base, copies that never wrote hand it to a late joiner', async () => {
+  const key = await createWriterKey()
+  const writer = signedReplica([key.publicKey], key)
+  const relay = signedReplica([key.publicKey])
+  const reader = signedReplica([key.publicKey])
+  const late = signedReplica([key.publicKey])
+  const refused: string[] = []
+  for (const r of [writer, relay, reader, late]) r.on('refused', (peer, err) => refused.push(`${peer}: ${err.message}`))
+  const net = connect({ writer, relay, reader }, [
+    ['writer', 'relay'],
+    ['relay', 'reader'],
+  ])
+  await net.deliver()
+  for (let i = 0; i < 40; i++) writer.write(`lot-${i % 7}`, { key: `lot-${i % 7}`, price: i }, 'local')
+  await net.deliver()
+  writer.compact()
+  await net.deliver()
+  await writer.gate!.idle()
+  await net.deliver()
+  assert.ok(writer.epoch > 0)
+  assert.equal(relay.epoch, writer.epoch)
+  assert.equal(reader.epoch, writer.epoch)
+  writer.write('lot-after', { key: 'lot-after', price: 1 }, 'local')
+  await net.deliver()
+  assert.deepEqual(reader.mirror.read('lot-after'), { key: 'lot-after', price: 1 })
+
+  // a newcomer linked only to the reader: it wants the base, the reader sends the writer-signed one
+  const net2 = connect({ reader, late }, [['reader', 'late']])
+  await net2.deliver()
+  assert.equal(late.epoch, writer.epoch)
+  assert.equal(late.mirror.fingerprint(), writer.mirror.fingerprint())
+  assert.deepEqual(late.mirror.read('lot-3'), writer.mirror.read('lot-3'))
+  assert.deepEqual(refused, [])
+
+  // an unsigned epoch base (type 13) is refused
+  const link: ReplicaLink = { id: 'forger', followsEpochs: true, send: () => undefined, drop: (r) => net.dropped.push(r) }
+  late.open(link)
+  const { encodeEpochBase } = await import('../../core/src/net/frames.js')
+  late.receive(link, decodeFrame(encodeEpochBase({ epoch: late.epoch + 5, parent: late.epoch, cutState: 0 }, late.mirror.diff())))
+  await new Promise((r) => setTimeout(r, 20))
+  assert.match(refused.at(-1)!, /epoch base/)
+  for (const r of [writer, relay, reader, late]) r.destroy()
 })

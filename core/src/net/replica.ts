@@ -211,6 +211,7 @@ export class Replica extends Emitter<ReplicaEvents> {
   private compactTo(info: EpochInfo): void {
     this.mirror.compact(info.epoch)
     this.info = { ...info }
+    this.gate?.newEpoch(info, this.mirror.diff(), this.mirror.doc.clientID)
   }
 
   // --- links ------------------------------------------------------------------------------------
@@ -279,6 +280,10 @@ export class Replica extends Emitter<ReplicaEvents> {
       epoch: () => this.info.epoch,
       holds: (update) => this.mirror.holdsAll(inspectUpdate(update)),
       deliver: (link, frame) => this.take(link, frame),
+      adoptBase: (link, info, state) => {
+        const s = this.links.get(link)
+        if (s) this.onBase(s, { ...info, state })
+      },
       applySigned: (link, checked, answer) => {
         const s = this.links.get(link)
         if (s && this.inStep(s)) this.applyRemote(s, checked.batch.update, answer ? 'answer' : 'push', checked)
@@ -340,6 +345,10 @@ export class Replica extends Emitter<ReplicaEvents> {
         this.onHello(s, frame)
         return
       case 'epoch-want':
+        if (this.gate) {
+          if (link.followsEpochs) this.gate.want(link, frame.epoch)
+          return
+        }
         if (link.followsEpochs && frame.epoch === this.info.epoch && this.info.epoch > 0)
           link.send(encodeEpochBase(this.info, this.mirror.diff()))
         return
@@ -438,6 +447,7 @@ export class Replica extends Emitter<ReplicaEvents> {
       throw new InvalidMessageError(`epoch ${frame.epoch}: the base does not apply`, { cause: err })
     }
     this.info = { epoch: frame.epoch, parent: frame.parent, cutState: frame.cutState }
+    this.gate?.newEpoch(this.info, frame.state, this.mirror.doc.clientID)
     s.remoteEpoch = frame.epoch
     this.afterEpochChange()
   }
@@ -580,7 +590,8 @@ export class Replica extends Emitter<ReplicaEvents> {
         if (repairs.length > 0) s.link.send(encodeSyncStep2(merged(repairs)))
       }
     }
-    if (this.options.compacts && items.some((i) => i.except === null)) this.maybeCompact()
+    // (in a signed room only a writer compacts: nobody else can sign the base)
+    if (this.options.compacts && (this.gate?.writes ?? true) && items.some((i) => i.except === null)) this.maybeCompact()
   }
 
   private maybeCompact(): void {

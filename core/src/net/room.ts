@@ -116,10 +116,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.role = options.role ?? 'peer'
     this.keyName = options.keyName ?? 'key'
     const signed = options.writers ? { room: name, writers: options.writers, writerKey: options.writerKey } : undefined
-    // Nobody signs an epoch base yet: signed rooms do not compact (docs/writers.md, Limits).
-    this.replica = signed
-      ? new Replica({ compacts: false, compaction: false, signed })
-      : new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction })
+    this.replica = new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction, signed })
     this.replica.on('refused', (peerId, error) => {
       this.counters.refused++
       this.emit('refused', { peerId, error })
@@ -285,7 +282,6 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
   /** Starts a new epoch holding only the live records now (writers also do this by themselves). */
   compact(): void {
     this.assertWriter()
-    if (this.replica.gate) throw new DiffStreamError('signed rooms do not compact (docs/writers.md)')
     this.replica.compact()
   }
 

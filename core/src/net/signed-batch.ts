@@ -1,5 +1,6 @@
 import type { UpdateInspection } from '../update-inspect.js'
-import { batchBytes, bindingBytes, type SignedBatch, type WriterBinding } from './writer-frames.js'
+import type { EpochInfo } from '../epoch.js'
+import { baseBytes, batchBytes, bindingBytes, type BaseSignature, type SignedBatch, type WriterBinding } from './writer-frames.js'
 import { fromBase64Url, importPrivateKey, publicKeyBytes, sign, type WriterKeyPair } from './writer-key.js'
 
 /** A signed batch with what the replica needs of it: the clients whose structs it carries, their ranges. */
@@ -30,6 +31,11 @@ export class BatchSigner {
   async bind(client: number): Promise<WriterBinding> {
     const signature = await sign(await this.privateKey, bindingBytes(this.room, this.publicKey, client))
     return { publicKey: this.publicKey, client, signature }
+  }
+
+  async signBase(info: EpochInfo, signer: number, state: Uint8Array): Promise<BaseSignature> {
+    const sig = { epoch: info.epoch, parent: info.parent, cutState: info.cutState, signer }
+    return { ...sig, signature: await sign(await this.privateKey, baseBytes(this.room, sig, state)) }
   }
 
   async sign(epoch: number, signer: number, update: Uint8Array): Promise<SignedBatch> {

@@ -87,8 +87,8 @@ export interface RoomOptions {
    * Public keys (base64url, from {@link createWriterKey}) of the peers allowed to write. Set → the
    * room is signed: copies accept structs only from Yjs client ids bound to a listed key, in batches
    * that key signed; a peer that sends anything else is dropped (event `refused`). y-webrtc peers
-   * cannot write in a signed room (they can read), and signed rooms do not compact. See
-   * docs/writers.md.
+   * cannot write in a signed room (they can read), and only writers compact (they sign the base).
+   * See docs/writers.md.
    * @defaultValue none: an open room, where anyone with the password writes
    */
   writers?: string[]

@@ -1,5 +1,5 @@
 import { UnauthorizedWriteError } from '../errors.js'
-import { bindingBytes, batchBytes, type SignedBatch, type WriterBinding } from './writer-frames.js'
+import { baseBytes, bindingBytes, batchBytes, type BaseSignature, type SignedBatch, type WriterBinding } from './writer-frames.js'
 import { importPublicKey, publicKeyBytes, toBase64Url, verify } from './writer-key.js'
 
 /** At most this many client ids bound in one room (a writer gets one per session and epoch). */
@@ -85,6 +85,15 @@ export class WriterBindings {
       if (k !== key) throw new UnauthorizedWriteError(`structs of client ${c}, bound to another writer than the signer`)
     }
     return key
+  }
+
+  /** Checks that a listed writer signed this epoch base. */
+  async verifyBase(sig: BaseSignature, state: Uint8Array): Promise<void> {
+    const key = this.keyOf(sig.signer)
+    if (key === undefined) throw new UnauthorizedWriteError(`an epoch base signed by client ${sig.signer}, which no writer bound`)
+    const imported = await this.keys.get(key)!
+    if (!(await verify(imported, sig.signature, baseBytes(this.room, sig, state))))
+      throw new UnauthorizedWriteError(`the base of epoch ${sig.epoch} has a bad signature`)
   }
 
   /** Verifies a batch's signature with `key` (from `check`). */

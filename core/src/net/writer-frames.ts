@@ -9,9 +9,8 @@ import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './writer-key.js'
 
 export const MESSAGE_WRITER_BINDING = 24
 export const MESSAGE_SIGNED_BATCH = 25
-/** Reserved for signed epoch bases (not sent yet; ignored). */
-export const MESSAGE_SIGNED_RESERVED_FIRST = 26
-export const MESSAGE_SIGNED_RESERVED_LAST = 27
+export const MESSAGE_SIGNED_BASE = 26
+export const MESSAGE_BASE_SIGNATURE = 27
 
 /** Flag bit of a signed batch: it travels as (part of) a sync answer. */
 export const BATCH_ANSWER = 1
@@ -31,13 +30,24 @@ export interface SignedBatch {
   readonly update: Uint8Array
 }
 
+/** A writer's signature of an epoch's base (the state a compaction starts the epoch with). */
+export interface BaseSignature {
+  readonly epoch: number
+  readonly parent: number
+  readonly cutState: number
+  readonly signer: number
+  readonly signature: Uint8Array
+}
+
 /** A decoded signed-room frame. */
 export type WriterFrame =
   | ({ kind: 'writer-binding' } & WriterBinding)
   | ({ kind: 'signed-batch'; answer: boolean } & SignedBatch)
+  | ({ kind: 'signed-base'; state: Uint8Array } & BaseSignature)
+  | ({ kind: 'base-signature' } & BaseSignature)
 
-/** Whether `type` is one of these frames (the reserved ones decode as `other`). */
-export const isWriterType = (type: number): boolean => type === MESSAGE_WRITER_BINDING || type === MESSAGE_SIGNED_BATCH
+/** Whether `type` is one of these frames. */
+export const isWriterType = (type: number): boolean => type >= MESSAGE_WRITER_BINDING && type <= MESSAGE_BASE_SIGNATURE
 
 /** Reads the payload of a frame of `type` (already read); the caller checks for trailing bytes. */
 export function readWriterFrame(type: number, r: ByteReader): WriterFrame {
@@ -45,6 +55,17 @@ export function readWriterFrame(type: number, r: ByteReader): WriterFrame {
     const publicKey = r.take(PUBLIC_KEY_BYTES)
     const client = r.varUint()
     return { kind: 'writer-binding', publicKey, client, signature: r.take(SIGNATURE_BYTES) }
+  }
+  if (type === MESSAGE_SIGNED_BASE || type === MESSAGE_BASE_SIGNATURE) {
+    const epoch = r.varUint()
+    const parent = r.varUint()
+    const cutState = r.uint32()
+    if (parent >= epoch) r.fail('an epoch whose parent is not older')
+    const sig = { epoch, parent, cutState, signer: r.varUint(), signature: r.take(SIGNATURE_BYTES) }
+    if (type === MESSAGE_BASE_SIGNATURE) return { kind: 'base-signature', ...sig }
+    const state = r.take(r.remaining)
+    if (state.length === 0) r.fail('a signed base without a state')
+    return { kind: 'signed-base', ...sig, state }
   }
   const flags = r.varUint()
   if (flags > BATCH_ANSWER) r.fail(`unknown signed batch flags ${flags}`)
@@ -76,9 +97,25 @@ export function encodeSignedBatch(b: SignedBatch, answer: boolean): Uint8Array {
   return out
 }
 
+/** A base's signature alone (27), or with the base's state (26). */
+export function encodeBase(sig: BaseSignature, state: Uint8Array | null): Uint8Array {
+  const head = [state ? MESSAGE_SIGNED_BASE : MESSAGE_BASE_SIGNATURE]
+  pushVarUint(head, sig.epoch)
+  pushVarUint(head, sig.parent)
+  const n = sig.cutState >>> 0
+  head.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24)
+  pushVarUint(head, sig.signer)
+  const out = new Uint8Array(head.length + SIGNATURE_BYTES + (state?.length ?? 0))
+  out.set(head)
+  out.set(sig.signature, head.length)
+  if (state) out.set(state, head.length + SIGNATURE_BYTES)
+  return out
+}
+
 const encoder = new TextEncoder()
 const BIND_TAG = encoder.encode('diffstream/bind\0')
 const BATCH_TAG = encoder.encode('diffstream/batch\0')
+const BASE_TAG = encoder.encode('diffstream/base\0')
 
 function signed(tag: Uint8Array, room: string, fields: number[], key: Uint8Array | null, tail: Uint8Array | null): Uint8Array {
   const name = encoder.encode(room)
@@ -101,3 +138,10 @@ export const bindingBytes = (room: string, publicKey: Uint8Array, client: number
 /** The bytes a batch's signature covers. */
 export const batchBytes = (room: string, epoch: number, signer: number, update: Uint8Array): Uint8Array =>
   signed(BATCH_TAG, room, [epoch, signer], null, update)
+
+/** The bytes a base's signature covers. */
+export const baseBytes = (
+  room: string,
+  sig: Pick<BaseSignature, 'epoch' | 'parent' | 'cutState' | 'signer'>,
+  state: Uint8Array,
+): Uint8Array => signed(BASE_TAG, room, [sig.epoch, sig.parent, sig.cutState >>> 0, sig.signer], null, state)

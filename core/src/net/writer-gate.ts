@@ -6,7 +6,8 @@ import { encodeSyncStep2, encodeUpdate } from './frames.js'
 import type { ReplicaLink } from './replica-link.js'
 import { BatchSigner, SignedLog, type CheckedBatch } from './signed-batch.js'
 import { WriterBindings } from './writer-binding.js'
-import { encodeBinding, encodeSignedBatch, type SignedBatch } from './writer-frames.js'
+import type { EpochInfo } from '../epoch.js'
+import { encodeBase, encodeBinding, encodeSignedBatch, type BaseSignature, type SignedBatch } from './writer-frames.js'
 import type { WriterKeyPair } from './writer-key.js'
 
 /** Frames a link may have waiting behind a signature check before it counts as a flood. */
@@ -25,6 +26,8 @@ export interface GateHost {
   applySigned(link: ReplicaLink, checked: CheckedBatch, answer: boolean): void
   /** A batch this writer signed: to be logged and sent like a relayed one. */
   signed(checked: CheckedBatch): void
+  /** Moves to the epoch of a verified signed base sent by `link`. */
+  adoptBase(link: ReplicaLink, info: EpochInfo, state: Uint8Array): void
   /** A peer sent something a signed room refuses (the gate drops it right after). */
   refused(link: ReplicaLink, error: UnauthorizedWriteError): void
   warn(message: string): void
@@ -59,6 +62,10 @@ export class WriterGate {
   private readonly signer: BatchSigner | null
   private readonly links = new Map<ReplicaLink, GateLink>()
   private signing: Promise<unknown> = Promise.resolve()
+  /** The current epoch's base (after a compaction) and, once known, a writer's signature of it. */
+  private base: { info: EpochInfo; state: Uint8Array; sig: BaseSignature | null } | null = null
+  /** Links that asked for the current epoch's base before its signature was known. */
+  private readonly wants = new Set<ReplicaLink>()
 
   constructor(
     private readonly host: GateHost,
@@ -96,6 +103,7 @@ export class WriterGate {
     const g = this.links.get(link)
     if (g) g.dead = true
     this.links.delete(link)
+    this.wants.delete(link)
   }
 
   /** Takes a frame from `link`; it reaches the replica in arrival order once it passed. */
@@ -146,6 +154,28 @@ export class WriterGate {
           if (batch.epoch === this.host.epoch()) this.host.applySigned(link, { batch, ranges }, frame.answer)
         })
       }
+      case 'signed-base': {
+        if (!link.followsEpochs) return null
+        const sig: BaseSignature = frame
+        return this.bindings.verifyBase(sig, frame.state).then(() => {
+          if (this.links.get(link)?.dead !== false || frame.epoch <= this.host.epoch()) return
+          this.host.adoptBase(link, { epoch: frame.epoch, parent: frame.parent, cutState: frame.cutState }, frame.state)
+          // adopted (it throws otherwise): this copy holds the signed base now and can pass it on
+          if (this.base?.info.epoch === frame.epoch) this.signedBase(sig, link)
+        })
+      }
+      case 'base-signature': {
+        const base = this.base
+        if (!link.followsEpochs || !base || base.sig || base.info.epoch !== frame.epoch) return null
+        const sig: BaseSignature = frame
+        // Not a write: a signature that does not match this copy's base is only not passed on.
+        return this.bindings.verifyBase(sig, base.state).then(
+          () => {
+            if (this.base === base && !base.sig) this.signedBase(sig, link)
+          },
+          (err: unknown) => this.host.warn(`epoch ${sig.epoch}: a base signature that does not match this copy's base (${String(err)})`),
+        )
+      }
       case 'update':
       case 'sync-step2':
         // A y-webrtc reader answers our step 1 with what it holds: harmless when it is nothing new.
@@ -155,7 +185,7 @@ export class WriterGate {
       case 'sync-packed':
         throw new UnauthorizedWriteError('an unsigned packed sync frame')
       case 'epoch-base':
-        throw new UnauthorizedWriteError('an epoch base: signed rooms do not compact')
+        throw new UnauthorizedWriteError('an unsigned epoch base (a signed room takes only writer-signed ones)')
       default:
         break
     }
@@ -200,6 +230,58 @@ export class WriterGate {
     const local = items.filter((i) => !i.signed && i.except === null).map((i) => i.update)
     if (local.length > 0) this.signLocal(local.length === 1 ? local[0]! : Y.mergeUpdates(local), client)
     return items.filter((i) => i.signed)
+  }
+
+  // --- epochs --------------------------------------------------------------------------------
+
+  /**
+   * This copy moved to a new epoch whose base is `state`: its own compaction, the same cut compacted
+   * the same way (byte for byte the same base), or a signed base it adopted. The log starts anew; a
+   * writer signs the base, the others hand it on once a writer's signature of it is known.
+   */
+  newEpoch(info: EpochInfo, state: Uint8Array, client: number): void {
+    this.log.clear()
+    this.wants.clear()
+    const base = { info: { ...info }, state, sig: null }
+    this.base = base
+    const signer = this.signer
+    if (!signer) return
+    this.signing = this.signing
+      .then(async () => {
+        if (this.bindings.keyOf(client) === undefined) this.bindings.own(await signer.bind(client))
+        const sig = await signer.signBase(info, client, state)
+        if (this.base === base && !base.sig) this.signedBase(sig, null)
+      })
+      .catch((err: unknown) => this.host.warn(`an epoch base could not be signed: ${String(err)}`))
+  }
+
+  /** A writer's signature of the current base is known: every neighbour learns it, waiting asks are answered. */
+  private signedBase(sig: BaseSignature, from: ReplicaLink | null): void {
+    const base = this.base
+    if (!base || base.info.epoch !== sig.epoch || base.sig) return
+    base.sig = sig
+    const frame = encodeBase(sig, null)
+    for (const [link, g] of this.links) {
+      if (link === from || !link.followsEpochs) continue
+      this.sendBinding(link, g, sig.signer)
+      link.send(frame)
+    }
+    const waiting = Array.from(this.wants)
+    this.wants.clear()
+    for (const link of waiting) this.want(link, sig.epoch)
+  }
+
+  /** A peer wants the base of `epoch`: sent once a writer's signature of it is known. */
+  want(link: ReplicaLink, epoch: number): void {
+    const base = this.base
+    const g = this.links.get(link)
+    if (!base || base.info.epoch !== epoch || !g) return
+    if (!base.sig) {
+      this.wants.add(link)
+      return
+    }
+    this.sendBinding(link, g, base.sig.signer)
+    link.send(encodeBase(base.sig, base.state))
   }
 
   /** Sends a signed batch to `link` (a y-webrtc peer gets the plain update), bindings first. */
