@@ -168,3 +168,22 @@ test('signatures are relayed across a partial mesh; after a signed compaction a 
   assert.equal((caught as unknown as { epoch: number }).epoch, epoch)
   assert.equal((await dump(late)).stats.refused, 0)
 })
+
+test('a writer restarted from its store signs what it restored: a fresh consumer gets it', { timeout: 180_000 }, async () => {
+  const { mkdtempSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = mkdtempSync(join(tmpdir(), 'ds-signed-store-'))
+  const room = 'signed-store'
+  const signed = { room, writers: [key.publicKey] }
+  const first = start({ ...signed, name: 'producer', role: 'producer', writerKey: key, store: dir })
+  await first.waitFor((e) => e.event === 'started')
+  first.send({ op: 'update', data: { key: 'kept', price: 1 } })
+  await first.waitFor((e) => e.event === 'stored')
+  await first.kill('SIGTERM')
+  const again = start({ ...signed, name: 'producer-again', role: 'producer', writerKey: key, store: dir })
+  const consumer = start({ ...signed, name: 'fresh', role: 'consumer' })
+  await consumer.until((r) => (r['kept'] as { price?: number } | undefined)?.price === 1, 60_000)
+  assert.equal((await dump(consumer)).stats.refused, 0)
+  assert.deepEqual(Object.keys((await dump(again)).records), ['kept'])
+})

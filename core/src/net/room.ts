@@ -202,6 +202,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.loaded = (this.persistence ? this.persistence.load() : Promise.resolve(null)).then(
       (repaired) => {
         if (repaired) this.warn(`the store was repaired on open: ${repaired}`)
+        // What a store restored carries no signatures: a writer signs it as a new epoch's base.
+        if (this.replica.gate?.writes && this.replica.mirror.size > 0 && !this.closed) this.replica.compact()
         if (!this.closed && this.online) this.goOnline()
         this.statusChanged()
       },
