@@ -276,3 +276,35 @@ test('compaction in a signed room: the writer signs the base, copies that never 
   assert.match(refused.at(-1)!, /epoch base/)
   for (const r of [writer, relay, reader, late]) r.destroy()
 })
+
+test('two listed writers: each one’s writes, and their concurrent writes of one record, converge on every copy', async () => {
+  const keyA = await createWriterKey()
+  const keyB = await createWriterKey()
+  const writers = [keyA.publicKey, keyB.publicKey]
+  const a = signedReplica(writers, keyA)
+  const b = signedReplica(writers, keyB)
+  const reader = signedReplica(writers)
+  const refused: string[] = []
+  for (const r of [a, b, reader]) r.on('refused', (peer, err) => refused.push(`${peer}: ${err.message}`))
+  const net = connect({ a, b, reader }, [
+    ['a', 'reader'],
+    ['reader', 'b'],
+  ])
+  await net.deliver()
+  a.write('from-a', { key: 'from-a', v: 1 }, 'local')
+  b.write('from-b', { key: 'from-b', v: 2 }, 'local')
+  await net.deliver()
+  // concurrent writes of one record: neither saw the other's
+  a.write('both', { key: 'both', v: 'a' }, 'local')
+  b.write('both', { key: 'both', v: 'b' }, 'local')
+  await net.deliver()
+  await net.deliver()
+  for (const r of [a, b, reader]) {
+    assert.deepEqual(r.mirror.read('from-a'), { key: 'from-a', v: 1 })
+    assert.deepEqual(r.mirror.read('from-b'), { key: 'from-b', v: 2 })
+    assert.deepEqual(r.mirror.read('both'), a.mirror.read('both'))
+  }
+  assert.deepEqual(refused, [])
+  assert.deepEqual(net.dropped, [])
+  for (const r of [a, b, reader]) r.destroy()
+})
