@@ -289,17 +289,12 @@ export class Replica extends Emitter<ReplicaEvents> {
         if (s && this.inStep(s)) this.applyRemote(s, checked.batch.update, answer ? 'answer' : 'push', checked)
       },
       signed: (checked) => {
-        this.logSigned(checked)
         this.outgoing.push({ update: checked.batch.update, except: null, repair: false, writers: [...checked.ranges.keys()], signed: checked })
         this.scheduleFlush()
       },
       refused: (link, error) => this.emit('refused', link.id, error),
       warn: (message) => this.emit('warning', message),
     }
-  }
-
-  private logSigned(checked: CheckedBatch): void {
-    if (!this.gate!.log.add(checked)) this.emit('warning', 'the signed log is full: late joiners may miss later writes')
   }
 
   private take(link: ReplicaLink, frame: Frame): void {
@@ -508,7 +503,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     if (this.mirror.fingerprint() !== before) {
       if (how !== 'answer')
         this.broadcast.fresh(s.link, held.length > 0 ? writers.filter((w) => !held.includes(w)) : writers)
-      if (signed) this.logSigned(signed)
+      if (signed) this.gate?.keep(signed)
       this.queue(update, s.link, how === 'answer', writers, signed)
     }
     const repaired = this.mirror.takeReplayed()

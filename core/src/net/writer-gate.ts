@@ -218,7 +218,9 @@ export class WriterGate {
       for (const c of new Set([signerClient, ...ranges.keys()]))
         if (this.bindings.keyOf(c) === undefined) this.bindings.own(await signer.bind(c))
       const batch = await signer.sign(epoch, signerClient, update)
-      if (epoch === this.host.epoch()) this.host.signed({ batch, ranges })
+      if (epoch !== this.host.epoch()) return
+      this.keep({ batch, ranges })
+      this.host.signed({ batch, ranges })
     }).catch((err: unknown) => this.host.warn(`a write could not be signed: ${String(err)}`))
   }
 
@@ -282,6 +284,11 @@ export class WriterGate {
     }
     this.sendBinding(link, g, base.sig.signer)
     link.send(encodeBase(base.sig, base.state))
+  }
+
+  /** Logs a batch this copy signed or applied, for the sync answers it gives. */
+  keep(checked: CheckedBatch): void {
+    if (!this.log.add(checked)) this.host.warn('the signed log is full: newcomers may miss later writes')
   }
 
   /** Sends a signed batch to `link` (a y-webrtc peer gets the plain update), bindings first. */
