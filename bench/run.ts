@@ -10,6 +10,7 @@ import { coreSuite } from './core-suite.js'
 import { roomsSuite } from './rooms-suite.js'
 import { fanoutSuite } from './fanout-suite.js'
 import { fillAll, loadResults } from './figures.js'
+import { integritySuite } from './integrity-suite.js'
 import { largeRoomSuite } from './large-room-suite.js'
 import { writeCharts, writeLatest } from './latest.js'
 import { memorySuite } from './memory-suite.js'
@@ -27,6 +28,7 @@ const SUITES: readonly Suite[] = [
   largeRoomSuite,
   storeSuite,
   signalingSuite,
+  integritySuite,
 ]
 
 async function main(): Promise<void> {

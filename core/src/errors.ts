@@ -90,6 +90,15 @@ export class ReadOnlyError extends DiffStreamError {
   override name = 'ReadOnlyError'
 }
 
+/**
+ * A signed room refused what a peer sent: an unsigned or badly signed update, structs from a client
+ * id no listed writer bound, or a binding for a key that is not listed (see docs/writers.md).
+ */
+export class UnauthorizedWriteError extends DiffStreamError {
+  /** Always `'UnauthorizedWriteError'`, so that logs name the error. */
+  override name = 'UnauthorizedWriteError'
+}
+
 /** A message was given to a cache that only produces (a `producer`); use a `peer` to both write and receive. */
 export class WriteOnlyError extends DiffStreamError {
   /** Always `'WriteOnlyError'`, so that logs name the error. */

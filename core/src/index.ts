@@ -35,6 +35,7 @@ export type {
   RoomOptions,
   RoomStats,
   RoomStatus,
+  WriteRefusal,
 } from './net/types.js'
 export type { DocStore, StoredState, StoreOptions, StoreStats, SyncMode } from './store/types.js'
 export {

@@ -29,6 +29,10 @@ export interface PeerOptions {
   heartbeatMs?: number
   /** Report every change as a `change` event. */
   changes?: boolean
+  /** A signed room: the writers' public keys (docs/writers.md). */
+  writers?: string[]
+  /** This peer's writer key. */
+  writerKey?: { publicKey: string; privateKey: string }
 }
 
 /** A path of a peer's connections, as `room.paths()` reports it. */
@@ -56,6 +60,8 @@ export class PeerProcess extends LineProcess<{ records: Records; peers: string[]
     if (options.maxConns !== undefined) args.push('--max-conns', String(options.maxConns))
     if (options.heartbeatMs !== undefined) args.push('--heartbeat-ms', String(options.heartbeatMs))
     if (options.changes) args.push('--changes')
+    if (options.writers) args.push('--writers', JSON.stringify(options.writers))
+    if (options.writerKey) args.push('--writer-key', JSON.stringify(options.writerKey))
     super(options.name ?? 'peer', script, args, options.wrap)
   }
 

@@ -4,6 +4,7 @@
 //         [--relay] (iceTransportPolicy 'relay') [--any-candidates] (no loopback-only filter)
 //         [--ice-servers JSON] (given iceServers; without it the room asks its signaling servers)
 //         [--max-conns N] [--heartbeat-ms N] [--changes] [--compaction JSON]
+//         [--writers JSON] [--writer-key JSON] (a signed room: its writers' public keys, this peer's key)
 //   stdin:  {"op":"update","data":{...}} | {"op":"delete","key":K} | {"op":"updateMany","records":[...]}
 //           {"op":"dump"} | {"op":"compact"} | {"op":"close"}   (--store DIR: a file store; "stored" events)
 //           {"op":"online","online":false|true}   (the app's offline toggle: room.setOnline)
@@ -14,9 +15,10 @@
 //           {"op":"paths"} -> {"event":"paths","paths":[{peerId,type,local,remote,protocol,rttMs}]}
 //   stdout: {"event":"peers","peers":[...]} | {"event":"synced"} | {"event":"dump","records":{...}}
 //           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
+//           {"event":"refused","peerId":"...","error":"UnauthorizedWriteError","message":"..."} (signed rooms)
 //           with --changes: {"event":"change","key":K,"origin":"remote"|"local"} for every change
 import { createInterface } from 'node:readline'
-import { joinRoom } from '@diffstream/core'
+import { joinRoom, type WriterKeyPair } from '@diffstream/core'
 import { openFileStore } from '@diffstream/core/node'
 
 function arg(name: string, fallback?: string): string | undefined {
@@ -44,7 +46,10 @@ const room = joinRoom<Record<string, unknown>>(arg('room')!, {
   ...(iceServers ? { iceServers: JSON.parse(iceServers) as RTCIceServer[] } : {}),
   maxConns: arg('max-conns') ? Number(arg('max-conns')) : undefined,
   heartbeatMs: arg('heartbeat-ms') ? Number(arg('heartbeat-ms')) : undefined,
+  ...(arg('writers') ? { writers: JSON.parse(arg('writers')!) as string[] } : {}),
+  ...(arg('writer-key') ? { writerKey: JSON.parse(arg('writer-key')!) as WriterKeyPair } : {}),
 })
+room.on('refused', ({ peerId, error }) => out({ event: 'refused', peerId, error: error.name, message: error.message }))
 if (process.argv.includes('--changes')) room.on('change', (c) => out({ event: 'change', key: c.key, origin: c.origin }))
 room.on('peers', (peers) => out({ event: 'peers', peers }))
 room.on('warning', (message) => out({ event: 'warning', message }))

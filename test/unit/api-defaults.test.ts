@@ -98,6 +98,8 @@ function defaultsTable(
     'RoomOptions.maxMessageBytes': { value: field(room, 'links', 'options', 'maxMessageBytes') },
     'RoomOptions.store': { doc: 'none: the room lives in memory only' },
     'RoomOptions.compaction': { value: policy(field(room, 'replica', 'policy') as object) },
+    'RoomOptions.writers': { doc: 'none: an open room, where anyone with the password writes' },
+    'RoomOptions.writerKey': { doc: 'none' },
     'ReassemblerOptions.maxMessageBytes': { value: field(reassembler, 'maxMessageBytes') },
     'ReassemblerOptions.maxPending': { value: field(reassembler, 'maxPending') },
     'ReassemblerOptions.maxFrame': { doc: `{@link MAX_FRAME} (${MAX_FRAME / 1024} KiB)` },

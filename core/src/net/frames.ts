@@ -3,6 +3,7 @@ import { concatBytes, pushVarUint } from '../byte-writer.js'
 import { EMPTY_LINEAGE, skipLineage } from '../lineage-codec.js'
 import type { EpochInfo } from '../epoch.js'
 import { isMeshType, readMeshFrame, type MeshFrame } from './mesh-frames.js'
+import { isWriterType, readWriterFrame, type WriterFrame } from './writer-frames.js'
 
 /*
  * Data-channel frames, as y-webrtc sends them: a varuint message type, then for sync messages the
@@ -44,6 +45,7 @@ export type Frame =
   | { kind: 'features'; mask: number }
   | { kind: 'sync-packed'; sub: 'sync-step2' | 'update'; length: number; packed: Uint8Array }
   | MeshFrame
+  | WriterFrame
   | { kind: 'other'; type: number }
 
 /** Decodes a frame; throws `InvalidMessageError` when it is malformed. */
@@ -84,6 +86,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     }
   } else if (isMeshType(type)) {
     frame = readMeshFrame(type, r)
+  } else if (isWriterType(type)) {
+    frame = readWriterFrame(type, r)
   } else {
     return { kind: 'other', type }
   }

@@ -18,6 +18,7 @@ export type {
   RoomOptions,
   RoomStats,
   RoomStatus,
+  WriteRefusal,
 } from './types.js'
 export { decrypt, decryptJson, deriveKey, encrypt, encryptJson } from './crypto.js'
 export { MAX_ANY_DEPTH, readAny, writeAny, type AnyInput, type AnyValue } from './any-codec.js'
@@ -25,7 +26,13 @@ export { fromBase64, toBase64 } from './base64.js'
 export { CHUNK_TYPE, isChunkFrame, MAX_FRAME, Reassembler, splitMessage, type ReassemblerOptions } from './chunking.js'
 // What the signatures above use, so that this entry alone is enough.
 export { Emitter } from '../emitter.js'
-export { DiffStreamError, InvalidMessageError, ReadOnlyError, UnsupportedValueError } from '../errors.js'
+export {
+  DiffStreamError,
+  InvalidMessageError,
+  ReadOnlyError,
+  UnauthorizedWriteError,
+  UnsupportedValueError,
+} from '../errors.js'
 export type { Command } from '../data-msg.js'
 export type { JsonObject, JsonPrimitive, JsonValue } from '../json.js'
 export type { Key, KeyLike } from '../keys.js'

@@ -15,6 +15,9 @@ import type { Packing } from './environment.js'
 import { Broadcast, type BroadcastOptions } from './broadcast.js'
 import { encodeWriter } from './mesh-frames.js'
 import { realClock, type ReplicaClock, type ReplicaLink } from './replica-link.js'
+import type { CheckedBatch } from './signed-batch.js'
+import { WriterGate, type GateHost, type WriterGateOptions } from './writer-gate.js'
+import type { UnauthorizedWriteError } from '../errors.js'
 import {
   encodeEpochBase,
   encodeEpochHello,
@@ -49,6 +52,8 @@ export interface ReplicaOptions {
   clock?: ReplicaClock
   /** How updates are relayed (default: the broadcast tree; see docs/rooms.md). */
   broadcast?: BroadcastOptions
+  /** A signed room: who may write, and this peer's key (docs/writers.md). */
+  signed?: WriterGateOptions
 }
 
 /** Events of a {@link Replica}. */
@@ -58,6 +63,8 @@ export type ReplicaEvents = {
   /** A link finished (or lost) its initial sync. */
   synced: () => void
   warning: (message: string) => void
+  /** A signed room refused what a peer sent (the peer is dropped). */
+  refused: (peerId: string, error: UnauthorizedWriteError) => void
 }
 
 class LinkState {
@@ -93,7 +100,7 @@ export class Replica extends Emitter<ReplicaEvents> {
   readonly mirror: Mirror
   private readonly links = new Map<ReplicaLink, LinkState>()
   /** Updates that arrived before what they build on, with the link that pushed them. */
-  private readonly held = new HeldMessages<HeldMessage & { from: LinkState }>(16 * 1024 * 1024)
+  private readonly held = new HeldMessages<HeldMessage & { from: LinkState; signed?: CheckedBatch }>(16 * 1024 * 1024)
   private readonly policy: CompactionPolicy
   private readonly clock: ReplicaClock
   /** Which links get updates pushed (the broadcast tree). */
@@ -101,7 +108,9 @@ export class Replica extends Emitter<ReplicaEvents> {
   private askTimer: { cancel(): void } | null = null
   private info: EpochInfo = { epoch: 0, parent: 0, cutState: 0 }
   /** Updates to send at the next flush, with their writers; `repair`: it came as a sync answer (see `flush`). */
-  private outgoing: Array<{ update: Uint8Array; except: ReplicaLink | null; repair: boolean; writers: number[] }> = []
+  private outgoing: Outgoing[] = []
+  /** A signed room's guard (docs/writers.md); null in an open room. */
+  readonly gate: WriterGate | null
   private flushScheduled = false
   private compactionCount = 0
 
@@ -117,6 +126,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     )
     this.clock = options.clock ?? realClock
     const replica = this
+    this.gate = options.signed ? new WriterGate(this.gateHost(), options.signed) : null
     this.broadcast = new Broadcast(
       {
         clock: this.clock,
@@ -201,6 +211,7 @@ export class Replica extends Emitter<ReplicaEvents> {
   private compactTo(info: EpochInfo): void {
     this.mirror.compact(info.epoch)
     this.info = { ...info }
+    this.gate?.newEpoch(info, this.mirror.diff(), this.mirror.doc.clientID)
   }
 
   // --- links ------------------------------------------------------------------------------------
@@ -211,6 +222,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     const waiting = Array.from(this.links.values()).some((s) => s.asking)
     this.links.set(link, state)
     this.broadcast.add(link)
+    this.gate?.opened(link)
     if (link.followsEpochs) {
       if (this.packing) link.send(encodeFeatures(FEATURE_PACKED))
       link.send(encodeEpochHello(this.info))
@@ -232,6 +244,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     s?.resync?.cancel()
     this.links.delete(link)
     this.broadcast.remove(link)
+    this.gate?.closed(link)
     if (s?.asking) this.askDeferred()
     this.emit('synced')
   }
@@ -257,6 +270,34 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   /** Handles a sync or epoch frame from `link`; throws `InvalidMessageError` when the peer misbehaves. */
   receive(link: ReplicaLink, frame: Frame): void {
+    if (this.gate) this.gate.receive(link, frame)
+    else this.take(link, frame)
+  }
+
+  /** What the signed room's gate needs of this replica. */
+  private gateHost(): GateHost {
+    return {
+      epoch: () => this.info.epoch,
+      holds: (update) => this.mirror.holdsAll(inspectUpdate(update)),
+      deliver: (link, frame) => this.take(link, frame),
+      adoptBase: (link, info, state) => {
+        const s = this.links.get(link)
+        if (s) this.onBase(s, { ...info, state })
+      },
+      applySigned: (link, checked, answer) => {
+        const s = this.links.get(link)
+        if (s && this.inStep(s)) this.applyRemote(s, checked.batch.update, answer ? 'answer' : 'push', checked)
+      },
+      signed: (checked) => {
+        this.outgoing.push({ update: checked.batch.update, except: null, repair: false, writers: [...checked.ranges.keys()], signed: checked })
+        this.scheduleFlush()
+      },
+      refused: (link, error) => this.emit('refused', link.id, error),
+      warn: (message) => this.emit('warning', message),
+    }
+  }
+
+  private take(link: ReplicaLink, frame: Frame): void {
     const s = this.links.get(link)
     if (!s) return
     switch (frame.kind) {
@@ -299,6 +340,10 @@ export class Replica extends Emitter<ReplicaEvents> {
         this.onHello(s, frame)
         return
       case 'epoch-want':
+        if (this.gate) {
+          if (link.followsEpochs) this.gate.want(link, frame.epoch)
+          return
+        }
         if (link.followsEpochs && frame.epoch === this.info.epoch && this.info.epoch > 0)
           link.send(encodeEpochBase(this.info, this.mirror.diff()))
         return
@@ -318,6 +363,10 @@ export class Replica extends Emitter<ReplicaEvents> {
    * step 2 it expects.
    */
   private answerStep1(link: ReplicaLink, sv: Map<number, number>): void {
+    if (this.gate && link.followsEpochs) {
+      this.gate.answer(link, sv)
+      return
+    }
     const diff = this.mirror.diff(encodeStateVector(sv))
     const pieces = link.followsEpochs ? splitUpdate(diff, SYNC_PIECE_BYTES, sv, SYNC_FIRST_PIECE_BYTES) : [diff]
     const s = this.links.get(link)
@@ -393,6 +442,7 @@ export class Replica extends Emitter<ReplicaEvents> {
       throw new InvalidMessageError(`epoch ${frame.epoch}: the base does not apply`, { cause: err })
     }
     this.info = { epoch: frame.epoch, parent: frame.parent, cutState: frame.cutState }
+    this.gate?.newEpoch(this.info, frame.state, this.mirror.doc.clientID)
     s.remoteEpoch = frame.epoch
     this.afterEpochChange()
   }
@@ -426,12 +476,12 @@ export class Replica extends Emitter<ReplicaEvents> {
    * Applies an update from `s`: `push` a relayed update (a duplicate then prunes that link), `held`
    * a push that waited for what it builds on, `answer` a sync answer (step 2, never pruned).
    */
-  private applyRemote(s: LinkState, update: Uint8Array, how: 'push' | 'held' | 'answer'): void {
+  private applyRemote(s: LinkState, update: Uint8Array, how: 'push' | 'held' | 'answer', signed?: CheckedBatch): void {
     const inspection = inspectUpdate(update)
     if (!dependenciesMet(inspection, (c) => this.mirror.clock(c))) {
       // Arrived ahead of what it builds on (relayed out of order): hold it and ask this peer for
       // what we lack, instead of letting Yjs integrate half of it.
-      this.held.add({ update, inspection, from: s })
+      this.held.add({ update, inspection, from: s, signed })
       this.requestResync(s)
       return
     }
@@ -453,7 +503,8 @@ export class Replica extends Emitter<ReplicaEvents> {
     if (this.mirror.fingerprint() !== before) {
       if (how !== 'answer')
         this.broadcast.fresh(s.link, held.length > 0 ? writers.filter((w) => !held.includes(w)) : writers)
-      this.queue(update, s.link, how === 'answer', writers)
+      if (signed) this.gate?.keep(signed)
+      this.queue(update, s.link, how === 'answer', writers, signed)
     }
     const repaired = this.mirror.takeReplayed()
     if (repaired) this.queue(repaired, null)
@@ -462,7 +513,7 @@ export class Replica extends Emitter<ReplicaEvents> {
       if (!next) break
       try {
         // It counts as pushed by the link it came from (if that link is still open).
-        this.applyRemote(this.links.get(next.from.link) === next.from ? next.from : s, next.update, 'held')
+        this.applyRemote(this.links.get(next.from.link) === next.from ? next.from : s, next.update, 'held', next.signed)
       } catch {
         // a held update that no longer applies is dropped; a state-vector sync recovers
       }
@@ -490,11 +541,15 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   // --- outgoing updates: batched per tick, pushed along the broadcast tree (not to their source) --
 
-  private queue(update: Uint8Array, except: ReplicaLink | null, repair = false, writers?: number[]): void {
+  private queue(update: Uint8Array, except: ReplicaLink | null, repair = false, writers?: number[], signed?: CheckedBatch): void {
     const ws = writers ?? Array.from(inspectUpdate(update).ranges.keys())
     this.broadcast.saw(ws)
-    this.outgoing.push({ update, except, repair, writers: ws })
+    this.outgoing.push({ update, except, repair, writers: ws, signed })
     this.broadcast.changed()
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
     queueMicrotask(() => this.flush())
@@ -503,13 +558,22 @@ export class Replica extends Emitter<ReplicaEvents> {
   /** Sends what was queued; a writer then checks whether it is time to compact. */
   flush(): void {
     this.flushScheduled = false
-    const items = this.outgoing
+    let items = this.outgoing
     this.outgoing = []
+    // A signed room sends only signed batches: what this peer wrote is signed first (and comes back).
+    if (this.gate) items = this.gate.outgoing(items, this.mirror.doc.clientID)
     if (items.length > 0) {
       const tree = this.broadcast.mode === 'tree'
       for (const s of this.links.values()) {
         if (!this.inStep(s)) continue
         const mine = items.filter((i) => i.except !== s.link && this.broadcast.pushesTo(s.link, i.writers))
+        if (this.gate) {
+          // Signed batches travel one by one (merging would break their signatures); the tree's
+          // rule for repairs is the same as below.
+          const answered = s.synced || s.answered
+          for (const i of mine) if (!tree || !i.repair || answered) this.gate.send(s.link, i.signed!, tree && i.repair)
+          continue
+        }
         // On the tree, what a sync answer brought goes on as a sync answer too: to the peers below
         // this one, which lack it as well, but not as a push, since the peer above, which may hold
         // it, would take it for a duplicate and prune this link. A peer whose step 1 we have not
@@ -521,7 +585,8 @@ export class Replica extends Emitter<ReplicaEvents> {
         if (repairs.length > 0) s.link.send(encodeSyncStep2(merged(repairs)))
       }
     }
-    if (this.options.compacts && items.some((i) => i.except === null)) this.maybeCompact()
+    // (in a signed room only a writer compacts: nobody else can sign the base)
+    if (this.options.compacts && (this.gate?.writes ?? true) && items.some((i) => i.except === null)) this.maybeCompact()
   }
 
   private maybeCompact(): void {
@@ -537,6 +602,15 @@ export class Replica extends Emitter<ReplicaEvents> {
     this.links.clear()
     this.mirror.destroy()
   }
+}
+
+interface Outgoing {
+  update: Uint8Array
+  except: ReplicaLink | null
+  repair: boolean
+  writers: number[]
+  /** In a signed room: the signed batch this update travels in. */
+  signed?: CheckedBatch
 }
 
 const merged = (updates: Uint8Array[]): Uint8Array => (updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates))

@@ -103,6 +103,7 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     jsonBytes: 0,
     updateBytes: 0,
     droppedPeers: 0,
+    refused: 0,
   }
 
   /** Joins the room at once; {@link joinRoom} says the same. */
@@ -114,7 +115,12 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     super()
     this.role = options.role ?? 'peer'
     this.keyName = options.keyName ?? 'key'
-    this.replica = new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction })
+    const signed = options.writers ? { room: name, writers: options.writers, writerKey: options.writerKey } : undefined
+    this.replica = new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction, signed })
+    this.replica.on('refused', (peerId, error) => {
+      this.counters.refused++
+      this.emit('refused', { peerId, error })
+    })
     this.replica.on('synced', () => this.statusChanged())
     this.replica.on('warning', (w) => this.warn(w))
     this.replica.on('epoch', (epoch) => this.emit('epoch', epoch))
@@ -196,6 +202,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.loaded = (this.persistence ? this.persistence.load() : Promise.resolve(null)).then(
       (repaired) => {
         if (repaired) this.warn(`the store was repaired on open: ${repaired}`)
+        // What a store restored carries no signatures: a writer signs it as a new epoch's base.
+        if (this.replica.gate?.writes && this.replica.mirror.size > 0 && !this.closed) this.replica.compact()
         if (!this.closed && this.online) this.goOnline()
         this.statusChanged()
       },
@@ -319,6 +327,11 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     if (this.closed) return
     this.closed = true
     this.replica.flush()
+    // What is being signed still goes out.
+    if (this.replica.gate) {
+      await this.replica.gate.idle()
+      this.replica.flush()
+    }
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], 'close')
     this.mesh.stop()
     this.signaling.close()
@@ -375,6 +388,8 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     if (this.role === 'consumer')
       throw new ReadOnlyError('a consumer cannot write; join with role "peer" or "producer"')
     if (this.closed) throw new DiffStreamError('the room is closed')
+    if (this.replica.gate && !this.replica.gate.writes)
+      throw new ReadOnlyError('this peer is not a listed writer of this signed room (options writers and writerKey)')
   }
 
   private keyOf(id: string): Key {

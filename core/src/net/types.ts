@@ -2,8 +2,9 @@ import type SimplePeer from 'simple-peer'
 import type { Command } from '../data-msg.js'
 import type { Key } from '../keys.js'
 import type { DocStore } from '../store/types.js'
-import type { WriterKeyPair } from './writer-key.js'
 import type { CompactionOptions, Role } from '../types.js'
+import type { UnauthorizedWriteError } from '../errors.js'
+import type { WriterKeyPair } from './writer-key.js'
 
 /** Options of {@link joinRoom}. All are optional. */
 export interface RoomOptions {
@@ -83,16 +84,28 @@ export interface RoomOptions {
    */
   compaction?: false | CompactionOptions
   /**
-   * Public keys (base64url) of the peers allowed to write. Set → the room is signed: copies accept
-   * structs only from Yjs client ids bound to a listed key, y-webrtc peers cannot write. Absent → open
-   * room, today's behaviour.
+   * Public keys (base64url, from {@link createWriterKey}) of the peers allowed to write. Set → the
+   * room is signed: copies accept structs only from Yjs client ids bound to a listed key, in batches
+   * that key signed; a peer that sends anything else is dropped (event `refused`). y-webrtc peers
+   * cannot write in a signed room (they can read), and only writers compact (they sign the base).
+   * See docs/writers.md.
+   * @defaultValue none: an open room, where anyone with the password writes
    */
   writers?: string[]
   /**
    * This peer's writer key. In a signed room a peer without it, or whose public key is not listed,
-   * is read-only: cache writes throw ReadOnlyError.
+   * is read-only: cache writes throw `ReadOnlyError`.
+   * @defaultValue none
    */
   writerKey?: WriterKeyPair
+}
+
+/** A signed room refused what a peer sent, and dropped that peer (see docs/writers.md). */
+export interface WriteRefusal {
+  /** The peer that sent it. */
+  peerId: string
+  /** What was wrong. */
+  error: UnauthorizedWriteError
 }
 
 /** A record changed in the room. */
@@ -175,6 +188,8 @@ export interface RoomStats {
   updateBytes: number
   /** Peers dropped for breaking the protocol. */
   droppedPeers: number
+  /** Frames a signed room refused (unsigned or badly signed updates, unbound clients, unlisted keys). */
+  refused: number
 }
 
 /** Events of a room. */
@@ -189,4 +204,6 @@ export type RoomEvents<T> = {
   epoch: (epoch: number) => void
   /** Something went wrong that the room recovered from (a peer dropped, a signal that did not decrypt). */
   warning: (message: string) => void
+  /** A signed room refused what a peer sent and dropped it (see {@link WriteRefusal}). */
+  refused: (refusal: WriteRefusal) => void
 }
