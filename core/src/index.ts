@@ -25,11 +25,14 @@ export type {
 export { hashJson } from './hash.js'
 export { joinRoom, Room, type RoomCache } from './net/room.js'
 export type {
+  AntiEntropyRoomOptions,
   CandidateType,
   PeerPath,
   PeerPresence,
   RoomChange,
+  RoomDivergence,
   RoomEvents,
+  RoomHeal,
   RoomOptions,
   RoomStats,
   RoomStatus,

@@ -29,6 +29,8 @@ export interface PeerOptions {
   heartbeatMs?: number
   /** Report every change as a `change` event. */
   changes?: boolean
+  /** The anti-entropy's digest period (docs/anti-entropy.md). */
+  digestMs?: number
 }
 
 /** A path of a peer's connections, as `room.paths()` reports it. */
@@ -56,6 +58,7 @@ export class PeerProcess extends LineProcess<{ records: Records; peers: string[]
     if (options.maxConns !== undefined) args.push('--max-conns', String(options.maxConns))
     if (options.heartbeatMs !== undefined) args.push('--heartbeat-ms', String(options.heartbeatMs))
     if (options.changes) args.push('--changes')
+    if (options.digestMs !== undefined) args.push('--digest-ms', String(options.digestMs))
     super(options.name ?? 'peer', script, args, options.wrap)
   }
 

@@ -3,7 +3,7 @@
 //   args: --room NAME --signaling URL[,URL...] [--password P] [--role peer|producer|consumer] [--name N]
 //         [--relay] (iceTransportPolicy 'relay') [--any-candidates] (no loopback-only filter)
 //         [--ice-servers JSON] (given iceServers; without it the room asks its signaling servers)
-//         [--max-conns N] [--heartbeat-ms N] [--changes] [--compaction JSON]
+//         [--max-conns N] [--heartbeat-ms N] [--changes] [--compaction JSON] [--digest-ms N]
 //   stdin:  {"op":"update","data":{...}} | {"op":"delete","key":K} | {"op":"updateMany","records":[...]}
 //           {"op":"dump"} | {"op":"compact"} | {"op":"close"}   (--store DIR: a file store; "stored" events)
 //           {"op":"online","online":false|true}   (the app's offline toggle: room.setOnline)
@@ -15,6 +15,7 @@
 //   stdout: {"event":"peers","peers":[...]} | {"event":"synced"} | {"event":"dump","records":{...}}
 //           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
 //           with --changes: {"event":"change","key":K,"origin":"remote"|"local"} for every change
+//           {"event":"diverged",peerId,reason,records,clients,healing} | {"event":"healed",peerId,records}
 import { createInterface } from 'node:readline'
 import { joinRoom } from '@diffstream/core'
 import { openFileStore } from '@diffstream/core/node'
@@ -44,9 +45,12 @@ const room = joinRoom<Record<string, unknown>>(arg('room')!, {
   ...(iceServers ? { iceServers: JSON.parse(iceServers) as RTCIceServer[] } : {}),
   maxConns: arg('max-conns') ? Number(arg('max-conns')) : undefined,
   heartbeatMs: arg('heartbeat-ms') ? Number(arg('heartbeat-ms')) : undefined,
+  ...(arg('digest-ms') ? { antiEntropy: { digestMs: Number(arg('digest-ms')) } } : {}),
 })
 if (process.argv.includes('--changes')) room.on('change', (c) => out({ event: 'change', key: c.key, origin: c.origin }))
 room.on('peers', (peers) => out({ event: 'peers', peers }))
+room.on('diverged', (d) => out({ event: 'diverged', ...d }))
+room.on('healed', (h) => out({ event: 'healed', ...h }))
 room.on('warning', (message) => out({ event: 'warning', message }))
 room.on('status', (status) => {
   if (status.synced) out({ event: 'synced' })

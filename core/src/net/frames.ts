@@ -3,6 +3,8 @@ import { concatBytes, pushVarUint } from '../byte-writer.js'
 import { EMPTY_LINEAGE, skipLineage } from '../lineage-codec.js'
 import type { EpochInfo } from '../epoch.js'
 import { isMeshType, readMeshFrame, type MeshFrame } from './mesh-frames.js'
+// Anti-entropy frames 20–23 (docs/anti-entropy.md).
+import { isDigestType, readDigestFrame, type DigestFrame } from './digest-frames.js'
 
 /*
  * Data-channel frames, as y-webrtc sends them: a varuint message type, then for sync messages the
@@ -44,6 +46,7 @@ export type Frame =
   | { kind: 'features'; mask: number }
   | { kind: 'sync-packed'; sub: 'sync-step2' | 'update'; length: number; packed: Uint8Array }
   | MeshFrame
+  | DigestFrame
   | { kind: 'other'; type: number }
 
 /** Decodes a frame; throws `InvalidMessageError` when it is malformed. */
@@ -84,6 +87,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     }
   } else if (isMeshType(type)) {
     frame = readMeshFrame(type, r)
+  } else if (isDigestType(type)) {
+    frame = readDigestFrame(type, r)
   } else {
     return { kind: 'other', type }
   }

@@ -9,11 +9,14 @@
  */
 export { joinRoom, Room, type RoomCache } from './room.js'
 export type {
+  AntiEntropyRoomOptions,
   CandidateType,
   PeerPath,
   PeerPresence,
   RoomChange,
+  RoomDivergence,
   RoomEvents,
+  RoomHeal,
   RoomOptions,
   RoomStats,
   RoomStatus,

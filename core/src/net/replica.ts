@@ -8,11 +8,14 @@ import { HeldMessages, type HeldMessage } from '../held.js'
 import type { JsonObject } from '../json.js'
 import { Mirror } from '../mirror.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
+import type { StampedNode } from '../stamped-merge.js'
 import type { CompactionOptions } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
 import { splitUpdate } from '../update-split.js'
 import type { Packing } from './environment.js'
 import { Broadcast, type BroadcastOptions } from './broadcast.js'
+import { AntiEntropy, type AntiEntropyOptions } from './anti-entropy.js'
+import { antiEntropyHost } from './replica-heal.js'
 import { encodeWriter } from './mesh-frames.js'
 import { realClock, type ReplicaClock, type ReplicaLink } from './replica-link.js'
 import {
@@ -49,6 +52,8 @@ export interface ReplicaOptions {
   clock?: ReplicaClock
   /** How updates are relayed (default: the broadcast tree; see docs/rooms.md). */
   broadcast?: BroadcastOptions
+  /** Digests that notice a copy holding what its source never wrote, and heal it (docs/anti-entropy.md). */
+  antiEntropy?: AntiEntropyOptions
 }
 
 /** Events of a {@link Replica}. */
@@ -98,6 +103,8 @@ export class Replica extends Emitter<ReplicaEvents> {
   private readonly clock: ReplicaClock
   /** Which links get updates pushed (the broadcast tree). */
   readonly broadcast: Broadcast
+  /** Digests and heals, when the options ask for them (rooms do). */
+  readonly antiEntropy: AntiEntropy | null
   private askTimer: { cancel(): void } | null = null
   private info: EpochInfo = { epoch: 0, parent: 0, cutState: 0 }
   /** Updates to send at the next flush, with their writers; `repair`: it came as a sync answer (see `flush`). */
@@ -132,6 +139,9 @@ export class Replica extends Emitter<ReplicaEvents> {
       },
       options.broadcast,
     )
+    this.antiEntropy = options.antiEntropy
+      ? new AntiEntropy(antiEntropyHost(this, this.clock, (link) => this.isInStep(link)), options.antiEntropy)
+      : null
     // A new epoch writes as a new Yjs client: the neighbours learn which.
     this.on('epoch', () => {
       const writer = encodeWriter(this.mirror.doc.clientID)
@@ -211,6 +221,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     const waiting = Array.from(this.links.values()).some((s) => s.asking)
     this.links.set(link, state)
     this.broadcast.add(link)
+    this.antiEntropy?.add(link)
     if (link.followsEpochs) {
       if (this.packing) link.send(encodeFeatures(FEATURE_PACKED))
       link.send(encodeEpochHello(this.info))
@@ -232,6 +243,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     s?.resync?.cancel()
     this.links.delete(link)
     this.broadcast.remove(link)
+    this.antiEntropy?.remove(link)
     if (s?.asking) this.askDeferred()
     this.emit('synced')
   }
@@ -282,6 +294,7 @@ export class Replica extends Emitter<ReplicaEvents> {
         }
         if (!s.synced) {
           s.synced = true
+          this.antiEntropy?.synced(link)
           this.emit('synced')
         }
         return
@@ -293,6 +306,13 @@ export class Replica extends Emitter<ReplicaEvents> {
       case 'have':
       case 'writer':
         if (link.followsEpochs) this.broadcast.receive(link, frame)
+        return
+      case 'digest':
+      case 'digest-want':
+      case 'digest-records':
+      case 'heal-want':
+      case 'heal-state':
+        if (link.followsEpochs) this.antiEntropy?.receive(link, frame)
         return
       case 'epoch-hello':
         if (!link.followsEpochs) return
@@ -345,6 +365,11 @@ export class Replica extends Emitter<ReplicaEvents> {
     } catch (err) {
       throw new InvalidMessageError('a packed sync frame does not inflate to its declared size', { cause: err })
     }
+  }
+
+  private isInStep(link: ReplicaLink): boolean {
+    const s = this.links.get(link)
+    return s !== undefined && this.inStep(s)
   }
 
   /** Frames of the Yjs sync count only from a peer in our epoch: others' build on another document. */
@@ -420,6 +445,29 @@ export class Replica extends Emitter<ReplicaEvents> {
     this.emit('synced')
   }
 
+  /**
+   * Replaces the document with a trusted peer's whole state of this epoch, carrying what `keep`
+   * keeps (docs/anti-entropy.md, "Heal"); returns the ids of the records that changed.
+   */
+  healWith(state: Uint8Array, keep: (held: Map<string, StampedNode>) => Map<string, StampedNode>): string[] {
+    const changed: string[] = []
+    const off = this.mirror.onChange((c) => changed.push(...c.keys()))
+    try {
+      this.mirror.adopt(state, this.info.epoch, undefined, keep)
+    } finally {
+      off()
+    }
+    this.held.discard(() => true)
+    const writer = encodeWriter(this.mirror.doc.clientID)
+    for (const s of this.links.values()) {
+      if (s.link.followsEpochs) s.link.send(writer)
+      if (this.inStep(s)) s.link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+    }
+    const replayed = this.mirror.takeReplayed()
+    if (replayed) this.queue(replayed, null)
+    return changed
+  }
+
   // --- remote updates ---------------------------------------------------------------------------
 
   /**
@@ -435,6 +483,8 @@ export class Replica extends Emitter<ReplicaEvents> {
       this.requestResync(s)
       return
     }
+    // Structs under this copy's own client ids that it never wrote: forged (docs/anti-entropy.md).
+    if (this.antiEntropy?.refuses(s.link, inspection)) return
     const writers = Array.from(inspection.ranges.keys())
     // A relay of what we hold: nothing to apply, nothing to relay, and that link is off these writers' trees.
     if (this.mirror.holdsAll(inspection)) {
@@ -450,6 +500,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     } catch (err) {
       throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
     }
+    this.antiEntropy?.applied(s.link, inspection)
     if (this.mirror.fingerprint() !== before) {
       if (how !== 'answer')
         this.broadcast.fresh(s.link, held.length > 0 ? writers.filter((w) => !held.includes(w)) : writers)
@@ -492,6 +543,7 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   private queue(update: Uint8Array, except: ReplicaLink | null, repair = false, writers?: number[]): void {
     const ws = writers ?? Array.from(inspectUpdate(update).ranges.keys())
+    if (except === null) this.antiEntropy?.wrote()
     this.broadcast.saw(ws)
     this.outgoing.push({ update, except, repair, writers: ws })
     this.broadcast.changed()
@@ -534,6 +586,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     for (const s of this.links.values()) s.resync?.cancel()
     this.askTimer?.cancel()
     this.broadcast.destroy()
+    this.antiEntropy?.destroy()
     this.links.clear()
     this.mirror.destroy()
   }

@@ -1,0 +1,342 @@
+import { Emitter } from '../emitter.js'
+import { InvalidMessageError } from '../errors.js'
+import { decodeStateVector } from '../state-vector.js'
+import type { UpdateInspection } from '../update-inspect.js'
+import type { AntiEntropyEvents, AntiEntropyHost, AntiEntropyOptions } from './anti-entropy-types.js'
+import {
+  encodeDigest,
+  encodeDigestRecords,
+  encodeDigestWant,
+  encodeHealState,
+  encodeHealWant,
+  type DigestFrame,
+  type OwnerClaim,
+  type Rank,
+} from './digest-frames.js'
+import { Provenance, recordsTouched } from './divergence-heal.js'
+import { bucketCountFor, bucketHashes, differingBuckets, differingRecords, recordsIn } from './record-digest.js'
+import type { ReplicaLink } from './replica-link.js'
+
+export type { AntiEntropyHost, AntiEntropyOptions, Divergence } from './anti-entropy-types.js'
+
+const DEFAULT_DIGEST_MS = 5000
+/** Own client ids remembered (a copy writes under a new one per epoch and per heal). */
+const MAX_OWN = 64
+/** A heal not answered by then may be asked of another peer. */
+const HEAL_WAIT_MS = 10_000
+/** Least time between two whole states sent to one link, and between two digests after refusals. */
+const HEAL_STATE_EVERY_MS = 2000
+const REFUSAL_DIGEST_EVERY_MS = 1000
+/** After a proven forgery, how long a client's structs beyond the owner's claim come only from the owner. */
+const QUARANTINE_MS = 15_000
+
+class LinkEntropy {
+  timer: { cancel(): void } | null = null
+  /** A confirmation asked of this peer: how far this copy held each suspect client then. */
+  confirm: Map<number, number> | null = null
+  /** Buckets whose records were asked of this peer. */
+  asked: { count: number; buckets: Set<number> } | null = null
+  /** The rank its last digest gave. */
+  rank: Rank = 0
+  lastStateSent = -Infinity
+  lastRefusal = -Infinity
+  constructor(readonly link: ReplicaLink) {}
+}
+
+/**
+ * A room copy's anti-entropy (docs/anti-entropy.md): digests of what it holds go to every
+ * DiffStream link now and then; a digest that proves this copy holds structs their owner never
+ * wrote, or equal state with other records, makes it take a fresh copy of the state from the
+ * trusted peer (keeping its own writes) and drop the links that brought the forgery. It also
+ * refuses updates that claim to be this copy's own writes.
+ */
+export class AntiEntropy extends Emitter<AntiEntropyEvents> {
+  private readonly provenance = new Provenance<ReplicaLink>()
+  private readonly links = new Map<ReplicaLink, LinkEntropy>()
+  /** Client ids this copy wrote under, and how far. */
+  private readonly own = new Map<number, number>()
+  /** Which link claims each client id; ids two links claim are trusted to neither. */
+  private readonly claimedBy = new Map<number, ReplicaLink>()
+  private readonly contested = new Set<number>()
+  private healing: { link: ReplicaLink; timer: { cancel(): void } } | null = null
+  /**
+   * Clients whose structs beyond `from` were forged: for a while they are taken only from their
+   * owner, lest a neighbour that holds the forgery too brings it back right after the heal.
+   */
+  private readonly quarantine = new Map<number, { from: number; owner: ReplicaLink; until: number }>()
+  private cache: { key: string; hashes: Uint32Array } | null = null
+  private readonly digestMs: number
+  private readonly random: () => number
+
+  constructor(
+    private readonly host: AntiEntropyHost,
+    private readonly options: AntiEntropyOptions,
+  ) {
+    super()
+    this.digestMs = options.digestMs ?? DEFAULT_DIGEST_MS
+    this.random = options.random ?? Math.random
+  }
+
+  // --- from the replica -------------------------------------------------------------------------
+
+  add(link: ReplicaLink): void {
+    if (!link.followsEpochs) return
+    const l = new LinkEntropy(link)
+    this.links.set(link, l)
+    this.schedule(l)
+  }
+
+  remove(link: ReplicaLink): void {
+    const l = this.links.get(link)
+    l?.timer?.cancel()
+    this.links.delete(link)
+    this.provenance.forget(link)
+    for (const [client, by] of this.claimedBy) if (by === link) this.claimedBy.delete(client)
+    for (const [client, q] of this.quarantine) if (q.owner === link) this.quarantine.delete(client)
+    if (this.healing?.link === link) this.stopHealing()
+  }
+
+  /** The link's first sync is done: compare at once. */
+  synced(link: ReplicaLink): void {
+    const l = this.links.get(link)
+    if (l) this.sendDigest(l, false)
+  }
+
+  /** This copy wrote (a local write, or values it carried or put back). */
+  wrote(): void {
+    const id = this.host.clientId()
+    if (!this.own.has(id) && this.own.size >= MAX_OWN) this.own.delete(this.own.keys().next().value!)
+    this.own.set(id, Math.max(this.own.get(id) ?? 0, this.host.clockOf(id)))
+  }
+
+  /**
+   * Whether an update from `link` must be refused: it carries structs under one of this copy's own
+   * client ids beyond what this copy wrote. The link is sent a digest (so a relay learns it is wrong).
+   */
+  refuses(link: ReplicaLink, inspection: UpdateInspection): boolean {
+    const me = this.host.clientId()
+    const now = this.host.clock.now()
+    for (const [client, range] of inspection.ranges) {
+      const q = this.quarantine.get(client)
+      if (q && range.end > q.from && link !== q.owner) {
+        if (now < q.until) return true
+        this.quarantine.delete(client)
+      }
+      const wrote = client === me ? Math.max(this.own.get(me) ?? 0, this.host.clockOf(me)) : this.own.get(client)
+      if (wrote === undefined || range.end <= wrote) continue
+      this.emit('refused', link.id)
+      const l = this.links.get(link)
+      if (l && now - l.lastRefusal >= REFUSAL_DIGEST_EVERY_MS) {
+        l.lastRefusal = now
+        this.sendDigest(l, false)
+      }
+      return true
+    }
+    return false
+  }
+
+  /** An update from `link` was applied: remember which ranges it brought. */
+  applied(link: ReplicaLink, inspection: UpdateInspection): void {
+    this.provenance.note(link, inspection.ranges)
+  }
+
+  /** Handles an anti-entropy frame; throws `InvalidMessageError` when the peer misbehaves. */
+  receive(link: ReplicaLink, frame: DigestFrame): void {
+    const l = this.links.get(link)
+    if (!l) return
+    if (frame.epoch !== this.host.epoch()) {
+      if (frame.kind === 'digest' && frame.answer) l.confirm = null
+      return
+    }
+    switch (frame.kind) {
+      case 'digest':
+        l.rank = frame.rank
+        this.onDigest(l, frame)
+        return
+      case 'digest-want':
+        if (frame.buckets.length === 0) this.sendDigest(l, true)
+        else {
+          const wanted = new Set(frame.buckets)
+          const records = recordsIn(this.host.records(), frame.bucketCount, wanted)
+          link.send(encodeDigestRecords(frame.epoch, frame.bucketCount, this.host.fingerprint(), records))
+        }
+        return
+      case 'digest-records':
+        this.onRecords(l, frame)
+        return
+      case 'heal-want': {
+        const now = this.host.clock.now()
+        if (now - l.lastStateSent < HEAL_STATE_EVERY_MS) return
+        l.lastStateSent = now
+        link.send(encodeHealState(frame.epoch, this.host.fullState()))
+        return
+      }
+      case 'heal-state':
+        this.onHealState(l, frame.state)
+        return
+    }
+  }
+
+  destroy(): void {
+    for (const l of this.links.values()) l.timer?.cancel()
+    this.links.clear()
+    this.stopHealing()
+  }
+
+  // --- digests ----------------------------------------------------------------------------------
+
+  private schedule(l: LinkEntropy): void {
+    const wait = this.digestMs * (0.75 + 0.5 * this.random())
+    l.timer = this.host.clock.later(() => {
+      if (this.links.get(l.link) !== l) return
+      if (!l.link.quiet?.()) this.sendDigest(l, false)
+      this.schedule(l)
+    }, wait)
+  }
+
+  private claims(): OwnerClaim[] {
+    const me = this.host.clientId()
+    const out: OwnerClaim[] = [{ client: me, clock: Math.max(this.own.get(me) ?? 0, this.host.clockOf(me)) }]
+    for (const [client, clock] of this.own) if (client !== me && clock > 0) out.push({ client, clock })
+    return out
+  }
+
+  private hashes(buckets: number): Uint32Array {
+    const key = `${this.host.epoch()}:${this.host.fingerprint()}:${buckets}`
+    if (this.cache?.key !== key) this.cache = { key, hashes: bucketHashes(this.host.records(), buckets) }
+    return this.cache.hashes
+  }
+
+  private sendDigest(l: LinkEntropy, answer: boolean): void {
+    if (!this.host.inStep(l.link)) return
+    const records = this.host.recordCount()
+    l.link.send(
+      encodeDigest({
+        epoch: this.host.epoch(),
+        answer,
+        rank: this.options.rank,
+        stateVector: this.host.stateVector(),
+        fingerprint: this.host.fingerprint(),
+        records,
+        claims: this.claims(),
+        buckets: this.hashes(bucketCountFor(records)),
+      }),
+    )
+  }
+
+  private onDigest(l: LinkEntropy, d: Extract<DigestFrame, { kind: 'digest' }>): void {
+    // A confirmation: the owner answered after our question arrived, so it claims at least every
+    // write of its that this copy could have held when asking.
+    if (d.answer && l.confirm) {
+      const asked = l.confirm
+      l.confirm = null
+      const forged = d.claims.filter((c) => this.trusts(l.link, c.client) && (asked.get(c.client) ?? 0) > c.clock)
+      if (forged.length > 0) {
+        this.proven(l, forged)
+        return
+      }
+    }
+    const suspects = d.claims.filter((c) => this.trusts(l.link, c.client) && this.host.clockOf(c.client) > c.clock)
+    if (suspects.length > 0 && !l.confirm) {
+      l.confirm = new Map(suspects.map((c) => [c.client, this.host.clockOf(c.client)]))
+      l.link.send(encodeDigestWant(d.epoch, 1, []))
+      return
+    }
+    if (suspects.length > 0 || d.fingerprint !== this.host.fingerprint() || l.asked) return
+    if (!sameStateVector(d.stateVector, this.host.stateVector())) return
+    const buckets = differingBuckets(this.hashes(d.buckets.length), d.buckets)
+    if (buckets.length === 0) return
+    l.asked = { count: d.buckets.length, buckets: new Set(buckets) }
+    l.link.send(encodeDigestWant(d.epoch, d.buckets.length, buckets))
+  }
+
+  /** Whether `link`'s claim about `client` counts: not ours, and no other link claims it. */
+  private trusts(link: ReplicaLink, client: number): boolean {
+    if (this.own.has(client) || client === this.host.clientId() || this.contested.has(client)) return false
+    const by = this.claimedBy.get(client)
+    if (by && by !== link && this.links.has(by)) {
+      if (this.contested.size > 1024) this.contested.clear()
+      this.contested.add(client)
+      return false
+    }
+    this.claimedBy.set(client, link)
+    return true
+  }
+
+  private onRecords(l: LinkEntropy, frame: Extract<DigestFrame, { kind: 'digest-records' }>): void {
+    const asked = l.asked
+    l.asked = null
+    if (!asked || asked.count !== frame.bucketCount) return
+    // Either side moved on since the digest: the next round compares again.
+    if (frame.fingerprint !== this.host.fingerprint()) return
+    const mine = recordsIn(this.host.records(), asked.count, asked.buckets)
+    const ids = differingRecords(mine, frame.records)
+    if (ids.length === 0) return
+    const healing = l.rank > this.options.rank
+    this.emit('diverged', { peerId: l.link.id, reason: 'content', records: ids, clients: [], healing })
+    if (healing) this.askHeal(l.link)
+  }
+
+  // --- heal -------------------------------------------------------------------------------------
+
+  private proven(l: LinkEntropy, forged: OwnerClaim[]): void {
+    const records = new Set<string>()
+    const suspects = new Set<ReplicaLink>()
+    const until = this.host.clock.now() + QUARANTINE_MS
+    for (const { client, clock } of forged) {
+      if (this.quarantine.size > 1024) this.quarantine.clear()
+      this.quarantine.set(client, { from: clock, owner: l.link, until })
+      for (const id of recordsTouched(this.host.doc(), this.host.root(), client, clock)) records.add(id)
+      for (const link of this.provenance.linksBeyond(client, clock)) if (link !== l.link) suspects.add(link)
+    }
+    this.emit('diverged', {
+      peerId: l.link.id,
+      reason: 'forged-clock',
+      records: Array.from(records).sort(),
+      clients: forged.map((c) => c.client),
+      healing: true,
+    })
+    for (const link of suspects) {
+      this.emit('dropped', link.id)
+      link.drop('it sent structs under a client id beyond what their owner wrote')
+    }
+    this.askHeal(l.link)
+  }
+
+  private askHeal(link: ReplicaLink): void {
+    if (this.healing) return
+    const timer = this.host.clock.later(() => this.stopHealing(), HEAL_WAIT_MS)
+    this.healing = { link, timer }
+    link.send(encodeHealWant(this.host.epoch()))
+  }
+
+  private stopHealing(): void {
+    this.healing?.timer.cancel()
+    this.healing = null
+  }
+
+  private onHealState(l: LinkEntropy, state: Uint8Array): void {
+    if (this.healing?.link !== l.link) return
+    this.stopHealing()
+    let changed: string[]
+    try {
+      changed = this.host.heal(state, new Set(this.own.keys()))
+    } catch (err) {
+      throw err instanceof InvalidMessageError ? err : new InvalidMessageError('a heal state does not apply', { cause: err })
+    }
+    this.cache = null
+    for (const o of this.links.values()) {
+      o.confirm = null
+      o.asked = null
+    }
+    this.emit('healed', l.link.id, changed)
+  }
+}
+
+function sameStateVector(a: Uint8Array, b: Uint8Array): boolean {
+  const x = decodeStateVector(a)
+  const y = decodeStateVector(b)
+  if (x.size !== y.size) return false
+  for (const [client, clock] of x) if (y.get(client) !== clock) return false
+  return true
+}
