@@ -450,8 +450,10 @@ export class Replica extends Emitter<ReplicaEvents> {
    * keeps (docs/anti-entropy.md, "Heal"); returns the ids of the records that changed.
    */
   healWith(state: Uint8Array, keep: (held: Map<string, StampedNode>) => Map<string, StampedNode>): string[] {
-    const changed: string[] = []
-    const off = this.mirror.onChange((c) => changed.push(...c.keys()))
+    const hashOf = (id: string): number | undefined => this.mirror.digest(id)?.hash
+    const touched = new Set<string>()
+    const before = new Map(Array.from(this.mirror.ids(), (id) => [id, hashOf(id)]))
+    const off = this.mirror.onChange((c) => c.forEach((_, id) => touched.add(id)))
     try {
       this.mirror.adopt(state, this.info.epoch, undefined, keep)
     } finally {
@@ -465,7 +467,10 @@ export class Replica extends Emitter<ReplicaEvents> {
     }
     const replayed = this.mirror.takeReplayed()
     if (replayed) this.queue(replayed, null)
-    return changed
+    // A value dropped by the move and carried back by the join is no change.
+    return Array.from(touched)
+      .filter((id) => before.get(id) !== hashOf(id))
+      .sort()
   }
 
   // --- remote updates ---------------------------------------------------------------------------
