@@ -98,6 +98,8 @@ function defaultsTable(
     'RoomOptions.maxMessageBytes': { value: field(room, 'links', 'options', 'maxMessageBytes') },
     'RoomOptions.store': { doc: 'none: the room lives in memory only' },
     'RoomOptions.compaction': { value: policy(field(room, 'replica', 'policy') as object) },
+    'RoomOptions.antiEntropy': { value: { digestMs: field(room, 'replica', 'antiEntropy', 'digestMs') } },
+    'AntiEntropyRoomOptions.digestMs': { value: field(room, 'replica', 'antiEntropy', 'digestMs') },
     'ReassemblerOptions.maxMessageBytes': { value: field(reassembler, 'maxMessageBytes') },
     'ReassemblerOptions.maxPending': { value: field(reassembler, 'maxPending') },
     'ReassemblerOptions.maxFrame': { doc: `{@link MAX_FRAME} (${MAX_FRAME / 1024} KiB)` },
