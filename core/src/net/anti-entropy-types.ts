@@ -26,6 +26,10 @@ export interface AntiEntropyHost {
   /** Every record's id and checksum. */
   records(): Iterable<RecordSum>
   recordCount(): number
+  /** The checksum of record `id`, or undefined when there is none. */
+  checksum(id: string): number | undefined
+  /** Calls `listener` with the ids of the records each accepted change touched. */
+  watch(listener: (ids: Iterable<string>) => void): void
   doc(): Y.Doc
   root(): Y.Map<unknown>
   /** Whether `link`'s peer is in this copy's epoch. */

@@ -14,7 +14,7 @@ import {
   type Rank,
 } from './digest-frames.js'
 import { Provenance, recordsTouched } from './divergence-heal.js'
-import { bucketCountFor, bucketHashes, differingBuckets, differingRecords, recordsIn } from './record-digest.js'
+import { BucketIndex, bucketCountFor, differingBuckets, differingRecords, recordsIn } from './record-digest.js'
 import type { ReplicaLink } from './replica-link.js'
 
 export type { AntiEntropyHost, AntiEntropyOptions, Divergence } from './anti-entropy-types.js'
@@ -64,7 +64,8 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
    * owner, lest a neighbour that holds the forgery too brings it back right after the heal.
    */
   private readonly quarantine = new Map<number, { from: number; owner: ReplicaLink; until: number }>()
-  private cache: { key: string; hashes: Uint32Array } | null = null
+  /** Bucket sums kept up to date from the mirror's change events, built when first needed. */
+  private index: BucketIndex | null = null
   private readonly digestMs: number
   private readonly random: () => number
 
@@ -75,6 +76,10 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
     super()
     this.digestMs = options.digestMs ?? DEFAULT_DIGEST_MS
     this.random = options.random ?? Math.random
+    host.watch((ids) => {
+      const index = this.index
+      if (index) for (const id of ids) index.set(id, host.checksum(id))
+    })
   }
 
   // --- from the replica -------------------------------------------------------------------------
@@ -202,9 +207,11 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
   }
 
   private hashes(buckets: number): Uint32Array {
-    const key = `${this.host.epoch()}:${this.host.fingerprint()}:${buckets}`
-    if (this.cache?.key !== key) this.cache = { key, hashes: bucketHashes(this.host.records(), buckets) }
-    return this.cache.hashes
+    if (!this.index) {
+      this.index = new BucketIndex()
+      for (const [id, checksum] of this.host.records()) this.index.set(id, checksum)
+    }
+    return this.index.bucketHashes(buckets)
   }
 
   private sendDigest(l: LinkEntropy, answer: boolean): void {
@@ -324,7 +331,6 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
     } catch (err) {
       throw err instanceof InvalidMessageError ? err : new InvalidMessageError('a heal state does not apply', { cause: err })
     }
-    this.cache = null
     for (const o of this.links.values()) {
       o.confirm = null
       o.asked = null

@@ -9,7 +9,7 @@ import { fmix, stringHash } from '../hash.js'
 /** At most this many buckets in a digest. */
 export const MAX_BUCKETS = 4096
 /** About this many records per bucket. */
-const RECORDS_PER_BUCKET = 16
+const RECORDS_PER_BUCKET = 64
 
 /** A record as a digest sees it: its id and its checksum. */
 export type RecordSum = readonly [id: string, checksum: number]
@@ -62,4 +62,44 @@ export function differingRecords(mine: Array<[string, number]>, theirs: Array<[s
   }
   for (const id of other.keys()) out.push(id)
   return out.sort()
+}
+
+/**
+ * Bucket hashes kept up to date record by record, so that a digest of a large dict costs its
+ * buckets, not a walk over every record. Sums are kept at MAX_BUCKETS resolution; a digest with
+ * fewer buckets folds them (a record's bucket for `b` buckets is the low bits of its one here).
+ */
+export class BucketIndex {
+  private readonly hashes = new Map<string, number>()
+  private readonly sums = new Uint32Array(MAX_BUCKETS)
+
+  /** Record `id` now has this checksum, or is gone (undefined). */
+  set(id: string, checksum: number | undefined): void {
+    const bucket = bucketOf(id, MAX_BUCKETS)
+    const old = this.hashes.get(id)
+    if (old !== undefined) this.sums[bucket] = (this.sums[bucket]! - old) >>> 0
+    if (checksum === undefined) {
+      this.hashes.delete(id)
+      return
+    }
+    const h = recordHash(id, checksum)
+    this.hashes.set(id, h)
+    this.sums[bucket] = (this.sums[bucket]! + h) >>> 0
+  }
+
+  clear(): void {
+    this.hashes.clear()
+    this.sums.fill(0)
+  }
+
+  get size(): number {
+    return this.hashes.size
+  }
+
+  /** The hash of every bucket, with `buckets` buckets (what `bucketHashes` gives for the same records). */
+  bucketHashes(buckets: number): Uint32Array {
+    const out = new Uint32Array(buckets)
+    for (let i = 0; i < MAX_BUCKETS; i++) out[i & (buckets - 1)] = (out[i & (buckets - 1)]! + this.sums[i]!) >>> 0
+    return out
+  }
 }

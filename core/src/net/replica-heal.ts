@@ -28,6 +28,10 @@ export function antiEntropyHost(
       for (const id of mirror.ids()) yield [id, mirror.digest(id)!.hash] as const
     },
     recordCount: () => mirror.size,
+    checksum: (id) => mirror.digest(id)?.hash,
+    watch(listener) {
+      mirror.onChange((changes) => listener(changes.keys()))
+    },
     doc: () => mirror.doc,
     root: () => mirror.root,
     inStep,
