@@ -202,7 +202,8 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
   private claims(): OwnerClaim[] {
     const me = this.host.clientId()
     const out: OwnerClaim[] = [{ client: me, clock: Math.max(this.own.get(me) ?? 0, this.host.clockOf(me)) }]
-    for (const [client, clock] of this.own) if (client !== me && clock > 0) out.push({ client, clock })
+    // Ids of earlier epochs (or heals) count only while this document holds structs of theirs.
+    for (const [client, clock] of this.own) if (client !== me && this.host.clockOf(client) > 0) out.push({ client, clock })
     return out
   }
 
