@@ -126,6 +126,10 @@ describe('anti-entropy in a room over WebRTC', { timeout: 180_000 }, () => {
       assert.ok(said.every((e) => e.reason === 'content' || e.reason === 'forged-clock'))
       assert.ok(said.some((e) => (e.records as string[]).includes('lot-2')))
       await c1.waitFor((e) => e.event === 'healed', 15_000, true)
+      // the heal showed which item was forged, and so the link it came from
+      const deadline = Date.now() + 10_000
+      while (!forger.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      assert.ok(forger.closed, 'the forger\'s link is closed')
     }
     producer.send({ op: 'update', data: { key: 'lot-2', title: 'Lot 2', price: 22 } })
     await converged(producer, [c1, c2], (r) => (r['lot-2'] as { price: number }).price === 22)

@@ -16,7 +16,7 @@ import {
   MAX_CLAIMS,
 } from '../../core/src/net/digest-frames.js'
 import { BucketIndex, bucketCountFor, bucketHashes, differingRecords, MAX_BUCKETS } from '../../core/src/net/record-digest.js'
-import { antiEntropyHost } from '../../core/src/net/replica-heal.js'
+import { antiEntropyHost, healReplica } from '../../core/src/net/replica-heal.js'
 import { InvalidMessageError } from '../../core/src/errors.js'
 import { Replica, type ReplicaLink } from '../../core/src/net/replica.js'
 import type { ReplicaClock } from '../../core/src/net/replica-link.js'
@@ -258,6 +258,8 @@ test('equal state vectors, other content: the consumer names the record and heal
   )
   assert.equal(price(r.consumer, 'lot-5'), 50)
   assert.deepEqual(r.consumer.mirror.entries(), r.producer.mirror.entries())
+  // the heal showed which item was forged, and so which link brought it
+  assert.deepEqual(r.dropped.map((d) => d.split(':')[0]), ['forger'])
   // the bucket sums kept per change (through writes, the forgery and the heal) equal a full recount
   r.producer.remove('lot-0', 'test')
   r.producer.write('lot-99', { key: 'lot-99', price: 99 }, 'test')
@@ -305,14 +307,14 @@ test('a healing writer keeps its own writes the source lacks; a heal state nobod
   assert.equal(JSON.stringify(b.mirror.entries()), before)
   // a heal keeps what the copy wrote itself (anti-entropy.ts passes its own client ids to keepOwn)
   const own = new Set([b.mirror.doc.clientID])
-  const changed = b.healWith(a.mirror.diff(), (held) => keepOwn(held, own))
+  const changed = healReplica(b, a.mirror.diff(), (held) => keepOwn(held, own))
   assert.deepEqual(changed.sort(), ['x'])
   assert.deepEqual(b.mirror.read('mine'), { key: 'mine', v: 'offline' }, 'its own write was carried')
   assert.deepEqual(b.mirror.read('x'), { key: 'x', v: 1 })
   // values written by others are not carried
   const c = new Replica({ compacts: false, clock })
-  c.healWith(b.mirror.diff(), (held) => held)
-  const changedAgain = c.healWith(a.mirror.diff(), (held) => keepOwn(held, new Set([12345])))
+  healReplica(c, b.mirror.diff(), (held) => held)
+  const changedAgain = healReplica(c, a.mirror.diff(), (held) => keepOwn(held, new Set([12345])))
   assert.deepEqual(changedAgain, ['mine'])
   assert.equal(c.mirror.read('mine'), undefined)
   a.destroy()

@@ -13,7 +13,7 @@ import {
   type OwnerClaim,
   type Rank,
 } from './digest-frames.js'
-import { Provenance, recordsTouched } from './divergence-heal.js'
+import { forgedItems, itemsOf, Provenance, recordsTouched, type ItemSnapshot } from './divergence-heal.js'
 import { BucketIndex, bucketCountFor, differingBuckets, differingRecords, recordsIn } from './record-digest.js'
 import type { ReplicaLink } from './replica-link.js'
 
@@ -58,7 +58,8 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
   /** Which link claims each client id; ids two links claim are trusted to neither. */
   private readonly claimedBy = new Map<number, ReplicaLink>()
   private readonly contested = new Set<number>()
-  private healing: { link: ReplicaLink; timer: { cancel(): void } } | null = null
+  /** The heal asked for; `items`: what the records that differ held (to find the forged items afterwards). */
+  private healing: { link: ReplicaLink; timer: { cancel(): void }; items: ItemSnapshot[] } | null = null
   /**
    * Clients whose structs beyond `from` were forged: for a while they are taken only from their
    * owner, lest a neighbour that holds the forgery too brings it back right after the heal.
@@ -282,7 +283,7 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
     if (ids.length === 0) return
     const healing = l.rank > this.options.rank
     this.emit('diverged', { peerId: l.link.id, reason: 'content', records: ids, clients: [], healing })
-    if (healing) this.askHeal(l.link)
+    if (healing) this.askHeal(l.link, itemsOf(this.host.root(), ids))
   }
 
   // --- heal -------------------------------------------------------------------------------------
@@ -304,17 +305,21 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
       clients: forged.map((c) => c.client),
       healing: true,
     })
-    for (const link of suspects) {
-      this.emit('dropped', link.id)
-      link.drop('it sent structs under a client id beyond what their owner wrote')
-    }
+    this.dropAll(suspects)
     this.askHeal(l.link)
   }
 
-  private askHeal(link: ReplicaLink): void {
+  private dropAll(links: Iterable<ReplicaLink>): void {
+    for (const link of Array.from(links)) {
+      this.emit('dropped', link.id)
+      link.drop('it sent structs that their writer never wrote')
+    }
+  }
+
+  private askHeal(link: ReplicaLink, items: ItemSnapshot[] = []): void {
     if (this.healing) return
     const timer = this.host.clock.later(() => this.stopHealing(), HEAL_WAIT_MS)
-    this.healing = { link, timer }
+    this.healing = { link, timer, items }
     link.send(encodeHealWant(this.host.epoch()))
   }
 
@@ -325,6 +330,7 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
 
   private onHealState(l: LinkEntropy, state: Uint8Array): void {
     if (this.healing?.link !== l.link) return
+    const before = this.healing.items
     this.stopHealing()
     let changed: string[]
     try {
@@ -337,6 +343,12 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
       o.asked = null
     }
     this.emit('healed', l.link.id, changed)
+    // Items the trusted state holds under the same ids with other content were forged: the links
+    // that brought them go (with a content divergence, only now are they known).
+    const suspects = new Set<ReplicaLink>()
+    for (const { client, clock } of forgedItems(this.host.doc(), before))
+      for (const link of this.provenance.linksWith(client, clock)) if (link !== l.link) suspects.add(link)
+    this.dropAll(suspects)
   }
 }
 

@@ -13,7 +13,7 @@ const MAX_CLIENTS = 1024
 
 /** Which link brought which clock range of each client's structs (the latest few per client). */
 export class Provenance<L> {
-  private readonly byClient = new Map<number, Array<{ end: number; link: L }>>()
+  private readonly byClient = new Map<number, Array<{ start: number; end: number; link: L }>>()
 
   note(link: L, ranges: ReadonlyMap<number, { start: number; end: number }>): void {
     for (const [client, range] of ranges) {
@@ -23,7 +23,7 @@ export class Provenance<L> {
         list = []
         this.byClient.set(client, list)
       }
-      list.push({ end: range.end, link })
+      list.push({ start: range.start, end: range.end, link })
       if (list.length > RANGES_PER_CLIENT) list.shift()
     }
   }
@@ -32,6 +32,13 @@ export class Provenance<L> {
   linksBeyond(client: number, clock: number): Set<L> {
     const out = new Set<L>()
     for (const r of this.byClient.get(client) ?? []) if (r.end > clock) out.add(r.link)
+    return out
+  }
+
+  /** The links that brought the struct of `client` at `clock`. */
+  linksWith(client: number, clock: number): Set<L> {
+    const out = new Set<L>()
+    for (const r of this.byClient.get(client) ?? []) if (r.start <= clock && clock < r.end) out.add(r.link)
     return out
   }
 
@@ -85,4 +92,43 @@ function keepNode(node: StampedNode, own: ReadonlySet<number>): StampedNode | nu
   // as the frame of those writes.
   if (children.size === 0 && !own.has(node.s.w)) return null
   return { ...node, children }
+}
+
+/** One item of a record, as it was before a heal: its id and its content. */
+export interface ItemSnapshot {
+  client: number
+  clock: number
+  content: string
+}
+
+/** Items looked at per heal at most. */
+const MAX_ITEMS = 10_000
+
+/** The single-unit items (map values, array elements) of records `ids`, with their content. */
+export function itemsOf(root: Y.Map<unknown>, ids: readonly string[]): ItemSnapshot[] {
+  const out: ItemSnapshot[] = []
+  const visit = (item: Y.Item | null | undefined): void => {
+    if (!item || item.deleted || out.length >= MAX_ITEMS) return
+    const content = item.content
+    if (content instanceof Y.ContentType) {
+      const type = content.type
+      if (type instanceof Y.Map) for (const child of type._map.values()) visit(child)
+      else for (let c = type._start; c; c = c.right) visit(c)
+    } else if (item.length === 1) {
+      out.push({ client: item.id.client, clock: item.id.clock, content: JSON.stringify(content.getContent()) })
+    }
+  }
+  for (const id of ids) visit(root._map.get(id))
+  return out
+}
+
+/** The items of `before` that `doc` holds under the same id with other content: forged ones. */
+export function forgedItems(doc: Y.Doc, before: readonly ItemSnapshot[]): ItemSnapshot[] {
+  return before.filter(({ client, clock, content }) => {
+    const structs = doc.store.clients.get(client)
+    if (!structs || clock >= Y.getState(doc.store, client)) return false
+    const struct = structs[Y.findIndexSS(structs, clock)]
+    if (!(struct instanceof Y.Item) || struct.id.clock !== clock || struct.length !== 1) return false
+    return JSON.stringify(struct.content.getContent()) !== content
+  })
 }

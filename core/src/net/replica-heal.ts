@@ -3,6 +3,7 @@ import { InvalidMessageError } from '../errors.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
 import type { AntiEntropyHost } from './anti-entropy-types.js'
 import { keepOwn } from './divergence-heal.js'
+import type { StampedNode } from '../stamped-merge.js'
 import type { Replica } from './replica.js'
 import type { ReplicaClock, ReplicaLink } from './replica-link.js'
 
@@ -42,10 +43,37 @@ export function antiEntropyHost(
       if (!dependenciesMet(inspection, () => 0) || (replica.epoch > 0 && !holdsBase(inspection, replica.epoch)))
         throw new InvalidMessageError('a heal state that is not a whole state of this epoch')
       try {
-        return replica.healWith(state, (held) => keepOwn(held, own))
+        return healReplica(replica, state, (held) => keepOwn(held, own))
       } catch (err) {
         throw new InvalidMessageError('a heal state does not apply', { cause: err })
       }
     },
   }
+}
+
+/**
+ * Replaces a replica's document with a trusted peer's whole state of its epoch, carrying what `keep`
+ * keeps of the values it held (docs/anti-entropy.md, "Heal"); returns the ids of the records whose
+ * value changed.
+ */
+export function healReplica(
+  replica: Replica,
+  state: Uint8Array,
+  keep: (held: Map<string, StampedNode>) => Map<string, StampedNode>,
+): string[] {
+  const mirror = replica.mirror
+  const hashOf = (id: string): number | undefined => mirror.digest(id)?.hash
+  const touched = new Set<string>()
+  const before = new Map(Array.from(mirror.ids(), (id) => [id, hashOf(id)]))
+  const off = mirror.onChange((c) => c.forEach((_, id) => touched.add(id)))
+  try {
+    mirror.adopt(state, replica.epoch, undefined, keep)
+  } finally {
+    off()
+  }
+  replica.restarted()
+  // A value dropped by the move and carried back by the join is no change.
+  return Array.from(touched)
+    .filter((id) => before.get(id) !== hashOf(id))
+    .sort()
 }

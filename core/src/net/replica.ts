@@ -8,7 +8,6 @@ import { HeldMessages, type HeldMessage } from '../held.js'
 import type { JsonObject } from '../json.js'
 import { Mirror } from '../mirror.js'
 import { decodeStateVector, encodeStateVector } from '../state-vector.js'
-import type { StampedNode } from '../stamped-merge.js'
 import type { CompactionOptions } from '../types.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
 import { splitUpdate } from '../update-split.js'
@@ -446,19 +445,10 @@ export class Replica extends Emitter<ReplicaEvents> {
   }
 
   /**
-   * Replaces the document with a trusted peer's whole state of this epoch, carrying what `keep`
-   * keeps (docs/anti-entropy.md, "Heal"); returns the ids of the records that changed.
+   * The document was replaced within this epoch (a heal, see replica-heal.ts): held updates go, the
+   * neighbours learn the new writer id and are asked again, and what was carried is sent.
    */
-  healWith(state: Uint8Array, keep: (held: Map<string, StampedNode>) => Map<string, StampedNode>): string[] {
-    const hashOf = (id: string): number | undefined => this.mirror.digest(id)?.hash
-    const touched = new Set<string>()
-    const before = new Map(Array.from(this.mirror.ids(), (id) => [id, hashOf(id)]))
-    const off = this.mirror.onChange((c) => c.forEach((_, id) => touched.add(id)))
-    try {
-      this.mirror.adopt(state, this.info.epoch, undefined, keep)
-    } finally {
-      off()
-    }
+  restarted(): void {
     this.held.discard(() => true)
     const writer = encodeWriter(this.mirror.doc.clientID)
     for (const s of this.links.values()) {
@@ -467,10 +457,6 @@ export class Replica extends Emitter<ReplicaEvents> {
     }
     const replayed = this.mirror.takeReplayed()
     if (replayed) this.queue(replayed, null)
-    // A value dropped by the move and carried back by the join is no change.
-    return Array.from(touched)
-      .filter((id) => before.get(id) !== hashOf(id))
-      .sort()
   }
 
   // --- remote updates ---------------------------------------------------------------------------
