@@ -134,4 +134,30 @@ describe('anti-entropy in a room over WebRTC', { timeout: 180_000 }, () => {
     producer.send({ op: 'update', data: { key: 'lot-2', title: 'Lot 2', price: 22 } })
     await converged(producer, [c1, c2], (r) => (r['lot-2'] as { price: number }).price === 22)
   })
+
+  test('honest writers racing on the same keys: digests report nothing and nobody is dropped', async () => {
+    const base = { room: 'integrity-honest', signaling: server.url, digestMs: 300 }
+    const writers = ['a', 'b', 'c'].map((name) => start({ ...base, role: 'peer', name }))
+    await Promise.all(writers.map((w) => w.peers(2)))
+    for (let i = 0; i < 300; i++)
+      for (const [n, w] of writers.entries())
+        w.send({ op: 'update', data: { key: `k${i % 7}`, [`f${(i + n) % 3}`]: `${n}:${i}`, by: n } })
+    const done = (r: Record<string, unknown>) => Object.keys(r).length === 7
+    await Promise.all(writers.map((w) => w.until(done)))
+    let dumps: Array<Record<string, unknown>> = []
+    for (let tries = 0; tries < 100; tries++) {
+      dumps = await Promise.all(writers.map((w) => w.dump().then((d) => d.records)))
+      if (dumps.every((d) => same(d, dumps[0]!))) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    assert.ok(dumps.every((d) => same(d, dumps[0]!)), 'converged')
+    // a few more digest rounds on equal states
+    await new Promise((r) => setTimeout(r, 1500))
+    for (const w of writers) {
+      assert.deepEqual(w.events.filter((e) => e.event === 'diverged' || e.event === 'healed'), [], w.name)
+      const { stats } = (await w.dump()) as unknown as { stats: Stats }
+      assert.equal(stats.droppedPeers, 0, w.name)
+      assert.equal(stats.forgedRefused, 0, w.name)
+    }
+  })
 })
