@@ -21,7 +21,7 @@ import { InvalidMessageError } from '../../core/src/errors.js'
 import { Replica, type ReplicaLink } from '../../core/src/net/replica.js'
 import type { ReplicaClock } from '../../core/src/net/replica-link.js'
 import type { Divergence } from '../../core/src/net/anti-entropy-types.js'
-import { keepOwn } from '../../core/src/net/divergence-heal.js'
+import { keepForHeal, keepOwn } from '../../core/src/net/divergence-heal.js'
 import { encodeStateVector } from '../../core/src/state-vector.js'
 
 test('the digest frames round-trip', () => {
@@ -311,12 +311,14 @@ test('a healing writer keeps its own writes the source lacks; a heal state nobod
   assert.deepEqual(changed.sort(), ['x'])
   assert.deepEqual(b.mirror.read('mine'), { key: 'mine', v: 'offline' }, 'its own write was carried')
   assert.deepEqual(b.mirror.read('x'), { key: 'x', v: 1 })
-  // values written by others are not carried
+  // a record found wrong keeps only the copy's own values; every other record is carried whole
   const c = new Replica({ compacts: false, clock })
   healReplica(c, b.mirror.diff(), (held) => held)
-  const changedAgain = healReplica(c, a.mirror.diff(), (held) => keepOwn(held, new Set([12345])))
+  assert.deepEqual(healReplica(c, a.mirror.diff(), (held) => keepForHeal(held, new Set([12345]), new Set())), [])
+  assert.deepEqual(c.mirror.read('mine'), { key: 'mine', v: 'offline' }, 'nothing showed it wrong: carried')
+  const changedAgain = healReplica(c, a.mirror.diff(), (held) => keepForHeal(held, new Set([12345]), new Set(['mine'])))
   assert.deepEqual(changedAgain, ['mine'])
-  assert.equal(c.mirror.read('mine'), undefined)
+  assert.equal(c.mirror.read('mine'), undefined, 'found wrong, written by another: not carried')
   a.destroy()
   b.destroy()
   c.destroy()

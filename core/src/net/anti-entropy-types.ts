@@ -37,10 +37,11 @@ export interface AntiEntropyHost {
   /** The whole state of this epoch (what a `heal` `state` carries). */
   fullState(): Uint8Array
   /**
-   * Replaces the document with `state` (same epoch), carrying only values whose stamps name one of
-   * `own`; returns the ids of the records that changed. Throws `InvalidMessageError` on a bad state.
+   * Replaces the document with `state` (same epoch), carrying what it held, except in the records
+   * `affected`, where only values whose stamps name one of `own` are carried; returns the ids of the
+   * records that changed. Throws `InvalidMessageError` on a bad state.
    */
-  heal(state: Uint8Array, own: ReadonlySet<number>): string[]
+  heal(state: Uint8Array, own: ReadonlySet<number>, affected: ReadonlySet<string>): string[]
 }
 
 /** A copy found that it, or a peer, holds something the source never wrote. */

@@ -59,7 +59,13 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
   private readonly claimedBy = new Map<number, ReplicaLink>()
   private readonly contested = new Set<number>()
   /** The heal asked for; `items`: what the records that differ held (to find the forged items afterwards). */
-  private healing: { link: ReplicaLink; timer: { cancel(): void }; items: ItemSnapshot[] } | null = null
+  private healing: {
+    link: ReplicaLink
+    timer: { cancel(): void }
+    items: ItemSnapshot[]
+    /** The records found wrong: of these only this copy's own values are carried. */
+    affected: Set<string>
+  } | null = null
   /**
    * Clients whose structs beyond `from` were forged: for a while they are taken only from their
    * owner, lest a neighbour that holds the forgery too brings it back right after the heal.
@@ -283,7 +289,7 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
     if (ids.length === 0) return
     const healing = l.rank > this.options.rank
     this.emit('diverged', { peerId: l.link.id, reason: 'content', records: ids, clients: [], healing })
-    if (healing) this.askHeal(l.link, itemsOf(this.host.root(), ids))
+    if (healing) this.askHeal(l.link, ids, itemsOf(this.host.root(), ids))
   }
 
   // --- heal -------------------------------------------------------------------------------------
@@ -306,7 +312,7 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
       healing: true,
     })
     this.dropAll(suspects)
-    this.askHeal(l.link)
+    this.askHeal(l.link, records)
   }
 
   private dropAll(links: Iterable<ReplicaLink>): void {
@@ -316,10 +322,10 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
     }
   }
 
-  private askHeal(link: ReplicaLink, items: ItemSnapshot[] = []): void {
+  private askHeal(link: ReplicaLink, affected: Iterable<string>, items: ItemSnapshot[] = []): void {
     if (this.healing) return
     const timer = this.host.clock.later(() => this.stopHealing(), HEAL_WAIT_MS)
-    this.healing = { link, timer, items }
+    this.healing = { link, timer, items, affected: new Set(affected) }
     link.send(encodeHealWant(this.host.epoch()))
   }
 
@@ -330,11 +336,11 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
 
   private onHealState(l: LinkEntropy, state: Uint8Array): void {
     if (this.healing?.link !== l.link) return
-    const before = this.healing.items
+    const { items: before, affected } = this.healing
     this.stopHealing()
     let changed: string[]
     try {
-      changed = this.host.heal(state, new Set(this.own.keys()))
+      changed = this.host.heal(state, new Set(this.own.keys()), affected)
     } catch (err) {
       throw err instanceof InvalidMessageError ? err : new InvalidMessageError('a heal state does not apply', { cause: err })
     }

@@ -75,7 +75,25 @@ export function recordsTouched(doc: Y.Doc, root: Y.Map<unknown>, client: number,
   return Array.from(out).sort()
 }
 
-/** What a healing copy carries into the fresh state: only values whose stamps name its own client ids. */
+/**
+ * What a healing copy carries into the fresh state: of the records found wrong (`affected`), only
+ * the values it wrote itself (their stamps name its own client ids); every other record whole, since
+ * nothing showed it wrong, and what the trusted state holds already costs nothing to join.
+ */
+export function keepForHeal(
+  held: ReadonlyMap<string, StampedNode>,
+  own: ReadonlySet<number>,
+  affected: ReadonlySet<string>,
+): Map<string, StampedNode> {
+  const out = new Map<string, StampedNode>()
+  for (const [id, node] of held) {
+    const kept = affected.has(id) ? keepNode(node, own) : node
+    if (kept) out.set(id, kept)
+  }
+  return out
+}
+
+/** Only the values whose stamps name one of `own`. */
 export function keepOwn(held: ReadonlyMap<string, StampedNode>, own: ReadonlySet<number>): Map<string, StampedNode> {
   const out = new Map<string, StampedNode>()
   for (const [key, node] of held) {

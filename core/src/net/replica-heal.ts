@@ -2,7 +2,7 @@ import { holdsBase } from '../base-doc.js'
 import { InvalidMessageError } from '../errors.js'
 import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
 import type { AntiEntropyHost } from './anti-entropy-types.js'
-import { keepOwn } from './divergence-heal.js'
+import { keepForHeal } from './divergence-heal.js'
 import type { StampedNode } from '../stamped-merge.js'
 import type { Replica } from './replica.js'
 import type { ReplicaClock, ReplicaLink } from './replica-link.js'
@@ -37,13 +37,13 @@ export function antiEntropyHost(
     root: () => mirror.root,
     inStep,
     fullState: () => mirror.diff(),
-    heal(state, own) {
+    heal(state, own, affected) {
       const inspection = inspectUpdate(state)
       // The whole state: it depends on nothing outside itself, and holds the epoch's base.
       if (!dependenciesMet(inspection, () => 0) || (replica.epoch > 0 && !holdsBase(inspection, replica.epoch)))
         throw new InvalidMessageError('a heal state that is not a whole state of this epoch')
       try {
-        return healReplica(replica, state, (held) => keepOwn(held, own))
+        return healReplica(replica, state, (held) => keepForHeal(held, own, affected))
       } catch (err) {
         throw new InvalidMessageError('a heal state does not apply', { cause: err })
       }
