@@ -40,6 +40,8 @@ class LinkEntropy {
   rank: Rank = 0
   lastStateSent = -Infinity
   lastRefusal = -Infinity
+  /** The state (epoch and fingerprint) the last digest on this link described; null: send the next one. */
+  described: string | null = null
   constructor(readonly link: ReplicaLink) {}
 }
 
@@ -116,6 +118,7 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
 
   /** This copy wrote (a local write, or values it carried or put back). */
   wrote(): void {
+    this.changed()
     const id = this.host.clientId()
     if (!this.own.has(id) && this.own.size >= MAX_OWN) this.own.delete(this.own.keys().next().value!)
     this.own.set(id, Math.max(this.own.get(id) ?? 0, this.host.clockOf(id)))
@@ -150,6 +153,12 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
   /** An update from `link` was applied: remember which ranges it brought. */
   applied(link: ReplicaLink, inspection: UpdateInspection): void {
     this.provenance.note(link, inspection.ranges)
+    this.changed()
+  }
+
+  /** The state changed: every idle link gets a digest within the period. */
+  private changed(): void {
+    for (const l of this.links.values()) this.schedule(l)
   }
 
   /** Handles an anti-entropy frame; throws `InvalidMessageError` when the peer misbehaves. */
@@ -197,13 +206,32 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
 
   // --- digests ----------------------------------------------------------------------------------
 
+  /**
+   * Arms the link's digest timer. It fires every period while there is something to say: this
+   * copy's state changed since the last digest on the link, or the peer's last digest differed from
+   * it. A quiet room whose copies agree schedules nothing.
+   */
   private schedule(l: LinkEntropy): void {
+    if (l.timer) return
     const wait = this.digestMs * (0.75 + 0.5 * this.random())
     l.timer = this.host.clock.later(() => {
+      l.timer = null
       if (this.links.get(l.link) !== l) return
-      if (!l.link.quiet?.()) this.sendDigest(l, false)
+      if (l.link.quiet?.()) return this.schedule(l)
+      if (l.described === this.stateKey()) return
+      this.sendDigest(l, false)
       this.schedule(l)
     }, wait)
+  }
+
+  private stateKey(): string {
+    return `${this.host.epoch()}:${this.host.fingerprint()}`
+  }
+
+  /** The peer's digest differs from this copy's state: it gets ours within the period. */
+  private owe(l: LinkEntropy): void {
+    l.described = null
+    this.schedule(l)
   }
 
   private claims(): OwnerClaim[] {
@@ -224,6 +252,7 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
 
   private sendDigest(l: LinkEntropy, answer: boolean): void {
     if (!this.host.inStep(l.link)) return
+    l.described = this.stateKey()
     const records = this.host.recordCount()
     l.link.send(
       encodeDigest({
@@ -257,10 +286,16 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
       l.link.send(encodeDigestWant(d.epoch, 1, []))
       return
     }
-    if (suspects.length > 0 || d.fingerprint !== this.host.fingerprint() || l.asked) return
-    if (!sameStateVector(d.stateVector, this.host.stateVector())) return
+    if (suspects.length > 0) return
+    if (d.fingerprint !== this.host.fingerprint() || !sameStateVector(d.stateVector, this.host.stateVector())) {
+      this.owe(l)
+      return
+    }
     const buckets = differingBuckets(this.hashes(d.buckets.length), d.buckets)
     if (buckets.length === 0) return
+    // Same state, other records: the peer learns it from our digest too (the lower rank heals).
+    this.owe(l)
+    if (l.asked) return
     l.asked = { count: d.buckets.length, buckets: new Set(buckets) }
     l.link.send(encodeDigestWant(d.epoch, d.buckets.length, buckets))
   }
@@ -348,6 +383,7 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
       o.confirm = null
       o.asked = null
     }
+    this.changed()
     this.emit('healed', l.link.id, changed)
     // Items the trusted state holds under the same ids with other content were forged: the links
     // that brought them go (with a content divergence, only now are they known).
