@@ -1,6 +1,5 @@
 import { Emitter } from '../emitter.js'
 import { InvalidMessageError } from '../errors.js'
-import { decodeStateVector } from '../state-vector.js'
 import type { UpdateInspection } from '../update-inspect.js'
 import type { AntiEntropyEvents, AntiEntropyHost, AntiEntropyOptions } from './anti-entropy-types.js'
 import {
@@ -11,11 +10,11 @@ import {
   encodeHealWant,
   type DigestFrame,
   type OwnerClaim,
-  type Rank,
 } from './digest-frames.js'
 import { forgedItems, itemsOf, Provenance, recordsTouched, type ItemSnapshot } from './divergence-heal.js'
 import { BucketIndex, bucketCountFor, differingBuckets, differingRecords, recordsIn } from './record-digest.js'
 import type { ReplicaLink } from './replica-link.js'
+import { LinkEntropy, sameStateVector } from './anti-entropy-link.js'
 
 export type { AntiEntropyHost, AntiEntropyOptions, Divergence } from './anti-entropy-types.js'
 
@@ -27,23 +26,10 @@ const HEAL_WAIT_MS = 10_000
 /** Least time between two whole states sent to one link, and between two digests after refusals. */
 const HEAL_STATE_EVERY_MS = 2000
 const REFUSAL_DIGEST_EVERY_MS = 1000
+/** Least time between two `digest-records` answers to one link (each walks every record). */
+const RECORDS_EVERY_MS = 500
 /** After a proven forgery, how long a client's structs beyond the owner's claim come only from the owner. */
 const QUARANTINE_MS = 15_000
-
-class LinkEntropy {
-  timer: { cancel(): void } | null = null
-  /** A confirmation asked of this peer: how far this copy held each suspect client then. */
-  confirm: Map<number, number> | null = null
-  /** Buckets whose records were asked of this peer. */
-  asked: { count: number; buckets: Set<number> } | null = null
-  /** The rank its last digest gave. */
-  rank: Rank = 0
-  lastStateSent = -Infinity
-  lastRefusal = -Infinity
-  /** The state (epoch and fingerprint) the last digest on this link described; null: send the next one. */
-  described: string | null = null
-  constructor(readonly link: ReplicaLink) {}
-}
 
 /**
  * A room copy's anti-entropy (docs/anti-entropy.md): digests of what it holds go to every
@@ -176,7 +162,8 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
         return
       case 'digest-want':
         if (frame.buckets.length === 0) this.sendDigest(l, true)
-        else {
+        else if (this.host.clock.now() - l.lastRecordsSent >= RECORDS_EVERY_MS) {
+          l.lastRecordsSent = this.host.clock.now()
           const wanted = new Set(frame.buckets)
           const records = recordsIn(this.host.records(), frame.bucketCount, wanted)
           link.send(encodeDigestRecords(frame.epoch, frame.bucketCount, this.host.fingerprint(), records))
@@ -392,12 +379,4 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
       for (const link of this.provenance.linksWith(client, clock)) if (link !== l.link) suspects.add(link)
     this.dropAll(suspects)
   }
-}
-
-function sameStateVector(a: Uint8Array, b: Uint8Array): boolean {
-  const x = decodeStateVector(a)
-  const y = decodeStateVector(b)
-  if (x.size !== y.size) return false
-  for (const [client, clock] of x) if (y.get(client) !== clock) return false
-  return true
 }
