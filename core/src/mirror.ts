@@ -181,7 +181,7 @@ export class Mirror {
     update: Uint8Array,
     epoch: number,
     verify?: (root: Y.Map<unknown>, fingerprint: number) => void,
-    /** What of the values this copy held to carry (a heal keeps only its own writes; docs/anti-entropy.md). */
+    /** What of the values this copy held to carry (a heal drops the suspects; docs/anti-entropy.md). */
     keep?: (held: Map<string, StampedNode>) => Map<string, StampedNode>,
   ): void {
     const doc = new Y.Doc()
