@@ -27,11 +27,14 @@ export { hashJson } from './hash.js'
 export { joinRoom, Room, type RoomCache } from './net/room.js'
 export { createWriterKey, type WriterKeyPair } from './net/writer-key.js'
 export type {
+  AntiEntropyRoomOptions,
   CandidateType,
   PeerPath,
   PeerPresence,
   RoomChange,
+  RoomDivergence,
   RoomEvents,
+  RoomHeal,
   RoomOptions,
   RoomStats,
   RoomStatus,

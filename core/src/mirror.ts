@@ -180,10 +180,17 @@ export class Mirror {
    * changing nothing, when Yjs refuses it or `verify` does. A copy that `carries` joins what it held
    * into the new epoch (values with a higher stamp than the epoch's win there).
    */
-  adopt(update: Uint8Array, epoch: number, verify?: (root: Y.Map<unknown>, fingerprint: number) => void): void {
+  adopt(
+    update: Uint8Array,
+    epoch: number,
+    verify?: (root: Y.Map<unknown>, fingerprint: number) => void,
+    /** What of the values this copy held to carry (a heal drops the suspects; docs/anti-entropy.md). */
+    keep?: (held: Map<string, StampedNode>) => Map<string, StampedNode>,
+  ): void {
     const { doc, state } = this.load(update, verify)
+    const held = this.carries ? captureMap(this.book, this.map) : null
     // The update is the new document's whole state: its recovery point starts from it, not from an encode.
-    this.switchTo(doc, epoch, this.carries ? captureMap(this.book, this.map) : null, state, update)
+    this.switchTo(doc, epoch, held && keep ? keep(held) : held, state, update)
   }
 
   /**

@@ -33,6 +33,8 @@ export interface PeerOptions {
   writers?: string[]
   /** This peer's writer key. */
   writerKey?: { publicKey: string; privateKey: string }
+  /** The anti-entropy's digest period (docs/anti-entropy.md). */
+  digestMs?: number
 }
 
 /** A path of a peer's connections, as `room.paths()` reports it. */
@@ -62,6 +64,7 @@ export class PeerProcess extends LineProcess<{ records: Records; peers: string[]
     if (options.changes) args.push('--changes')
     if (options.writers) args.push('--writers', JSON.stringify(options.writers))
     if (options.writerKey) args.push('--writer-key', JSON.stringify(options.writerKey))
+    if (options.digestMs !== undefined) args.push('--digest-ms', String(options.digestMs))
     super(options.name ?? 'peer', script, args, options.wrap)
   }
 

@@ -3,7 +3,7 @@
 //   args: --room NAME --signaling URL[,URL...] [--password P] [--role peer|producer|consumer] [--name N]
 //         [--relay] (iceTransportPolicy 'relay') [--any-candidates] (no loopback-only filter)
 //         [--ice-servers JSON] (given iceServers; without it the room asks its signaling servers)
-//         [--max-conns N] [--heartbeat-ms N] [--changes] [--compaction JSON]
+//         [--max-conns N] [--heartbeat-ms N] [--changes] [--compaction JSON] [--digest-ms N]
 //         [--writers JSON] [--writer-key JSON] (a signed room: its writers' public keys, this peer's key)
 //   stdin:  {"op":"update","data":{...}} | {"op":"delete","key":K} | {"op":"updateMany","records":[...]}
 //           {"op":"dump"} | {"op":"compact"} | {"op":"close"}   (--store DIR: a file store; "stored" events)
@@ -17,6 +17,7 @@
 //           {"event":"warning","message":"..."} | {"event":"error","message":"..."}
 //           {"event":"refused","peerId":"...","error":"UnauthorizedWriteError","message":"..."} (signed rooms)
 //           with --changes: {"event":"change","key":K,"origin":"remote"|"local"} for every change
+//           {"event":"diverged",peerId,reason,records,clients,healing} | {"event":"healed",peerId,records}
 import { createInterface } from 'node:readline'
 import { joinRoom, type WriterKeyPair } from '@diffstream/core'
 import { openFileStore } from '@diffstream/core/node'
@@ -48,10 +49,13 @@ const room = joinRoom<Record<string, unknown>>(arg('room')!, {
   heartbeatMs: arg('heartbeat-ms') ? Number(arg('heartbeat-ms')) : undefined,
   ...(arg('writers') ? { writers: JSON.parse(arg('writers')!) as string[] } : {}),
   ...(arg('writer-key') ? { writerKey: JSON.parse(arg('writer-key')!) as WriterKeyPair } : {}),
+  ...(arg('digest-ms') ? { antiEntropy: { digestMs: Number(arg('digest-ms')) } } : {}),
 })
 room.on('refused', ({ peerId, error }) => out({ event: 'refused', peerId, error: error.name, message: error.message }))
 if (process.argv.includes('--changes')) room.on('change', (c) => out({ event: 'change', key: c.key, origin: c.origin }))
 room.on('peers', (peers) => out({ event: 'peers', peers }))
+room.on('diverged', (d) => out({ event: 'diverged', ...d }))
+room.on('healed', (h) => out({ event: 'healed', ...h }))
 room.on('warning', (message) => out({ event: 'warning', message }))
 room.on('status', (status) => {
   if (status.synced) out({ event: 'synced' })

@@ -182,7 +182,15 @@ export class Net {
     this.offline = Array.from({ length: this.n }, () => false)
     const compaction = options.compaction ?? false
     for (let i = 0; i < this.n; i++) {
-      const r = new Replica({ compacts: compaction !== false, compaction, clock: this.clock })
+      // Anti-entropy on, as in rooms: honest schedules must never see a divergence (checked in check()).
+      const r = new Replica({
+        compacts: compaction !== false,
+        compaction,
+        clock: this.clock,
+        antiEntropy: { rank: 1, digestMs: 200, random },
+      })
+      r.antiEntropy!.on('diverged', (d) => this.failures.push(`peer ${i} diverged: ${JSON.stringify(d)}`))
+      r.antiEntropy!.on('refused', (from) => this.failures.push(`peer ${i} refused an update from ${from} as forged`))
       // Yjs draws the first client id from crypto; a seeded one makes concurrent writes resolve reproducibly.
       r.mirror.doc.clientID = Math.floor(random() * 0xffffffff) >>> 0
       this.peers.push(r)

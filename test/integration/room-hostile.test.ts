@@ -84,6 +84,10 @@ test('malformed data-channel frames drop the sender and leave the document uncha
     ['awareness that is not JSON', Uint8Array.of(1, 6, 1, 5, 1, 2, 0x7b, 0x7b)],
     ['a chunk declaring a 1 TB message', Uint8Array.of(10, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0)],
     ['a state vector that never ends', Uint8Array.of(0, 0, 3, 0x80, 0x80, 0x80)],
+    ['a digest declaring 3 buckets', Uint8Array.of(20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0)],
+    ['a digest-want for a bucket out of range', Uint8Array.of(21, 0, 2, 1, 2)],
+    ['digest-records counting more than its bytes', Uint8Array.of(22, 0, 1, 0, 0, 0, 0, 50)],
+    ['a heal of an unknown kind', Uint8Array.of(23, 0, 7)],
   ]
   for (const [what, frame] of frames) {
     const dropsBefore = room.stats.droppedPeers

@@ -100,6 +100,8 @@ function defaultsTable(
     'RoomOptions.compaction': { value: policy(field(room, 'replica', 'policy') as object) },
     'RoomOptions.writers': { doc: 'none: an open room, where anyone with the password writes' },
     'RoomOptions.writerKey': { doc: 'none' },
+    'RoomOptions.antiEntropy': { value: { digestMs: field(room, 'replica', 'antiEntropy', 'digestMs') } },
+    'AntiEntropyRoomOptions.digestMs': { value: field(room, 'replica', 'antiEntropy', 'digestMs') },
     'ReassemblerOptions.maxMessageBytes': { value: field(reassembler, 'maxMessageBytes') },
     'ReassemblerOptions.maxPending': { value: field(reassembler, 'maxPending') },
     'ReassemblerOptions.maxFrame': { doc: `{@link MAX_FRAME} (${MAX_FRAME / 1024} KiB)` },

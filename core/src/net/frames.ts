@@ -4,6 +4,8 @@ import { EMPTY_LINEAGE, skipLineage } from '../lineage-codec.js'
 import type { EpochInfo } from '../epoch.js'
 import { isMeshType, readMeshFrame, type MeshFrame } from './mesh-frames.js'
 import { isWriterType, readWriterFrame, type WriterFrame } from './writer-frames.js'
+// Anti-entropy frames 20–23 (docs/anti-entropy.md).
+import { isDigestType, readDigestFrame, type DigestFrame } from './digest-frames.js'
 
 /*
  * Data-channel frames, as y-webrtc sends them: a varuint message type, then for sync messages the
@@ -46,6 +48,7 @@ export type Frame =
   | { kind: 'sync-packed'; sub: 'sync-step2' | 'update'; length: number; packed: Uint8Array }
   | MeshFrame
   | WriterFrame
+  | DigestFrame
   | { kind: 'other'; type: number }
 
 /** Decodes a frame; throws `InvalidMessageError` when it is malformed. */
@@ -88,6 +91,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     frame = readMeshFrame(type, r)
   } else if (isWriterType(type)) {
     frame = readWriterFrame(type, r)
+  } else if (isDigestType(type)) {
+    frame = readDigestFrame(type, r)
   } else {
     return { kind: 'other', type }
   }

@@ -10,11 +10,14 @@
 export { joinRoom, Room, type RoomCache } from './room.js'
 export { createWriterKey, type WriterKeyPair } from './writer-key.js'
 export type {
+  AntiEntropyRoomOptions,
   CandidateType,
   PeerPath,
   PeerPresence,
   RoomChange,
+  RoomDivergence,
   RoomEvents,
+  RoomHeal,
   RoomOptions,
   RoomStats,
   RoomStatus,

@@ -13,6 +13,8 @@ import { dependenciesMet, inspectUpdate } from '../update-inspect.js'
 import { splitUpdate } from '../update-split.js'
 import type { Packing } from './environment.js'
 import { Broadcast, type BroadcastOptions } from './broadcast.js'
+import { AntiEntropy, type AntiEntropyOptions } from './anti-entropy.js'
+import { antiEntropyHost } from './replica-heal.js'
 import { encodeWriter } from './mesh-frames.js'
 import { realClock, type ReplicaClock, type ReplicaLink } from './replica-link.js'
 import type { CheckedBatch } from './signed-batch.js'
@@ -54,6 +56,8 @@ export interface ReplicaOptions {
   broadcast?: BroadcastOptions
   /** A signed room: who may write, and this peer's key (docs/writers.md). */
   signed?: WriterGateOptions
+  /** Digests that notice a copy holding what its source never wrote, and heal it (docs/anti-entropy.md). */
+  antiEntropy?: AntiEntropyOptions
 }
 
 /** Events of a {@link Replica}. */
@@ -105,6 +109,8 @@ export class Replica extends Emitter<ReplicaEvents> {
   private readonly clock: ReplicaClock
   /** Which links get updates pushed (the broadcast tree). */
   readonly broadcast: Broadcast
+  /** Digests and heals, when the options ask for them (rooms do). */
+  readonly antiEntropy: AntiEntropy | null
   private askTimer: { cancel(): void } | null = null
   private info: EpochInfo = { epoch: 0, parent: 0, cutState: 0 }
   /** Updates to send at the next flush, with their writers; `repair`: it came as a sync answer (see `flush`). */
@@ -142,6 +148,9 @@ export class Replica extends Emitter<ReplicaEvents> {
       },
       options.broadcast,
     )
+    this.antiEntropy = options.antiEntropy
+      ? new AntiEntropy(antiEntropyHost(this, this.clock, (link) => this.isInStep(link)), options.antiEntropy)
+      : null
     // A new epoch writes as a new Yjs client: the neighbours learn which.
     this.on('epoch', () => {
       const writer = encodeWriter(this.mirror.doc.clientID)
@@ -223,6 +232,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     this.links.set(link, state)
     this.broadcast.add(link)
     this.gate?.opened(link)
+    this.antiEntropy?.add(link)
     if (link.followsEpochs) {
       if (this.packing) link.send(encodeFeatures(FEATURE_PACKED))
       link.send(encodeEpochHello(this.info))
@@ -245,6 +255,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     this.links.delete(link)
     this.broadcast.remove(link)
     this.gate?.closed(link)
+    this.antiEntropy?.remove(link)
     if (s?.asking) this.askDeferred()
     this.emit('synced')
   }
@@ -323,6 +334,7 @@ export class Replica extends Emitter<ReplicaEvents> {
         }
         if (!s.synced) {
           s.synced = true
+          this.antiEntropy?.synced(link)
           this.emit('synced')
         }
         return
@@ -334,6 +346,13 @@ export class Replica extends Emitter<ReplicaEvents> {
       case 'have':
       case 'writer':
         if (link.followsEpochs) this.broadcast.receive(link, frame)
+        return
+      case 'digest':
+      case 'digest-want':
+      case 'digest-records':
+      case 'heal-want':
+      case 'heal-state':
+        if (link.followsEpochs) this.antiEntropy?.receive(link, frame)
         return
       case 'epoch-hello':
         if (!link.followsEpochs) return
@@ -394,6 +413,11 @@ export class Replica extends Emitter<ReplicaEvents> {
     } catch (err) {
       throw new InvalidMessageError('a packed sync frame does not inflate to its declared size', { cause: err })
     }
+  }
+
+  private isInStep(link: ReplicaLink): boolean {
+    const s = this.links.get(link)
+    return s !== undefined && this.inStep(s)
   }
 
   /** Frames of the Yjs sync count only from a peer in our epoch: others' build on another document. */
@@ -470,6 +494,21 @@ export class Replica extends Emitter<ReplicaEvents> {
     this.emit('synced')
   }
 
+  /**
+   * The document was replaced within this epoch (a heal, see replica-heal.ts): held updates go, the
+   * neighbours learn the new writer id and are asked again, and what was carried is sent.
+   */
+  restarted(): void {
+    this.held.discard(() => true)
+    const writer = encodeWriter(this.mirror.doc.clientID)
+    for (const s of this.links.values()) {
+      if (s.link.followsEpochs) s.link.send(writer)
+      if (this.inStep(s)) s.link.send(encodeSyncStep1(this.mirror.encodeStateVector()))
+    }
+    const replayed = this.mirror.takeReplayed()
+    if (replayed) this.queue(replayed, null)
+  }
+
   // --- remote updates ---------------------------------------------------------------------------
 
   /**
@@ -485,6 +524,8 @@ export class Replica extends Emitter<ReplicaEvents> {
       this.requestResync(s)
       return
     }
+    // Structs under this copy's own client ids that it never wrote: forged (docs/anti-entropy.md).
+    if (this.antiEntropy?.refuses(s.link, inspection)) return
     const writers = Array.from(inspection.ranges.keys())
     // A relay of what we hold: nothing to apply, nothing to relay, and that link is off these writers' trees.
     if (this.mirror.holdsAll(inspection)) {
@@ -500,6 +541,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     } catch (err) {
       throw new InvalidMessageError('an update from this peer does not apply', { cause: err })
     }
+    this.antiEntropy?.applied(s.link, inspection)
     if (this.mirror.fingerprint() !== before) {
       if (how !== 'answer')
         this.broadcast.fresh(s.link, held.length > 0 ? writers.filter((w) => !held.includes(w)) : writers)
@@ -543,6 +585,7 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   private queue(update: Uint8Array, except: ReplicaLink | null, repair = false, writers?: number[], signed?: CheckedBatch): void {
     const ws = writers ?? Array.from(inspectUpdate(update).ranges.keys())
+    if (except === null) this.antiEntropy?.wrote()
     this.broadcast.saw(ws)
     this.outgoing.push({ update, except, repair, writers: ws, signed })
     this.broadcast.changed()
@@ -599,6 +642,7 @@ export class Replica extends Emitter<ReplicaEvents> {
     for (const s of this.links.values()) s.resync?.cancel()
     this.askTimer?.cancel()
     this.broadcast.destroy()
+    this.antiEntropy?.destroy()
     this.links.clear()
     this.mirror.destroy()
   }

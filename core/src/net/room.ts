@@ -18,6 +18,7 @@ import { realClock } from './replica-link.js'
 import { RoomIce } from './room-ice.js'
 import { RoomLinks } from './room-links.js'
 import { RoomSignaling } from './room-signaling.js'
+import { RANKS, watchAntiEntropy, type IntegrityEvent } from './room-integrity.js'
 import type { PeerPath, PeerPresence, RoomEvents, RoomOptions, RoomStats, RoomStatus } from './types.js'
 
 const LOCAL = Symbol('room-local')
@@ -104,6 +105,10 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     updateBytes: 0,
     droppedPeers: 0,
     refused: 0,
+    divergences: 0,
+    heals: 0,
+    forgedRefused: 0,
+    forgersDropped: 0,
   }
 
   /** Joins the room at once; {@link joinRoom} says the same. */
@@ -116,11 +121,16 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
     this.role = options.role ?? 'peer'
     this.keyName = options.keyName ?? 'key'
     const signed = options.writers ? { room: name, writers: options.writers, writerKey: options.writerKey } : undefined
-    this.replica = new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction, signed })
+    // A signed room refuses forged structs at the gate, and a heal's state carries no signatures: digests
+    // would only add an unsigned path into the document (docs/anti-entropy.md, docs/writers.md).
+    const antiEntropy =
+      options.antiEntropy === false || signed ? undefined : { rank: RANKS[this.role], ...options.antiEntropy }
+    this.replica = new Replica({ compacts: this.role !== 'consumer', compaction: options.compaction, signed, antiEntropy })
     this.replica.on('refused', (peerId, error) => {
       this.counters.refused++
       this.emit('refused', { peerId, error })
     })
+    watchAntiEntropy(this.replica.antiEntropy, this.counters, (e) => this.emitIntegrity(e))
     this.replica.on('synced', () => this.statusChanged())
     this.replica.on('warning', (w) => this.warn(w))
     this.replica.on('epoch', (epoch) => this.emit('epoch', epoch))
@@ -490,6 +500,14 @@ export class Room<T extends object = JsonObject> extends Emitter<RoomEvents<T>> 
       this.syncedWaiters = []
       for (const w of waiters) w()
     }
+  }
+
+  private emitIntegrity(e: IntegrityEvent): void {
+    const records = e.records.map((id) => this.keyOf(id))
+    if (e.kind === 'diverged') {
+      this.warn(`diverged from peer ${e.divergence.peerId} (${e.divergence.reason}): ${e.records.length} records`)
+      this.emit('diverged', { ...e.divergence, records })
+    } else this.emit('healed', { peerId: e.peerId, records })
   }
 
   private warn(message: string): void {

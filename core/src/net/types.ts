@@ -98,6 +98,12 @@ export interface RoomOptions {
    * @defaultValue none
    */
   writerKey?: WriterKeyPair
+  /**
+   * Digests exchanged with every DiffStream peer, so that a copy holding what its source never wrote
+   * (a forged update) notices and heals; `false` turns them off. See docs/anti-entropy.md.
+   * @defaultValue `{ digestMs: 5000 }`
+   */
+  antiEntropy?: false | AntiEntropyRoomOptions
 }
 
 /** A signed room refused what a peer sent, and dropped that peer (see docs/writers.md). */
@@ -106,6 +112,40 @@ export interface WriteRefusal {
   peerId: string
   /** What was wrong. */
   error: UnauthorizedWriteError
+}
+
+/** Options of a room's anti-entropy (docs/anti-entropy.md). */
+export interface AntiEntropyRoomOptions {
+  /**
+   * How often each link gets a digest, in milliseconds (±25% jitter).
+   * @defaultValue `5000`
+   */
+  digestMs?: number
+}
+
+/** A copy found that what it holds differs from what a peer it compared with holds (docs/anti-entropy.md). */
+export interface RoomDivergence {
+  /** The peer whose digest showed it. */
+  peerId: string
+  /**
+   * `forged-clock`: this copy held structs under a client id beyond what the owner of that id wrote
+   * (a forged update); `content`: the same state as the peer, but records that differ.
+   */
+  reason: 'forged-clock' | 'content'
+  /** The keys of the records concerned. */
+  records: Key[]
+  /** For `forged-clock`, the Yjs client ids whose structs were forged. */
+  clients: number[]
+  /** Whether this copy heals from that peer (a `healed` event follows); otherwise the peer is not more trusted than this copy. */
+  healing: boolean
+}
+
+/** A copy replaced what it held with a trusted peer's state, keeping its own writes. */
+export interface RoomHeal {
+  /** The peer it took the state from. */
+  peerId: string
+  /** The keys of the records that changed. */
+  records: Key[]
 }
 
 /** A record changed in the room. */
@@ -190,6 +230,14 @@ export interface RoomStats {
   droppedPeers: number
   /** Frames a signed room refused (unsigned or badly signed updates, unbound clients, unlisted keys). */
   refused: number
+  /** `diverged` events: this copy found it held something its source never wrote (docs/anti-entropy.md). */
+  divergences: number
+  /** Heals: the state replaced with a trusted peer's. */
+  heals: number
+  /** Updates refused because they carried structs under this copy's own client ids that it never wrote. */
+  forgedRefused: number
+  /** Links dropped for bringing forged structs (also counted in `droppedPeers`). */
+  forgersDropped: number
 }
 
 /** Events of a room. */
@@ -202,6 +250,10 @@ export type RoomEvents<T> = {
   status: (status: RoomStatus) => void
   /** The room's document moved to a new epoch (a compaction here or by a peer). */
   epoch: (epoch: number) => void
+  /** This copy holds something a peer it trusts (or compared with) never wrote (see {@link RoomDivergence}). */
+  diverged: (divergence: RoomDivergence) => void
+  /** This copy replaced its state with a trusted peer's (see {@link RoomHeal}). */
+  healed: (heal: RoomHeal) => void
   /** Something went wrong that the room recovered from (a peer dropped, a signal that did not decrypt). */
   warning: (message: string) => void
   /** A signed room refused what a peer sent and dropped it (see {@link WriteRefusal}). */
