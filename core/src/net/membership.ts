@@ -6,6 +6,7 @@ import type {
   OfferVerdict,
   ReceivedAnnounce,
 } from './membership-types.js'
+import { IslandWatch } from './islands.js'
 
 export type {
   AnnounceFields,
@@ -51,7 +52,12 @@ interface Known {
   retryAt: number
   fullUntil: number
   repliedAt: number
+  /** The peers its last announce listed in `links` (null: it did not say). */
+  links: ReadonlySet<string> | null
 }
+
+/** Announces listing more links than this are not taken into the view. */
+const MAX_LISTED = 1024
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null)
 
@@ -75,6 +81,7 @@ export class Membership {
   private lookDelay = 1_000
   /** Since when this peer has had no link at all (null while it has one). */
   private aloneSince: number | null = null
+  private readonly islands: IslandWatch
 
   constructor(
     private readonly options: MembershipOptions,
@@ -83,6 +90,22 @@ export class Membership {
     const max = Math.max(1, options.maxConns)
     this.target = max <= 4 ? max : max - 2
     this.random = options.random ?? Math.random
+    this.islands = new IslandWatch({
+      self: options.peerId,
+      maxConns: max,
+      clock: options.clock,
+      random: this.random,
+      openLinks: () => Array.from(this.links).flatMap(([id, e]) => (e.open ? [id] : [])),
+      degree: () => this.links.size + this.wants.size,
+      peers: () => this.viewPeers(),
+      ask: (id) => {
+        const k = this.known.get(id)
+        if (k) this.connect(id, k, { room: 1 })
+      },
+      announceNews: () => {
+        if (this.active) this.transport.announce(this.fields({ news: 1 }))
+      },
+    })
   }
 
   /** Our id of the link to `id`, if there is one. */
@@ -95,7 +118,10 @@ export class Membership {
    * peer, so peers it knows of are asked right away. Calling it again is harmless.
    */
   start(): void {
-    if (!this.active) this.lookDelay = 1_000
+    if (!this.active) {
+      this.lookDelay = 1_000
+      this.islands.start()
+    }
     this.active = true
     this.maintain()
   }
@@ -103,6 +129,7 @@ export class Membership {
   /** Stops looking for links (offline or closed); the transport closes the links. */
   stop(): void {
     this.active = false
+    this.islands.stop()
     this.reconsider?.cancel()
     this.reconsider = null
     this.lookTimer?.cancel()
@@ -127,12 +154,18 @@ export class Membership {
     const ds = a.ds === 1
     const lid = num(a.lid)
     const deg = num(a.deg)
+    const news = a.news === 1
     let k = this.known.get(a.from)
     if (!k) {
-      k = { ds, lid: -1, deg, failures: 0, retryAt: 0, fullUntil: 0, repliedAt: 0 }
+      k = { ds, lid: -1, deg, failures: 0, retryAt: 0, fullUntil: 0, repliedAt: 0, links: null }
       this.known.set(a.from, k)
     }
-    if (!ds || (lid !== null && lid > k.lid)) {
+    const listed = a.links
+    if (ds && listed !== null && typeof listed === 'object' && !Array.isArray(listed)) {
+      const ids = Object.keys(listed)
+      if (ids.length <= MAX_LISTED) k.links = new Set(ids)
+    }
+    if (!ds || (lid !== null && lid > k.lid && !news)) {
       // It announced anew: whatever kept us from it is over.
       k.lid = lid ?? k.lid
       k.failures = 0
@@ -162,13 +195,15 @@ export class Membership {
     if (e) return
     if (toMe && a.want === 1) {
       this.unwant(a.from)
-      if (this.canAccept(a.lonely === 1)) this.dial(a.from)
+      if (this.canAccept(a.lonely === 1) || (a.room === 1 && this.makeRoom(a.from))) this.dial(a.from)
       else this.transport.announce(this.fields({ full: 1 }), a.from)
       return
     }
     if (this.wants.has(a.from)) return
-    if (this.links.size + this.wants.size < this.target) this.connect(a.from, k)
-    else if (a.to === undefined) this.replyTo(a.from, k, now)
+    if (this.links.size + this.wants.size < this.target) {
+      // A full peer's news is no invitation (it would answer full).
+      if (!news || (deg ?? 0) < this.options.maxConns) this.connect(a.from, k)
+    } else if (a.to === undefined && !news) this.replyTo(a.from, k, now)
   }
 
   /** An offer from `from`; `lid` is its id for the attempt, `deg` its degree if it said. */
@@ -186,6 +221,15 @@ export class Membership {
     if (!asked && !this.canAccept(false)) {
       this.transport.announce(this.fields({ full: 1 }), from)
       return { action: 'refuse' }
+    }
+    if (this.links.size >= this.options.maxConns) {
+      // The answer to a `room` ask made while full: give up a redundant link for it, or refuse.
+      const spare = this.islands.redundant()
+      if (spare === null) {
+        this.unwant(from)
+        return { action: 'refuse' }
+      }
+      this.drop(spare, 'making room to merge an island', true)
     }
     this.unwant(from)
     this.remember(from, info.ds)
@@ -220,6 +264,7 @@ export class Membership {
     e.open = true
     e.timer?.cancel()
     e.timer = null
+    this.islands.changed()
     const k = this.known.get(id)
     if (k) k.failures = 0
   }
@@ -230,13 +275,14 @@ export class Membership {
     if (!e || e.lid !== lid) return
     e.timer?.cancel()
     this.links.delete(id)
+    if (e.open) this.islands.changed()
     this.afterLoss(id, reason)
   }
 
   // --- decisions --------------------------------------------------------------------------------
 
   /** The announce fields that describe this peer now. */
-  fields(extra: { want?: 1; full?: 1; lonely?: 1 } = {}): AnnounceFields {
+  fields(extra: { want?: 1; full?: 1; lonely?: 1; room?: 1; news?: 1 } = {}): AnnounceFields {
     const links: Record<string, number> = {}
     for (const [id, e] of this.links) links[id] = e.lid
     return { ds: 1, lid: this.nextLid, links, deg: this.links.size, ...extra }
@@ -262,9 +308,33 @@ export class Membership {
     return true
   }
 
-  /** Links to `id`: offers when this side offers, else asks it to offer (`lonely`: even if it is full). */
-  private connect(id: string, k: Known, lonely = false): void {
-    if (k.ds && this.options.peerId < id && !lonely) {
+  /** Whether this full peer made room for `asker`, in another component, by closing a redundant link. */
+  private makeRoom(asker: string): boolean {
+    if (!this.islands.outside(asker)) return false
+    const spare = this.islands.redundant()
+    if (spare === null) return false
+    this.drop(spare, 'making room to merge an island', true)
+    return true
+  }
+
+  /** Known DiffStream peers that announced their links, for the island watch. */
+  private *viewPeers(): Iterable<{ id: string; links: ReadonlySet<string>; askable: boolean }> {
+    const now = this.options.clock.now()
+    for (const [id, k] of this.known) {
+      if (!k.ds || !k.links) continue
+      // A `full` answer does not count: a `room` ask is for full peers too.
+      const askable = !this.links.has(id) && !this.wants.has(id) && k.retryAt <= now
+      yield { id, links: k.links, askable }
+    }
+  }
+
+  /**
+   * Links to `id`: offers when this side offers, else asks it to offer; with `lonely` or `room` it
+   * always asks (the other side has to make room).
+   */
+  private connect(id: string, k: Known, ask: { lonely?: 1; room?: 1 } = {}): void {
+    const special = ask.lonely === 1 || ask.room === 1
+    if (k.ds && this.options.peerId < id && !special) {
       this.dial(id)
       return
     }
@@ -274,7 +344,7 @@ export class Membership {
       this.maintain()
     }, CONNECT_TIMEOUT_MS)
     this.wants.set(id, { at: this.options.clock.now(), timer })
-    this.transport.announce(this.fields(lonely ? { want: 1, lonely: 1 } : { want: 1 }), id)
+    this.transport.announce(this.fields({ want: 1, ...ask }), id)
   }
 
   private dial(id: string): void {
@@ -303,7 +373,7 @@ export class Membership {
 
   private remember(id: string, ds: boolean): void {
     if (!this.known.has(id))
-      this.known.set(id, { ds, lid: -1, deg: null, failures: 0, retryAt: 0, fullUntil: 0, repliedAt: 0 })
+      this.known.set(id, { ds, lid: -1, deg: null, failures: 0, retryAt: 0, fullUntil: 0, repliedAt: 0, links: null })
   }
 
   private unwant(id: string): void {
@@ -317,6 +387,7 @@ export class Membership {
     if (!e) return
     e.timer?.cancel()
     this.links.delete(id)
+    if (e.open) this.islands.changed()
     this.transport.hangUp(id, e.lid, reason, bye)
   }
 
@@ -380,7 +451,7 @@ export class Membership {
       const full = Array.from(this.known).filter(([, k]) => k.ds && k.retryAt <= now && k.fullUntil > now)
       const pick = full[Math.floor(this.random() * full.length)]
       if (pick) {
-        this.connect(pick[0], pick[1], true)
+        this.connect(pick[0], pick[1], { lonely: 1 })
         return
       }
     }
