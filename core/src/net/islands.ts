@@ -1,5 +1,5 @@
 import type { ReplicaClock } from './replica-link.js'
-import { buildView, canTakeLink, componentOf, redundantLinks, type ViewGraph } from './room-view.js'
+import { canTakeLink, componentOf, redundantLinks, spareLinks, type Listed } from './room-view.js'
 
 /** A peer's links are announced again (`news`) this long after they changed... */
 const NEWS_AFTER_MS = 1_000
@@ -7,6 +7,8 @@ const NEWS_AFTER_MS = 1_000
 const NEWS_EVERY_MS = 2_000
 /** The view is checked for islands this often (±50%). */
 const CHECK_MS = 3_000
+/** Announces listing more links than this are not taken into the view. */
+const MAX_LISTED = 1024
 
 /** What the island watch needs of membership. */
 export interface IslandHost {
@@ -18,8 +20,8 @@ export interface IslandHost {
   openLinks(): string[]
   /** Links held and asked for. */
   degree(): number
-  /** DiffStream peers known with the links of their last announce; `askable`: not linked or asked, not backing off. */
-  peers(): Iterable<{ id: string; links: ReadonlySet<string>; askable: boolean }>
+  /** Whether `id` may be asked now: not linked or asked already, not backing off. */
+  askable(id: string): boolean
   /** Sends `want` with `room` to `id`. */
   ask(id: string): void
   /** Broadcasts an announce with `news`. */
@@ -27,10 +29,13 @@ export interface IslandHost {
 }
 
 /**
- * Finds and merges islands (docs/rooms.md, "Islands are merged"): announces this peer's links when
- * they change, and checks its view of the room's links for peers outside its component.
+ * Finds and merges islands (docs/rooms.md, "Islands are merged"): keeps the view of the room's
+ * links, announces this peer's links when they change, and checks the view for peers outside its
+ * component.
  */
 export class IslandWatch {
+  /** The links every DiffStream peer listed in its last announce. */
+  private readonly heardLinks = new Map<string, ReadonlySet<string>>()
   private newsTimer: { cancel(): void } | null = null
   private newsAt = -Infinity
   private checkTimer: { cancel(): void } | null = null
@@ -40,7 +45,7 @@ export class IslandWatch {
   constructor(private readonly host: IslandHost) {}
 
   start(): void {
-    this.schedule()
+    if (!this.checkTimer) this.schedule()
   }
 
   stop(): void {
@@ -49,6 +54,18 @@ export class IslandWatch {
     this.checkTimer?.cancel()
     this.checkTimer = null
     this.splitSeen = false
+  }
+
+  /** The `links` field of an announce from DiffStream peer `id`. */
+  heard(id: string, links: unknown): void {
+    if (links === null || typeof links !== 'object' || Array.isArray(links)) return
+    const ids = Object.keys(links)
+    if (ids.length <= MAX_LISTED) this.heardLinks.set(id, new Set(ids))
+  }
+
+  /** `id` is forgotten (it failed too often): out of the view until it announces again. */
+  forget(id: string): void {
+    this.heardLinks.delete(id)
   }
 
   /** The set of links that are up changed: the others' views hear of it soon. */
@@ -71,14 +88,23 @@ export class IslandWatch {
 
   /** One of our links that is up and can go without splitting our component, if any. */
   redundant(): string | null {
-    const ids = redundantLinks(this.view(), this.host.self)
+    const view = this.view()
+    const ids = spareLinks(view, redundantLinks(view), this.host.self)
     return ids.length === 0 ? null : ids[Math.floor(this.host.random() * ids.length)]!
   }
 
-  private view(): Map<string, Set<string>> {
-    const others = new Map<string, ReadonlySet<string>>()
-    for (const p of this.host.peers()) others.set(p.id, p.links)
-    return buildView(this.host.self, this.host.openLinks(), others)
+  private view(): Listed {
+    const { self } = this.host
+    const heard = this.heardLinks
+    const own = new Set(this.host.openLinks())
+    return {
+      get: (id) => (id === self ? own : heard.get(id)),
+      has: (id) => id === self || heard.has(id),
+      *keys() {
+        yield self
+        yield* heard.keys()
+      },
+    }
   }
 
   private schedule(): void {
@@ -95,28 +121,27 @@ export class IslandWatch {
     const { self, maxConns } = this.host
     const view = this.view()
     const mine = componentOf(view, self)
-    const askable = new Set<string>()
-    const degrees = new Map<string, number>()
-    for (const p of this.host.peers()) {
-      degrees.set(p.id, p.links.size)
-      if (p.askable && !mine.has(p.id)) askable.add(p.id)
-    }
-    const degree = (id: string): number => degrees.get(id) ?? 0
-    const split = askable.size > 0
-    const twice = split && this.splitSeen
-    this.splitSeen = split
-    if (!twice || !this.actsFor(view, mine, degree)) return
-    const ids = Array.from(askable)
-    const open = ids.filter((id) => canTakeLink(view, id, degree(id), maxConns))
-    const from = open.length > 0 ? open : ids
+    const askable: string[] = []
+    for (const id of this.heardLinks.keys()) if (!mine.has(id) && this.host.askable(id)) askable.push(id)
+    const twice = askable.length > 0 && this.splitSeen
+    this.splitSeen = askable.length > 0
+    if (!twice) return
+    let walked: Set<string> | null = null
+    const redundant = (): Set<string> => (walked ??= redundantLinks(view))
+    if (!this.actsFor(view, redundant, mine)) return
+    const degree = (id: string): number => view.get(id)?.size ?? 0
+    const open = askable.filter((id) => canTakeLink(view, redundant, id, degree(id), maxConns))
+    const from = open.length > 0 ? open : askable
     this.host.ask(from[Math.floor(this.host.random() * from.length)]!)
   }
 
   /** Whether this peer is the one of its component to ask: the smallest id that can take a link. */
-  private actsFor(view: ViewGraph, mine: ReadonlySet<string>, degree: (id: string) => number): boolean {
+  private actsFor(view: Listed, redundant: () => ReadonlySet<string>, mine: ReadonlySet<string>): boolean {
     const { self, maxConns } = this.host
-    if (!canTakeLink(view, self, this.host.degree(), maxConns)) return false
-    for (const id of mine) if (id < self && canTakeLink(view, id, degree(id), maxConns)) return false
-    return true
+    const smaller = Array.from(mine).filter((id) => id < self)
+    // Room under maxConns first: it needs no walk over the view.
+    if (smaller.some((id) => (view.get(id)?.size ?? 0) < maxConns)) return false
+    if (!canTakeLink(view, redundant, self, this.host.degree(), maxConns)) return false
+    return !smaller.some((id) => canTakeLink(view, redundant, id, maxConns, maxConns))
   }
 }

@@ -52,12 +52,7 @@ interface Known {
   retryAt: number
   fullUntil: number
   repliedAt: number
-  /** The peers its last announce listed in `links` (null: it did not say). */
-  links: ReadonlySet<string> | null
 }
-
-/** Announces listing more links than this are not taken into the view. */
-const MAX_LISTED = 1024
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null)
 
@@ -97,7 +92,11 @@ export class Membership {
       random: this.random,
       openLinks: () => Array.from(this.links).flatMap(([id, e]) => (e.open ? [id] : [])),
       degree: () => this.links.size + this.wants.size,
-      peers: () => this.viewPeers(),
+      askable: (id) => {
+        // A `full` answer does not count: a `room` ask is for full peers too.
+        const k = this.known.get(id)
+        return !!k && !this.links.has(id) && !this.wants.has(id) && k.retryAt <= options.clock.now()
+      },
       ask: (id) => {
         const k = this.known.get(id)
         if (k) this.connect(id, k, { room: 1 })
@@ -157,14 +156,10 @@ export class Membership {
     const news = a.news === 1
     let k = this.known.get(a.from)
     if (!k) {
-      k = { ds, lid: -1, deg, failures: 0, retryAt: 0, fullUntil: 0, repliedAt: 0, links: null }
+      k = { ds, lid: -1, deg, failures: 0, retryAt: 0, fullUntil: 0, repliedAt: 0 }
       this.known.set(a.from, k)
     }
-    const listed = a.links
-    if (ds && listed !== null && typeof listed === 'object' && !Array.isArray(listed)) {
-      const ids = Object.keys(listed)
-      if (ids.length <= MAX_LISTED) k.links = new Set(ids)
-    }
+    if (ds) this.islands.heard(a.from, a.links)
     if (!ds || (lid !== null && lid > k.lid && !news)) {
       // It announced anew: whatever kept us from it is over.
       k.lid = lid ?? k.lid
@@ -317,17 +312,6 @@ export class Membership {
     return true
   }
 
-  /** Known DiffStream peers that announced their links, for the island watch. */
-  private *viewPeers(): Iterable<{ id: string; links: ReadonlySet<string>; askable: boolean }> {
-    const now = this.options.clock.now()
-    for (const [id, k] of this.known) {
-      if (!k.ds || !k.links) continue
-      // A `full` answer does not count: a `room` ask is for full peers too.
-      const askable = !this.links.has(id) && !this.wants.has(id) && k.retryAt <= now
-      yield { id, links: k.links, askable }
-    }
-  }
-
   /**
    * Links to `id`: offers when this side offers, else asks it to offer; with `lonely` or `room` it
    * always asks (the other side has to make room).
@@ -373,7 +357,7 @@ export class Membership {
 
   private remember(id: string, ds: boolean): void {
     if (!this.known.has(id))
-      this.known.set(id, { ds, lid: -1, deg: null, failures: 0, retryAt: 0, fullUntil: 0, repliedAt: 0, links: null })
+      this.known.set(id, { ds, lid: -1, deg: null, failures: 0, retryAt: 0, fullUntil: 0, repliedAt: 0 })
   }
 
   private unwant(id: string): void {
@@ -407,6 +391,7 @@ export class Membership {
     k.failures++
     if (k.failures >= FORGET_AFTER) {
       this.known.delete(id)
+      this.islands.forget(id)
       return
     }
     const base = Math.min(30_000, 1_000 * 2 ** (k.failures - 1))

@@ -1,45 +1,30 @@
 /**
- * A peer's view of the room's links, built from the `links` of announces (docs/rooms.md, "Islands
- * are merged"): which peers share its component, and which links a peer can give up without
- * splitting its component.
+ * A peer's view of the room's links, from the `links` of announces (docs/rooms.md, "Islands are
+ * merged"): which peers share its component, and which links a peer can give up without splitting
+ * its component. A link counts when both ends list each other, so a link one side dropped is gone.
  */
 
-/** Undirected links by peer id (a link counts when both ends list each other). */
-export type ViewGraph = ReadonlyMap<string, ReadonlySet<string>>
-
-/**
- * The view: `self` with its links that are up, and every other peer with the links it last
- * announced. A link is kept when both ends list it, so a link one side dropped is gone.
- */
-export function buildView(
-  self: string,
-  own: Iterable<string>,
-  others: ReadonlyMap<string, ReadonlySet<string>>,
-): Map<string, Set<string>> {
-  const listed = new Map<string, ReadonlySet<string>>(others)
-  listed.set(self, new Set(own))
-  const view = new Map<string, Set<string>>()
-  for (const id of listed.keys()) view.set(id, new Set())
-  for (const [a, links] of listed) {
-    for (const b of links) {
-      if (a < b && listed.get(b)?.has(a)) {
-        view.get(a)!.add(b)
-        view.get(b)!.add(a)
-      }
-    }
-  }
-  return view
+/** The peers each peer listed in its last announce (its own links for this peer). */
+export interface Listed {
+  get(id: string): ReadonlySet<string> | undefined
+  has(id: string): boolean
+  keys(): Iterable<string>
 }
 
-/** The peers reachable from `start` (itself included), leaving out the link `without` when given. */
-export function componentOf(view: ViewGraph, start: string, without?: readonly [string, string]): Set<string> {
+/** The peers `a` is linked to in the view. */
+export function* neighbours(listed: Listed, a: string): Generator<string> {
+  for (const b of listed.get(a) ?? []) if (b !== a && listed.get(b)?.has(a)) yield b
+}
+
+/** The peers reachable from `start` (itself included). */
+export function componentOf(listed: Listed, start: string): Set<string> {
   const seen = new Set([start])
   const stack = [start]
   while (stack.length > 0) {
     const a = stack.pop()!
-    for (const b of view.get(a) ?? []) {
-      if (seen.has(b)) continue
-      if (without && ((a === without[0] && b === without[1]) || (a === without[1] && b === without[0]))) continue
+    // Plain loops: this runs every few seconds over the whole view.
+    for (const b of listed.get(a) ?? []) {
+      if (seen.has(b) || b === a || !listed.get(b)?.has(a)) continue
       seen.add(b)
       stack.push(b)
     }
@@ -47,12 +32,58 @@ export function componentOf(view: ViewGraph, start: string, without?: readonly [
   return seen
 }
 
-/** The neighbours of `id` whose link to it can go without splitting its component. */
-export function redundantLinks(view: ViewGraph, id: string): string[] {
-  return Array.from(view.get(id) ?? []).filter((b) => componentOf(view, id, [id, b]).has(b))
+/**
+ * The links of the view that can go without splitting a component (those on a cycle), as
+ * "a b" keys both ways: every link that is not a bridge (Tarjan's low-link, iterative).
+ */
+export function redundantLinks(listed: Listed): Set<string> {
+  const order = new Map<string, number>()
+  const low = new Map<string, number>()
+  const out = new Set<string>()
+  const bridges = new Set<string>()
+  for (const root of listed.keys()) {
+    if (order.has(root)) continue
+    const stack: Array<{ id: string; parent: string | null; next: Iterator<string> }> = []
+    const enter = (id: string, parent: string | null): void => {
+      order.set(id, order.size)
+      low.set(id, order.get(id)!)
+      stack.push({ id, parent, next: neighbours(listed, id) })
+    }
+    enter(root, null)
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!
+      const step = top.next.next()
+      if (!step.done) {
+        const b = step.value
+        if (b === top.parent) continue
+        if (order.has(b)) low.set(top.id, Math.min(low.get(top.id)!, order.get(b)!))
+        else enter(b, top.id)
+        continue
+      }
+      stack.pop()
+      if (top.parent === null) continue
+      low.set(top.parent, Math.min(low.get(top.parent)!, low.get(top.id)!))
+      if (low.get(top.id)! > order.get(top.parent)!) bridges.add(`${top.parent} ${top.id}`)
+    }
+  }
+  for (const a of listed.keys()) {
+    for (const b of neighbours(listed, a)) if (!bridges.has(`${a} ${b}`) && !bridges.has(`${b} ${a}`)) out.add(`${a} ${b}`)
+  }
+  return out
 }
 
-/** Whether `id` can take one more link: it has room under `maxConns`, or a redundant link to give up. */
-export function canTakeLink(view: ViewGraph, id: string, degree: number, maxConns: number): boolean {
-  return degree < maxConns || redundantLinks(view, id).length > 0
-}
+/** The neighbours of `id` whose link is in `redundant`. */
+export const spareLinks = (listed: Listed, redundant: ReadonlySet<string>, id: string): string[] =>
+  Array.from(neighbours(listed, id)).filter((b) => redundant.has(`${id} ${b}`))
+
+/**
+ * Whether `id` can take one more link: it has room under `maxConns`, or a redundant link to give up
+ * (`redundant` is only asked for when needed: it costs a walk over the whole view).
+ */
+export const canTakeLink = (
+  listed: Listed,
+  redundant: () => ReadonlySet<string>,
+  id: string,
+  degree: number,
+  maxConns: number,
+): boolean => degree < maxConns || spareLinks(listed, redundant(), id).length > 0
