@@ -190,7 +190,8 @@ export class Membership {
     if (e) return
     if (toMe && a.want === 1) {
       this.unwant(a.from)
-      if (this.canAccept(a.lonely === 1) || (a.room === 1 && this.makeRoom(a.from))) this.dial(a.from)
+      const room = a.room === 1 && this.islands.outside(a.from)
+      if (this.canAccept(a.lonely === 1) || (room && this.giveUpSpare())) this.dial(a.from)
       else this.transport.announce(this.fields({ full: 1 }), a.from)
       return
     }
@@ -217,14 +218,10 @@ export class Membership {
       this.transport.announce(this.fields({ full: 1 }), from)
       return { action: 'refuse' }
     }
-    if (this.links.size >= this.options.maxConns) {
-      // The answer to a `room` ask made while full: give up a redundant link for it, or refuse.
-      const spare = this.islands.redundant()
-      if (spare === null) {
-        this.unwant(from)
-        return { action: 'refuse' }
-      }
-      this.drop(spare, 'making room to merge an island', true)
+    // The answer to a `room` ask made while full: give up a redundant link for it, or refuse.
+    if (this.links.size >= this.options.maxConns && !this.giveUpSpare()) {
+      this.unwant(from)
+      return { action: 'refuse' }
     }
     this.unwant(from)
     this.remember(from, info.ds)
@@ -303,13 +300,11 @@ export class Membership {
     return true
   }
 
-  /** Whether this full peer made room for `asker`, in another component, by closing a redundant link. */
-  private makeRoom(asker: string): boolean {
-    if (!this.islands.outside(asker)) return false
+  /** Closes one of our redundant links (saying bye) to make room for merging an island; false with none. */
+  private giveUpSpare(): boolean {
     const spare = this.islands.redundant()
-    if (spare === null) return false
-    this.drop(spare, 'making room to merge an island', true)
-    return true
+    if (spare !== null) this.drop(spare, 'making room to merge an island', true)
+    return spare !== null
   }
 
   /**
