@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { EventQueue, PeerClock } from '../helpers/sim/clock.js'
 import { CONNECT_TIMEOUT_MS, Membership } from '../../core/src/net/membership.js'
 import type { AnnounceFields } from '../../core/src/net/membership-types.js'
+import { componentOf, linkKey, redundantLinks } from '../../core/src/net/room-view.js'
 
 /** A membership whose transport records what it was asked to do. */
 function make(peerId: string, maxConns = 10) {
@@ -144,4 +145,14 @@ test('a news announce (links changed) gets no answer, unlike a broadcast announc
   assert.equal(announces.length, before) // a plain broadcast announce would be answered
   m.announced({ from: 'v', ds: 1, lid: 2, links: {}, deg: 0 })
   assert.equal(announces.length, before + 1)
+})
+
+test('the view: links count when both ends list them; links on a cycle are redundant, bridges are not', () => {
+  // a-b-c a triangle, c-d a bridge, d-e listed by d only (e dropped it), f-g a pair
+  const edges = { a: 'bc', b: 'ac', c: 'abd', d: 'ce', e: '', f: 'g', g: 'f' }
+  const listed = new Map(Object.entries(edges).map(([id, ns]) => [id, new Set(ns.split(''))]))
+  assert.deepEqual([...componentOf(listed, 'a')].sort(), ['a', 'b', 'c', 'd'])
+  assert.deepEqual([...componentOf(listed, 'e')], ['e'])
+  const spare = redundantLinks(listed)
+  assert.deepEqual([...spare].sort(), ['ab', 'ac', 'ba', 'bc', 'ca', 'cb'].map(([x, y]) => linkKey(x!, y!)))
 })

@@ -16,6 +16,9 @@ export function* neighbours(listed: Listed, a: string): Generator<string> {
   for (const b of listed.get(a) ?? []) if (b !== a && listed.get(b)?.has(a)) yield b
 }
 
+/** The key of the link from `a` to `b` in a set (NUL: a character peer ids do not use). */
+export const linkKey = (a: string, b: string): string => `${a}\0${b}`
+
 /** The peers reachable from `start` (itself included). */
 export function componentOf(listed: Listed, start: string): Set<string> {
   const seen = new Set([start])
@@ -34,7 +37,7 @@ export function componentOf(listed: Listed, start: string): Set<string> {
 
 /**
  * The links of the view that can go without splitting a component (those on a cycle), as
- * "a b" keys both ways: every link that is not a bridge (Tarjan's low-link, iterative).
+ * {@link linkKey}s both ways: every link that is not a bridge (Tarjan's low-link, iterative).
  */
 export function redundantLinks(listed: Listed): Set<string> {
   const order = new Map<string, number>()
@@ -63,18 +66,18 @@ export function redundantLinks(listed: Listed): Set<string> {
       stack.pop()
       if (top.parent === null) continue
       low.set(top.parent, Math.min(low.get(top.parent)!, low.get(top.id)!))
-      if (low.get(top.id)! > order.get(top.parent)!) bridges.add(`${top.parent} ${top.id}`)
+      if (low.get(top.id)! > order.get(top.parent)!) bridges.add(linkKey(top.parent, top.id))
     }
   }
   for (const a of listed.keys()) {
-    for (const b of neighbours(listed, a)) if (!bridges.has(`${a} ${b}`) && !bridges.has(`${b} ${a}`)) out.add(`${a} ${b}`)
+    for (const b of neighbours(listed, a)) if (!bridges.has(linkKey(a, b)) && !bridges.has(linkKey(b, a))) out.add(linkKey(a, b))
   }
   return out
 }
 
 /** The neighbours of `id` whose link is in `redundant`. */
 export const spareLinks = (listed: Listed, redundant: ReadonlySet<string>, id: string): string[] =>
-  Array.from(neighbours(listed, id)).filter((b) => redundant.has(`${id} ${b}`))
+  Array.from(neighbours(listed, id)).filter((b) => redundant.has(linkKey(id, b)))
 
 /**
  * Whether `id` can take one more link: it has room under `maxConns`, or a redundant link to give up
