@@ -13,7 +13,7 @@ import {
   type ScenarioResult,
 } from '../helpers/sim/scenario.js'
 import { mulberry32 } from '../helpers/prng.js'
-import { SimNet } from '../helpers/sim/network.js'
+import { SimNet, type SimPeer } from '../helpers/sim/network.js'
 import { components } from '../helpers/sim/components.js'
 
 const MAX_DEGREE = 8
@@ -130,10 +130,15 @@ describe('large rooms on the simulated network', { timeout: 240_000 }, () => {
 // full. Before islands were merged (docs/rooms.md, "Islands are merged") these schedules stayed split
 // for good and the island's copies never synced.
 describe('islands formed by concurrent joins merge', () => {
-  /** Joins `n` peers at once (the first writes), runs until `untilMs`; the first moment from which the room stays one component. */
-  function joinAtOnce(seed: number, n: number, maxConns: number, untilMs: number) {
+  /**
+   * Joins `n` peers at once, or over `spreadMs` in a seeded order (the first writes at 5 s), runs
+   * until `untilMs`; the first moment from which the room stays one component.
+   */
+  function joinAtOnce(seed: number, n: number, maxConns: number, untilMs: number, spreadMs = 0) {
     const net = new SimNet(mulberry32(seed), { maxConns })
-    const peers = Array.from({ length: n }, (_, i) => net.join(i === 0))
+    const peers: SimPeer[] = []
+    if (spreadMs === 0) for (let i = 0; i < n; i++) peers.push(net.join(i === 0))
+    else for (let i = 0; i < n; i++) net.queue.after(net.random() * spreadMs, () => peers.push(net.join(peers.length === 0)))
     let oneSince: number | null = null
     for (let t = 250; t <= untilMs; t += 250) {
       net.runUntil(t)
@@ -159,15 +164,16 @@ describe('islands formed by concurrent joins merge', () => {
     })
   }
 
-  test('seeded joins at once, maxConns 2-4, 4-12 peers: one component within 30 s, degree <= maxConns', async () => {
+  test('seeded joins at once or within 2 s, maxConns 2-4, 4-12 peers: one component within 30 s, degree <= maxConns', async () => {
     let runs = 0
     let worst = 0
     for (const maxConns of [2, 3, 4]) {
       for (let n = 4; n <= 12; n++) {
-        for (let k = 0; k < 6; k++) {
+        for (let k = 0; k < 8; k++) {
           const seed = 10_000 * maxConns + 100 * n + k
-          const { net, peers, oneSince } = joinAtOnce(seed, n, maxConns, 45_000)
-          const where = `maxConns ${maxConns}, ${n} peers, seed ${seed}`
+          const spreadMs = k % 2 === 0 ? 0 : 2_000
+          const { net, peers, oneSince } = joinAtOnce(seed, n, maxConns, 45_000, spreadMs)
+          const where = `maxConns ${maxConns}, ${n} peers, seed ${seed}, joins within ${spreadMs} ms`
           assert.ok(
             oneSince !== null && oneSince <= 30_000,
             `${where}: ${components(net).map((c) => c.length).join(' + ')} peers, one component from ${oneSince}`,
