@@ -7,6 +7,7 @@ import type {
   ReceivedAnnounce,
 } from './membership-types.js'
 import { IslandWatch } from './islands.js'
+import { staleLink, type Known, type LinkEntry } from './membership-state.js'
 
 export type {
   AnnounceFields,
@@ -19,8 +20,6 @@ export type {
 
 /** A connection attempt that is not up within this time is dropped. */
 export const CONNECT_TIMEOUT_MS = 8_000
-/** A pending attempt older than this is replaced by a newer announce that does not list it. */
-const STALE_PENDING_MS = 1_500
 /** A peer that said it is full (or said bye) is not asked again for this long, unless it announces anew. */
 const FULL_MS = 30_000
 /** Answers to broadcast announces: at most one per peer in this time. */
@@ -31,28 +30,6 @@ const FORGET_AFTER = 5
 const RECONSIDER_MS = 1_000
 /** Alone this long, with every peer we know full: ask one to make room. */
 const LONELY_AFTER_MS = 3_000
-
-interface LinkEntry {
-  /** Our id for this attempt. */
-  readonly lid: number
-  /** The peer's id for it, from its signals (null until one arrives). */
-  remoteLid: number | null
-  readonly initiator: boolean
-  readonly since: number
-  open: boolean
-  timer: { cancel(): void } | null
-}
-
-interface Known {
-  ds: boolean
-  /** The largest `lid` of its announces seen: a larger one means it announced anew. */
-  lid: number
-  deg: number | null
-  failures: number
-  retryAt: number
-  fullUntil: number
-  repliedAt: number
-}
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null)
 
@@ -171,7 +148,7 @@ export class Membership {
     if (deg !== null) k.deg = deg
     const toMe = a.to === this.options.peerId
     let e = this.links.get(a.from)
-    if (e && this.stale(e, a, ds, lid, now)) {
+    if (e && staleLink(e, a, this.options.peerId, lid, now)) {
       this.drop(a.from, 'the peer announced without this link: replaced', false)
       e = undefined
     }
@@ -278,15 +255,6 @@ export class Membership {
     const links: Record<string, number> = {}
     for (const [id, e] of this.links) links[id] = e.lid
     return { ds: 1, lid: this.nextLid, links, deg: this.links.size, ...extra }
-  }
-
-  private stale(e: LinkEntry, a: ReceivedAnnounce, ds: boolean, lid: number | null, now: number): boolean {
-    const pendingTooLong = !e.open && now - e.since > STALE_PENDING_MS
-    if (!ds) return pendingTooLong
-    const links = a.links
-    if (links !== null && typeof links === 'object' && Object.hasOwn(links, this.options.peerId)) return false
-    if (e.open) return e.remoteLid !== null && lid !== null && e.remoteLid < lid
-    return pendingTooLong
   }
 
   private canAccept(lonely: boolean): boolean {
