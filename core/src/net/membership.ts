@@ -173,10 +173,10 @@ export class Membership {
       return
     }
     if (this.wants.has(a.from)) return
-    if (this.links.size + this.wants.size < this.target) {
-      // A full peer's news is no invitation (it would answer full).
-      if (!news || (deg ?? 0) < this.options.maxConns) this.connect(a.from, k)
-    } else if (a.to === undefined && !news) this.replyTo(a.from, k, now)
+    // News is for the view only: links are looked for as before (`maintain`), the mesh keeps its shape.
+    if (news) return
+    if (this.links.size + this.wants.size < this.target) this.connect(a.from, k)
+    else if (a.to === undefined) this.replyTo(a.from, k, now)
   }
 
   /** An offer from `from`; `lid` is its id for the attempt, `deg` its degree if it said. */
