@@ -13,7 +13,8 @@ import {
   type ScenarioResult,
 } from '../helpers/sim/scenario.js'
 import { mulberry32 } from '../helpers/prng.js'
-import { SimNet } from '../helpers/sim/network.js'
+import { SimNet, type SimPeer } from '../helpers/sim/network.js'
+import { components } from '../helpers/sim/components.js'
 
 const MAX_DEGREE = 8
 
@@ -121,5 +122,71 @@ describe('large rooms on the simulated network', { timeout: 240_000 }, () => {
     assert.ok(frozen.degree > 0, 'it rejoined')
     assert.deepEqual(frozen.replica.mirror.read('lot'), { key: 'lot', price: 2 })
     assert.deepEqual(net.failures, [])
+  })
+})
+
+// Peers that join at once with a small maxConns can link up among themselves first: an island of
+// two (one link each, so not lonely) or a ring of three at maxConns 2, while every other peer is
+// full. Before islands were merged (docs/rooms.md, "Islands are merged") these schedules stayed split
+// for good and the island's copies never synced.
+describe('islands formed by concurrent joins merge', () => {
+  /**
+   * Joins `n` peers at once, or over `spreadMs` in a seeded order (the first writes at 5 s), runs
+   * until `untilMs`; the first moment from which the room stays one component.
+   */
+  function joinAtOnce(seed: number, n: number, maxConns: number, untilMs: number, spreadMs = 0) {
+    const net = new SimNet(mulberry32(seed), { maxConns })
+    const peers: SimPeer[] = []
+    if (spreadMs === 0) for (let i = 0; i < n; i++) peers.push(net.join(i === 0))
+    else for (let i = 0; i < n; i++) net.queue.after(net.random() * spreadMs, () => peers.push(net.join(peers.length === 0)))
+    let oneSince: number | null = null
+    for (let t = 250; t <= untilMs; t += 250) {
+      net.runUntil(t)
+      if (t === 5_000) peers[0]!.work(() => peers[0]!.replica.write('lot', { key: 'lot', price: 7 }, 'test'))
+      if (components(net).length === 1) oneSince ??= t
+      else oneSince = null
+    }
+    return { net, peers, oneSince }
+  }
+
+  // Seeds found with the membership of before: 191 leaves the producer and one consumer an island of
+  // two (the others full at 3 links), 129 two consumers.
+  for (const seed of [191, 129]) {
+    test(`a producer and 5 consumers at maxConns 3, seed ${seed}: one component, every copy current`, () => {
+      const { net, peers, oneSince } = joinAtOnce(seed, 6, 3, 60_000)
+      const where = `seed ${seed}: ${components(net)
+        .map((c) => c.map((p) => `${p.index}(${p.degree})`).join(' '))
+        .join(' | ')}`
+      assert.ok(oneSince !== null && oneSince <= 30_000, `${where}: one component from ${oneSince}`)
+      for (const p of peers) assert.deepEqual(p.replica.mirror.read('lot'), { key: 'lot', price: 7 }, `${where}: peer ${p.index}`)
+      for (const p of peers) assert.ok(p.maxDegree <= 3, `${where}: peer ${p.index} held ${p.maxDegree} links`)
+      assert.deepEqual(net.failures, [])
+    })
+  }
+
+  test('seeded joins at once or within 2 s, maxConns 2-4, 4-12 peers: one component within 30 s, degree <= maxConns', async () => {
+    let runs = 0
+    let worst = 0
+    for (const maxConns of [2, 3, 4]) {
+      for (let n = 4; n <= 12; n++) {
+        for (let k = 0; k < 8; k++) {
+          const seed = 10_000 * maxConns + 100 * n + k
+          const spreadMs = k % 2 === 0 ? 0 : 2_000
+          const { net, peers, oneSince } = joinAtOnce(seed, n, maxConns, 45_000, spreadMs)
+          const where = `maxConns ${maxConns}, ${n} peers, seed ${seed}, joins within ${spreadMs} ms`
+          assert.ok(
+            oneSince !== null && oneSince <= 30_000,
+            `${where}: ${components(net).map((c) => c.length).join(' + ')} peers, one component from ${oneSince}`,
+          )
+          for (const p of peers) assert.ok(p.maxDegree <= maxConns, `${where}: peer ${p.index} held ${p.maxDegree} links`)
+          for (const p of peers) assert.deepEqual(p.replica.mirror.read('lot'), { key: 'lot', price: 7 }, `${where}: peer ${p.index}`)
+          assert.deepEqual(net.failures, [], where)
+          worst = Math.max(worst, oneSince)
+          runs++
+        }
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+    console.log(`${runs} schedules: one component at the latest ${worst / 1000} s after the joins`)
   })
 })

@@ -15,6 +15,10 @@ export interface AnnounceFields {
   full?: 1
   /** With `want`: "I have no link at all and everyone I tried is full": let me in anyway. */
   lonely?: 1
+  /** With `want`: "we are in different components of the room": make room for me if you are full. */
+  room?: 1
+  /** Broadcast: "my links changed" (for the others' views); no answer wanted. */
+  news?: 1
 }
 
 /** An announce as it arrives: any field may be missing or of the wrong type (y-webrtc peers, hostile ones). */
@@ -28,6 +32,8 @@ export interface ReceivedAnnounce {
   want?: unknown
   full?: unknown
   lonely?: unknown
+  room?: unknown
+  news?: unknown
 }
 
 /** What membership asks of the transport (a signaling server and WebRTC, or a simulated network). */

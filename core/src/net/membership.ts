@@ -6,6 +6,8 @@ import type {
   OfferVerdict,
   ReceivedAnnounce,
 } from './membership-types.js'
+import { IslandWatch } from './islands.js'
+import { staleLink, type Known, type LinkEntry } from './membership-state.js'
 
 export type {
   AnnounceFields,
@@ -18,8 +20,6 @@ export type {
 
 /** A connection attempt that is not up within this time is dropped. */
 export const CONNECT_TIMEOUT_MS = 8_000
-/** A pending attempt older than this is replaced by a newer announce that does not list it. */
-const STALE_PENDING_MS = 1_500
 /** A peer that said it is full (or said bye) is not asked again for this long, unless it announces anew. */
 const FULL_MS = 30_000
 /** Answers to broadcast announces: at most one per peer in this time. */
@@ -30,28 +30,6 @@ const FORGET_AFTER = 5
 const RECONSIDER_MS = 1_000
 /** Alone this long, with every peer we know full: ask one to make room. */
 const LONELY_AFTER_MS = 3_000
-
-interface LinkEntry {
-  /** Our id for this attempt. */
-  readonly lid: number
-  /** The peer's id for it, from its signals (null until one arrives). */
-  remoteLid: number | null
-  readonly initiator: boolean
-  readonly since: number
-  open: boolean
-  timer: { cancel(): void } | null
-}
-
-interface Known {
-  ds: boolean
-  /** The largest `lid` of its announces seen: a larger one means it announced anew. */
-  lid: number
-  deg: number | null
-  failures: number
-  retryAt: number
-  fullUntil: number
-  repliedAt: number
-}
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null)
 
@@ -75,6 +53,7 @@ export class Membership {
   private lookDelay = 1_000
   /** Since when this peer has had no link at all (null while it has one). */
   private aloneSince: number | null = null
+  private readonly islands: IslandWatch
 
   constructor(
     private readonly options: MembershipOptions,
@@ -83,6 +62,26 @@ export class Membership {
     const max = Math.max(1, options.maxConns)
     this.target = max <= 4 ? max : max - 2
     this.random = options.random ?? Math.random
+    this.islands = new IslandWatch({
+      self: options.peerId,
+      maxConns: max,
+      clock: options.clock,
+      random: this.random,
+      openLinks: () => Array.from(this.links).flatMap(([id, e]) => (e.open ? [id] : [])),
+      degree: () => this.links.size + this.wants.size,
+      askable: (id) => {
+        // A `full` answer does not count: a `room` ask is for full peers too.
+        const k = this.known.get(id)
+        return !!k && !this.links.has(id) && !this.wants.has(id) && k.retryAt <= options.clock.now()
+      },
+      ask: (id) => {
+        const k = this.known.get(id)
+        if (k) this.connect(id, k, { room: 1 })
+      },
+      announceNews: () => {
+        if (this.active) this.transport.announce(this.fields({ news: 1 }))
+      },
+    })
   }
 
   /** Our id of the link to `id`, if there is one. */
@@ -95,7 +94,10 @@ export class Membership {
    * peer, so peers it knows of are asked right away. Calling it again is harmless.
    */
   start(): void {
-    if (!this.active) this.lookDelay = 1_000
+    if (!this.active) {
+      this.lookDelay = 1_000
+      this.islands.start()
+    }
     this.active = true
     this.maintain()
   }
@@ -103,6 +105,7 @@ export class Membership {
   /** Stops looking for links (offline or closed); the transport closes the links. */
   stop(): void {
     this.active = false
+    this.islands.stop()
     this.reconsider?.cancel()
     this.reconsider = null
     this.lookTimer?.cancel()
@@ -127,12 +130,14 @@ export class Membership {
     const ds = a.ds === 1
     const lid = num(a.lid)
     const deg = num(a.deg)
+    const news = a.news === 1
     let k = this.known.get(a.from)
     if (!k) {
       k = { ds, lid: -1, deg, failures: 0, retryAt: 0, fullUntil: 0, repliedAt: 0 }
       this.known.set(a.from, k)
     }
-    if (!ds || (lid !== null && lid > k.lid)) {
+    if (ds) this.islands.heard(a.from, a.links)
+    if (!ds || (lid !== null && lid > k.lid && !news)) {
       // It announced anew: whatever kept us from it is over.
       k.lid = lid ?? k.lid
       k.failures = 0
@@ -143,7 +148,7 @@ export class Membership {
     if (deg !== null) k.deg = deg
     const toMe = a.to === this.options.peerId
     let e = this.links.get(a.from)
-    if (e && this.stale(e, a, ds, lid, now)) {
+    if (e && staleLink(e, a, this.options.peerId, lid, now)) {
       this.drop(a.from, 'the peer announced without this link: replaced', false)
       e = undefined
     }
@@ -162,11 +167,14 @@ export class Membership {
     if (e) return
     if (toMe && a.want === 1) {
       this.unwant(a.from)
-      if (this.canAccept(a.lonely === 1)) this.dial(a.from)
+      const room = a.room === 1 && this.islands.outside(a.from)
+      if (this.canAccept(a.lonely === 1) || (room && this.giveUpSpare())) this.dial(a.from)
       else this.transport.announce(this.fields({ full: 1 }), a.from)
       return
     }
     if (this.wants.has(a.from)) return
+    // News is for the view only: links are looked for as before (`maintain`), the mesh keeps its shape.
+    if (news) return
     if (this.links.size + this.wants.size < this.target) this.connect(a.from, k)
     else if (a.to === undefined) this.replyTo(a.from, k, now)
   }
@@ -185,6 +193,11 @@ export class Membership {
     }
     if (!asked && !this.canAccept(false)) {
       this.transport.announce(this.fields({ full: 1 }), from)
+      return { action: 'refuse' }
+    }
+    // The answer to a `room` ask made while full: give up a redundant link for it, or refuse.
+    if (this.links.size >= this.options.maxConns && !this.giveUpSpare()) {
+      this.unwant(from)
       return { action: 'refuse' }
     }
     this.unwant(from)
@@ -220,6 +233,7 @@ export class Membership {
     e.open = true
     e.timer?.cancel()
     e.timer = null
+    this.islands.changed()
     const k = this.known.get(id)
     if (k) k.failures = 0
   }
@@ -230,25 +244,17 @@ export class Membership {
     if (!e || e.lid !== lid) return
     e.timer?.cancel()
     this.links.delete(id)
+    if (e.open) this.islands.changed()
     this.afterLoss(id, reason)
   }
 
   // --- decisions --------------------------------------------------------------------------------
 
   /** The announce fields that describe this peer now. */
-  fields(extra: { want?: 1; full?: 1; lonely?: 1 } = {}): AnnounceFields {
+  fields(extra: { want?: 1; full?: 1; lonely?: 1; room?: 1; news?: 1 } = {}): AnnounceFields {
     const links: Record<string, number> = {}
     for (const [id, e] of this.links) links[id] = e.lid
     return { ds: 1, lid: this.nextLid, links, deg: this.links.size, ...extra }
-  }
-
-  private stale(e: LinkEntry, a: ReceivedAnnounce, ds: boolean, lid: number | null, now: number): boolean {
-    const pendingTooLong = !e.open && now - e.since > STALE_PENDING_MS
-    if (!ds) return pendingTooLong
-    const links = a.links
-    if (links !== null && typeof links === 'object' && Object.hasOwn(links, this.options.peerId)) return false
-    if (e.open) return e.remoteLid !== null && lid !== null && e.remoteLid < lid
-    return pendingTooLong
   }
 
   private canAccept(lonely: boolean): boolean {
@@ -262,9 +268,20 @@ export class Membership {
     return true
   }
 
-  /** Links to `id`: offers when this side offers, else asks it to offer (`lonely`: even if it is full). */
-  private connect(id: string, k: Known, lonely = false): void {
-    if (k.ds && this.options.peerId < id && !lonely) {
+  /** Closes one of our redundant links (saying bye) to make room for merging an island; false with none. */
+  private giveUpSpare(): boolean {
+    const spare = this.islands.redundant()
+    if (spare !== null) this.drop(spare, 'making room to merge an island', true)
+    return spare !== null
+  }
+
+  /**
+   * Links to `id`: offers when this side offers, else asks it to offer; with `lonely` or `room` it
+   * always asks (the other side has to make room).
+   */
+  private connect(id: string, k: Known, ask: { lonely?: 1; room?: 1 } = {}): void {
+    const special = ask.lonely === 1 || ask.room === 1
+    if (k.ds && this.options.peerId < id && !special) {
       this.dial(id)
       return
     }
@@ -274,7 +291,7 @@ export class Membership {
       this.maintain()
     }, CONNECT_TIMEOUT_MS)
     this.wants.set(id, { at: this.options.clock.now(), timer })
-    this.transport.announce(this.fields(lonely ? { want: 1, lonely: 1 } : { want: 1 }), id)
+    this.transport.announce(this.fields({ want: 1, ...ask }), id)
   }
 
   private dial(id: string): void {
@@ -317,6 +334,7 @@ export class Membership {
     if (!e) return
     e.timer?.cancel()
     this.links.delete(id)
+    if (e.open) this.islands.changed()
     this.transport.hangUp(id, e.lid, reason, bye)
   }
 
@@ -336,6 +354,7 @@ export class Membership {
     k.failures++
     if (k.failures >= FORGET_AFTER) {
       this.known.delete(id)
+      this.islands.forget(id)
       return
     }
     const base = Math.min(30_000, 1_000 * 2 ** (k.failures - 1))
@@ -380,7 +399,7 @@ export class Membership {
       const full = Array.from(this.known).filter(([, k]) => k.ds && k.retryAt <= now && k.fullUntil > now)
       const pick = full[Math.floor(this.random() * full.length)]
       if (pick) {
-        this.connect(pick[0], pick[1], true)
+        this.connect(pick[0], pick[1], { lonely: 1 })
         return
       }
     }
