@@ -25,6 +25,8 @@ export interface AntiEntropyHost {
   clientId(): number
   /** Every record's id and checksum. */
   records(): Iterable<RecordSum>
+  /** Every record's id (cheap: no checksum built). */
+  ids(): Iterable<string>
   recordCount(): number
   /** The checksum of record `id`, or undefined when there is none. */
   checksum(id: string): number | undefined

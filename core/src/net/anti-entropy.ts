@@ -28,6 +28,8 @@ const HEAL_STATE_EVERY_MS = 2000
 const REFUSAL_DIGEST_EVERY_MS = 1000
 /** Least time between two `digest-records` answers to one link (each walks every record). */
 const RECORDS_EVERY_MS = 500
+/** Records whose checksums one slice of the first index build reads (about 10 ms for 2 000). */
+const INDEX_SLICE = 2000
 /** After a proven forgery, how long a client's structs beyond the owner's claim come only from the owner. */
 const QUARANTINE_MS = 15_000
 
@@ -61,6 +63,8 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
   private readonly quarantine = new Map<number, { from: number; owner: ReplicaLink; until: number }>()
   /** Bucket sums kept up to date from the mirror's change events, built when first needed. */
   private index: BucketIndex | null = null
+  /** While the index is being built in slices: what waits for it. */
+  private indexWaiters: Array<() => void> | null = null
   private readonly digestMs: number
   private readonly random: () => number
 
@@ -186,6 +190,8 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
   }
 
   destroy(): void {
+    this.index = null
+    this.indexWaiters = null
     for (const l of this.links.values()) l.timer?.cancel()
     this.links.clear()
     this.stopHealing()
@@ -229,16 +235,47 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
     return out
   }
 
-  private hashes(buckets: number): Uint32Array {
-    if (!this.index) {
-      this.index = new BucketIndex()
-      for (const [id, checksum] of this.host.records()) this.index.set(id, checksum)
+  /**
+   * Whether the bucket index is complete; if not, `then` runs once it is. The first build needs every
+   * record's checksum, which on a copy that just took 50 000 records costs a few hundred ms: it runs
+   * in slices between other tasks, so that a page stays responsive while it joins.
+   */
+  private indexed(then: () => void): boolean {
+    if (this.index && !this.indexWaiters) return true
+    if (this.indexWaiters) {
+      this.indexWaiters.push(then)
+      return false
     }
-    return this.index.bucketHashes(buckets)
+    const index = new BucketIndex()
+    // Set before it is complete: change events keep the records already in it current, and a
+    // record changed before its turn is read again when its turn comes.
+    this.index = index
+    const waiting: Array<() => void> = [then]
+    this.indexWaiters = waiting
+    const ids = Array.from(this.host.ids())
+    let next = 0
+    const step = (): void => {
+      if (this.index !== index) return
+      const end = Math.min(ids.length, next + INDEX_SLICE)
+      for (; next < end; next++) index.set(ids[next]!, this.host.checksum(ids[next]!))
+      if (next < ids.length) {
+        this.host.clock.later(step, 0)
+        return
+      }
+      this.indexWaiters = null
+      for (const fn of waiting) fn()
+    }
+    step()
+    return false
+  }
+
+  private hashes(buckets: number): Uint32Array {
+    return this.index!.bucketHashes(buckets)
   }
 
   private sendDigest(l: LinkEntropy, answer: boolean): void {
     if (!this.host.inStep(l.link)) return
+    if (!this.indexed(() => this.links.get(l.link) === l && this.sendDigest(l, answer))) return
     l.described = this.stateKey()
     const records = this.host.recordCount()
     l.link.send(
@@ -256,6 +293,7 @@ export class AntiEntropy extends Emitter<AntiEntropyEvents> {
   }
 
   private onDigest(l: LinkEntropy, d: Extract<DigestFrame, { kind: 'digest' }>): void {
+    if (!this.indexed(() => this.links.get(l.link) === l && this.onDigest(l, d))) return
     // A confirmation: the owner answered after our question arrived, so it claims at least every
     // write of its that this copy could have held when asking.
     if (d.answer && l.confirm) {

@@ -28,6 +28,7 @@ export function antiEntropyHost(
     *records() {
       for (const id of mirror.ids()) yield [id, mirror.digest(id)!.hash] as const
     },
+    ids: () => mirror.ids(),
     recordCount: () => mirror.size,
     checksum: (id) => mirror.digest(id)?.hash,
     watch(listener) {
