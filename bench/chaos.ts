@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--schedules N] [--seed S] [--peers 3|4|5] [--length L] [--replay JSON]`: runs
+ * `npm run chaos -- [--schedules N] [--seed S] [--peers 3|4|5] [--length L] [--minutes M] [--replay JSON]`: runs
  * N seeded chaos schedules (test/helpers/chaos.ts) with real peer processes, file stores, WebRTC
  * and real partitions in network namespaces (as root; else setOnline on loopback, said so), and
  * writes what they went through to bench/results/chaos.json and .md. A failing schedule prints a
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     length: { type: 'string', default: '40' },
     replay: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    minutes: { type: 'string' },
   },
 })
 
@@ -32,8 +33,11 @@ const { net, fallback } = createChaosNet(5)
 if (fallback) console.log(`note: no network namespaces (${fallback}); peers are cut off with setOnline on loopback, links are not cut`)
 const totals = { schedules: 0, failed: 0, edits: 0, acked: 0, compactions: 0, kills: 0, partitions: 0, deletions: 0, seconds: 0 }
 const failures: string[] = []
+// A time budget for long runs: no schedule starts after it, and the report says how many ran.
+const stopAt = values.minutes ? performance.now() + Number(values.minutes) * 60_000 : Infinity
 try {
   for (const s of schedules) {
+    if (performance.now() >= stopAt) break
     const r: ChaosResult = await runChaos(s, net, values.replay && !values.quiet ? (l) => console.log(`  ${l}`) : undefined)
     totals.schedules++
     for (const k of ['edits', 'acked', 'compactions', 'kills', 'partitions', 'deletions', 'seconds'] as const) totals[k] += r[k]
@@ -47,7 +51,8 @@ try {
 } finally {
   net.destroy()
 }
-const summary = `${totals.schedules} schedules, ${totals.failed} failed; ${totals.edits} edits (${totals.acked} acknowledged), ${totals.compactions} compactions, ${totals.deletions} record deletions, ${totals.partitions} partitions, ${totals.kills} SIGKILLs; ${totals.seconds.toFixed(0)} s`
+const budget = totals.schedules < schedules.length ? ` (the ${values.minutes}-minute budget ran out after ${totals.schedules} of ${schedules.length})` : ''
+const summary = `${totals.schedules} schedules${budget}, ${totals.failed} failed; ${totals.edits} edits (${totals.acked} acknowledged), ${totals.compactions} compactions, ${totals.deletions} record deletions, ${totals.partitions} partitions, ${totals.kills} SIGKILLs; ${totals.seconds.toFixed(0)} s`
 console.log(summary)
 if (!values.replay) {
   mkdirSync('bench/results', { recursive: true })
