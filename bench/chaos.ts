@@ -60,7 +60,7 @@ if (!values.replay) {
   writeFileSync('bench/results/chaos.json', JSON.stringify({ date, seed: Number(values.seed), network: fallback ? 'loopback + setOnline' : 'network namespaces + iptables', ...totals, failures }, null, 2) + '\n')
   writeFileSync(
     'bench/results/chaos.md',
-    `# Chaos: real processes, stores, WebRTC and partitions\n\n\`npm run chaos -- --schedules ${values.schedules} --seed ${values.seed} --length ${values.length}\`, ${date}, ` +
+    `# Chaos: real processes, stores, WebRTC and partitions\n\n\`npm run chaos -- --schedules ${values.schedules} --seed ${values.seed} --length ${values.length}${values.minutes ? ` --minutes ${values.minutes}` : ''}\`, ${date}, ` +
       `${fallback ? `loopback with setOnline (${fallback})` : 'network namespaces with iptables partitions'}.\n\n${summary}.\n` +
       (failures.length ? `\n## Failures\n\n${failures.map((f) => '```\n' + f + '\n```').join('\n')}\n` : ''),
   )
