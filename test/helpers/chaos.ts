@@ -119,10 +119,19 @@ class Oracle {
   /** Peer p reported `dict`: it has seen every value there and what their writers had seen. */
   observe(p: number, dict: Dict): void {
     const seen = this.seen[p]!
+    // Holding a value means holding what it replaced at its key (a Yjs item depends on the item it
+    // overwrote, a record on the deletion before it), not everything its writer had seen: updates of
+    // different writers travel different broadcast trees and arrive in any order (the same rule as
+    // the simulator's oracle, test/helpers/sim-oracle.ts; "came after" in docs/compaction.md).
     const learn = (id: number): void => {
       if (seen.has(id)) return
       seen.add(id)
-      for (const k of this.edits[id]?.knew ?? []) seen.add(k)
+      const e = this.edits[id]
+      if (!e) return
+      for (const k of e.knew) {
+        const o = this.edits[k]
+        if (o && o.rec === e.rec && (o.field === e.field || o.field === null || e.field === null)) learn(k)
+      }
     }
     for (const [rec, held] of this.lastHeld[p]!) {
       if (dict[rec] !== undefined || held.size === 0) continue
@@ -137,6 +146,16 @@ class Oracle {
       for (const id of ids) learn(id)
       this.lastHeld[p]!.set(rec, ids)
     }
+  }
+
+  /**
+   * Peer p was killed: what it knew in memory may not have reached its store, so it knows again only
+   * what the dict it reports after its restart shows (without this the oracle credited a restarted
+   * peer with values it had lost, and took its concurrent writes for ones that replaced them).
+   */
+  forget(p: number): void {
+    this.seen[p] = new Set()
+    this.lastHeld[p] = new Map()
   }
 
   /** The dict its writer held just before edit `e`: what the edit had seen. */
@@ -245,6 +264,7 @@ export async function runChaos(schedule: ChaosSchedule, net: Partitioner, log: (
           if (p) {
             ackFrom(p)
             await p.kill('SIGKILL')
+            oracle.forget(op.peer)
             procs[op.peer] = null
             result.kills++
           }
@@ -285,6 +305,11 @@ export async function runChaos(schedule: ChaosSchedule, net: Partitioner, log: (
     }
     result.acked = oracle.edits.filter((e) => e.acked).length
     result.failure = oracle.check(dumps[0]!.records as Dict)
+    // CHAOS_DEBUG=1: every edit with what it knew and whether it was acknowledged, and the final dict.
+    if (process.env.CHAOS_DEBUG) {
+      for (const e of oracle.edits) console.log('EDIT', JSON.stringify({ ...e, knew: [...e.knew] }))
+      console.log('FINAL', canonical(dumps[0]!.records as Dict))
+    }
     return result
   } catch (err) {
     result.failure = `the harness failed: ${(err as Error).message}`

@@ -82,3 +82,35 @@ test(
     }
   },
 )
+
+test('a peer killed after it compacted keeps the writes it made (and acknowledged) after the compaction', { timeout: 60_000 }, async () => {
+  const server = await startSignalingProcess()
+  after(() => server.stop())
+  const options: PeerOptions = { room: `compact-kill-${Date.now()}`, signaling: server.url, password: 'x', name: 'P', store: storeDir() }
+  let p = start(options)
+  let next = 0
+  const edit = async (key: string, f: string, value: string): Promise<void> => {
+    const id = next++
+    const edited = p.waitFor((e) => e.event === 'edited' && e.id === id, 20_000)
+    p.send({ op: 'edit', id, key, field: f, value })
+    await edited
+  }
+  await edit('c1', 'b', 'before')
+  await edit('c3', 'b', 'replaced')
+  const epochBefore = (await p.dump()).epoch
+  p.send({ op: 'compact' })
+  await edit('c3', 'b', 'after')
+  await edit('c0', 'a', 'new record')
+  const durable = p.waitFor((e) => e.event === 'stored' && e.key === '*')
+  p.send({ op: 'whenStored' })
+  await durable
+  const held = await p.dump()
+  assert.notEqual(held.epoch, epochBefore, 'the peer compacted')
+  await p.kill('SIGKILL')
+  p = start(options)
+  const restored = await p.dump()
+  // Before the fix the snapshot recorded the old epoch, and the writes logged after it were dropped
+  // on load as another epoch's: c3/b came back as 'replaced' and c0 was gone.
+  assert.deepEqual(sortDeep(restored.records), sortDeep(held.records))
+  assert.equal(restored.epoch, held.epoch)
+})

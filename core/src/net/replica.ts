@@ -218,9 +218,24 @@ export class Replica extends Emitter<ReplicaEvents> {
 
   /** Compacts into `info.epoch`; this replica holds exactly what the compaction's cut holds. */
   private compactTo(info: EpochInfo): void {
-    this.mirror.compact(info.epoch)
-    this.info = { ...info }
+    this.switchEpoch(info, () => this.mirror.compact(info.epoch))
     this.gate?.newEpoch(info, this.mirror.diff(), this.mirror.doc.clientID)
+  }
+
+  /**
+   * Moves the mirror to `info`'s epoch with `info` already in place: a store snapshots the new
+   * epoch while the mirror switches, and must record the epoch its state belongs to. (It recorded
+   * the old one: a restart then dropped every write made after a compaction as another epoch's.)
+   */
+  private switchEpoch(info: EpochInfo, change: () => void): void {
+    const before = this.info
+    this.info = { ...info }
+    try {
+      change()
+    } catch (err) {
+      this.info = before
+      throw err
+    }
   }
 
   // --- links ------------------------------------------------------------------------------------
@@ -461,11 +476,11 @@ export class Replica extends Emitter<ReplicaEvents> {
     if (!holdsBase(inspection, frame.epoch))
       throw new InvalidMessageError(`epoch ${frame.epoch}: the base sent is incomplete`)
     try {
-      this.mirror.adopt(frame.state, frame.epoch)
+      const info = { epoch: frame.epoch, parent: frame.parent, cutState: frame.cutState }
+      this.switchEpoch(info, () => this.mirror.adopt(frame.state, frame.epoch))
     } catch (err) {
       throw new InvalidMessageError(`epoch ${frame.epoch}: the base does not apply`, { cause: err })
     }
-    this.info = { epoch: frame.epoch, parent: frame.parent, cutState: frame.cutState }
     this.gate?.newEpoch(this.info, frame.state, this.mirror.doc.clientID)
     s.remoteEpoch = frame.epoch
     this.afterEpochChange()
