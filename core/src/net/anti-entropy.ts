@@ -28,8 +28,8 @@ const HEAL_STATE_EVERY_MS = 2000
 const REFUSAL_DIGEST_EVERY_MS = 1000
 /** Least time between two `digest-records` answers to one link (each walks every record). */
 const RECORDS_EVERY_MS = 500
-/** Records whose checksums one slice of the first index build reads (about 10 ms for 2 000). */
-const INDEX_SLICE = 2000
+/** Records whose checksums one slice of the first index build reads (a few ms for 500). */
+const INDEX_SLICE = 500
 /** After a proven forgery, how long a client's structs beyond the owner's claim come only from the owner. */
 const QUARANTINE_MS = 15_000
 
