@@ -8,6 +8,7 @@ import wrtc from '@roamhq/wrtc'
 import * as Y from 'yjs'
 import { joinRoom, type Room } from '@diffstream/core'
 import { startSignalingProcess, type SignalingProcess } from '../helpers/signaling-process.js'
+import { syncFrame } from '../helpers/forger-peer.js'
 
 const loopback = (c: string) => / (127\.0\.0\.1|::1) /.test(c)
 let server: SignalingProcess
@@ -117,21 +118,6 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs = 20_000)
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
     await new Promise((r) => setTimeout(r, 20))
   }
-}
-
-/** A y-protocols sync frame: message type 0, sync sub-type, length-prefixed payload. */
-function syncFrame(sub: number, payload: Uint8Array): Uint8Array {
-  const head = [0, sub]
-  let n = payload.length
-  while (n > 0x7f) {
-    head.push(0x80 | (n % 128))
-    n = Math.floor(n / 128)
-  }
-  head.push(n)
-  const out = new Uint8Array(head.length + payload.length)
-  out.set(head)
-  out.set(payload, head.length)
-  return out
 }
 
 test('an update that arrives before what it builds on is held, and a state-vector sync fills the gap', { timeout: 60_000 }, async () => {

@@ -1,5 +1,5 @@
 import type { ByteReader } from '../byte-reader.js'
-import { pushVarUint } from '../byte-writer.js'
+import { concatBytes, pushVarUint } from '../byte-writer.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './writer-key.js'
 
 /*
@@ -121,14 +121,7 @@ function signed(tag: Uint8Array, room: string, fields: number[], key: Uint8Array
   const name = encoder.encode(room)
   const nums: number[] = []
   for (const f of fields) pushVarUint(nums, f)
-  const parts = [tag, name, Uint8Array.of(0), key ?? new Uint8Array(0), Uint8Array.from(nums), tail ?? new Uint8Array(0)]
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes([tag, name, [0], key ?? [], nums, tail ?? []])
 }
 
 /** The bytes a binding's signature covers. */
